@@ -1,0 +1,359 @@
+"""SOMD corpus I/O: the three line-aligned files <-> spaCy Docs, validation, folds.
+
+A sentence's tokens are exactly the file's space-separated tokens. Gold entities become
+``doc.ents``; gold relations are stored in ``doc._.somd_relations`` as a list of
+``{"head": i, "tail": j, "label": "Version_of"}`` dicts, where ``head`` is the first token
+of the attribute (or dependent software) and ``tail`` the first token of the software it
+belongs to. ``doc._.somd_line`` keeps the 1-based line number of the sentence.
+"""
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import registry
+from spacy.vocab import Vocab
+
+ENTITY_TYPES = (
+    "Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem", "Version",
+    "Developer", "URL", "Citation", "License", "Release", "Extension", "Abbreviation",
+    "AlternativeName", "SoftwareCoreference",
+)  # fmt: skip
+RELATION_TYPES = (
+    "Version_of", "Developer_of", "Citation_of", "URL_of", "PlugIn_of", "Release_of",
+    "Abbreviation_of", "Specification_of", "Extension_of", "License_of",
+    "AlternativeName_of",
+)  # fmt: skip
+RELATIONS_ATTR = "somd_relations"
+LINE_ATTR = "somd_line"
+FILE_NAMES = {
+    "texts": "train_texts.txt",
+    "entities": "train_entities.txt",
+    "relations": "train_relations.txt",
+}
+_STRICT_ITEM = re.compile(r"^([A-Za-z_]+)\t(-?\d+)\t(-?\d+)$")
+_LENIENT_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
+
+
+class SomdFormatError(ValueError):
+    """Bad SOMD input: names the file, the 1-based line and the problem."""
+
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        self.path, self.line, self.problem = Path(path), line, problem
+        super().__init__(f"{path}, line {line}: {problem}")
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One change the lenient reader made to its input."""
+
+    path: Path
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}, line {self.line}: {self.what}"
+
+
+@dataclass
+class Sentence:
+    """One corpus line: tokens, BIO labels and (label, head, tail) relations."""
+
+    line: int
+    words: List[str]
+    labels: Optional[List[str]] = None
+    relations: List[Tuple[str, int, int]] = field(default_factory=list)
+
+
+def ensure_extensions() -> None:
+    """Register the Doc extensions this package uses (idempotent)."""
+    for name in (RELATIONS_ATTR, LINE_ATTR):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+
+
+def read_lines(path: Path) -> List[str]:
+    """Read a UTF-8 file as lines (without newlines); undecodable bytes are an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    decoded = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            decoded.append(line.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise SomdFormatError(
+                path, number, f"not valid UTF-8 (byte {err.start + 1} of the line)"
+            ) from None
+    return decoded
+
+
+def _fields(path: Path, number: int, line: str, what: str, repairs: Optional[List[Repair]]) -> List[str]:
+    """Split a texts/entities line on single spaces; empty fields are an error (or repaired)."""
+    if line.endswith("\r"):
+        if repairs is None:
+            raise SomdFormatError(path, number, "line ends with a carriage return (CRLF)")
+        repairs.append(Repair(path, number, "removed a trailing carriage return"))
+        line = line[:-1]
+    if line == "":
+        return []
+    items = line.split(" ")
+    if "" in items:
+        if repairs is None:
+            raise SomdFormatError(
+                path, number, f"empty {what} (a leading, trailing or double space)"
+            )
+        repairs.append(Repair(path, number, f"ignored extra spaces between {what}s"))
+        items = [item for item in items if item]
+    return items
+
+
+def parse_labels(path: Path, number: int, labels: List[str], repairs: Optional[List[Repair]]) -> List[str]:
+    """Check a line of BIO labels; in lenient mode an orphan ``I-X`` becomes ``B-X``."""
+    fixed = []
+    previous = "O"
+    for position, label in enumerate(labels):
+        prefix, _, type_ = label.partition("-")
+        if label != "O" and (prefix not in ("B", "I") or type_ not in ENTITY_TYPES):
+            raise SomdFormatError(path, number, f"unknown label {label!r} at token {position}")
+        if prefix == "I" and previous[2:] != type_:
+            problem = f"{label} at token {position} does not continue a {type_} entity (previous label {previous})"
+            if repairs is None:
+                raise SomdFormatError(path, number, problem)
+            repairs.append(Repair(path, number, f"{problem}: read as B-{type_}"))
+            label = f"B-{type_}"
+        fixed.append(label)
+        previous = label
+    return fixed
+
+
+def parse_relations(
+    path: Path, number: int, line: str, labels: Sequence[str], repairs: Optional[List[Repair]]
+) -> List[Tuple[str, int, int]]:
+    """Parse ``Type<TAB>i<TAB>j`` items joined by ``; `` and check them against the labels."""
+    if line.strip() == "":
+        if line and repairs is not None:
+            repairs.append(Repair(path, number, "ignored a line of white space"))
+        elif line:
+            raise SomdFormatError(path, number, "line holds only white space")
+        return []
+    strict_items = line.split("; ")
+    matches = [_STRICT_ITEM.match(item) for item in strict_items]
+    if all(matches):
+        items = [m.groups() for m in matches]  # type: ignore[union-attr]
+    elif repairs is None:
+        bad = strict_items[[m is None for m in matches].index(True)]
+        raise SomdFormatError(
+            path, number, f"relation item {bad!r} is not Type<TAB>int<TAB>int (items joined by '; ')"
+        )
+    else:
+        items = _LENIENT_ITEM.findall(line)
+        rest = _LENIENT_ITEM.sub("", line)
+        if not items or rest.strip(" \t;"):
+            raise SomdFormatError(path, number, f"cannot read relation items from {line!r}")
+        repairs.append(Repair(path, number, f"read {len(items)} relation item(s) from irregular separators"))
+    relations = []
+    for label, head, tail in items:
+        if label not in RELATION_TYPES:
+            raise SomdFormatError(path, number, f"unknown relation type {label!r}")
+        for index in (int(head), int(tail)):
+            if not 0 <= index < len(labels):
+                raise SomdFormatError(
+                    path, number, f"{label} index {index} is out of range (sentence has {len(labels)} tokens)"
+                )
+            if not labels[index].startswith("B-"):
+                raise SomdFormatError(
+                    path, number, f"{label} index {index} is not at an entity's first token (label {labels[index]})"
+                )
+        relations.append((label, int(head), int(tail)))
+    return relations
+
+
+def _check_same_length(named: Dict[Path, List[str]]) -> None:
+    """All files must have as many lines as the first one."""
+    (first, first_lines), *others = named.items()
+    for path, lines in others:
+        if len(lines) != len(first_lines):
+            line = min(len(lines), len(first_lines)) + 1
+            raise SomdFormatError(
+                path, line,
+                f"has {len(lines)} lines but {first.name} has {len(first_lines)}; "
+                f"line {line} has no counterpart",
+            )
+
+
+def read_somd(
+    texts: Path,
+    entities: Optional[Path] = None,
+    relations: Optional[Path] = None,
+    lenient: bool = False,
+) -> Tuple[List[Sentence], List[Repair]]:
+    """Read and validate SOMD files. Strict mode raises on the first problem; lenient
+    mode repairs what it can and returns every repair it made."""
+    repairs: Optional[List[Repair]] = [] if lenient else None
+    named = {Path(p): read_lines(p) for p in (texts, entities, relations) if p is not None}
+    _check_same_length(named)
+    text_lines = named[Path(texts)]
+    label_lines = named.get(Path(entities)) if entities else None
+    relation_lines = named.get(Path(relations)) if relations else None
+    sentences = []
+    for index, text in enumerate(text_lines):
+        number = index + 1
+        words = _fields(Path(texts), number, text, "token", repairs)
+        sentence = Sentence(line=number, words=words)
+        if label_lines is not None:
+            raw = _fields(Path(entities), number, label_lines[index], "label", repairs)
+            if len(raw) != len(words):
+                raise SomdFormatError(
+                    Path(entities), number, f"{len(raw)} labels for {len(words)} tokens"
+                )
+            sentence.labels = parse_labels(Path(entities), number, raw, repairs)
+        if relation_lines is not None:
+            if sentence.labels is None:
+                raise ValueError("relations need the entities file too")
+            sentence.relations = parse_relations(
+                Path(relations), number, relation_lines[index], sentence.labels, repairs
+            )
+        sentences.append(sentence)
+    return sentences, repairs or []
+
+
+def read_corpus_dir(corpus_dir: Path, lenient: bool = False) -> Tuple[List[Sentence], List[Repair]]:
+    """Read the labelled training files of a SOMD corpus folder."""
+    corpus_dir = Path(corpus_dir)
+    paths = {key: corpus_dir / name for key, name in FILE_NAMES.items()}
+    return read_somd(paths["texts"], paths["entities"], paths["relations"], lenient=lenient)
+
+
+def bio_to_spans(labels: Sequence[str]) -> List[Tuple[int, int, str]]:
+    """(start, end, type) spans of a valid BIO sequence."""
+    spans: List[Tuple[int, int, str]] = []
+    for position, label in enumerate(labels):
+        if label.startswith("B-"):
+            spans.append((position, position + 1, label[2:]))
+        elif label.startswith("I-"):
+            start, _, type_ = spans[-1]
+            spans[-1] = (start, position + 1, type_)
+    return spans
+
+
+def doc_bio(doc: Doc) -> List[str]:
+    """The BIO label of every token of a Doc (``O`` where no entity)."""
+    return [f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ in ("B", "I") else "O" for t in doc]
+
+
+def sentence_to_doc(vocab: Vocab, sentence: Sentence) -> Doc:
+    """A Doc with the sentence's exact tokens, its entities and relations."""
+    ensure_extensions()
+    words = sentence.words
+    doc = Doc(vocab, words=words, spaces=[True] * max(len(words) - 1, 0) + [False] * bool(words))
+    if sentence.labels is not None:
+        doc.ents = [Span(doc, s, e, label=t) for s, e, t in bio_to_spans(sentence.labels)]
+        doc._.set(RELATIONS_ATTR, [
+            {"head": head, "tail": tail, "label": label} for label, head, tail in sentence.relations
+        ])
+    doc._.set(LINE_ATTR, sentence.line)
+    return doc
+
+
+def fold_of(line: int, n_folds: int) -> int:
+    """The seed's folds: the sentence at 0-based index i belongs to fold i % n_folds."""
+    return (line - 1) % n_folds
+
+
+@dataclass
+class CorpusStats:
+    """What a corpus holds, for the convert report."""
+
+    sentences: int = 0
+    tokens: int = 0
+    entity_free: int = 0
+    entities: Counter = field(default_factory=Counter)
+    relations: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, sentences: Iterable[Sentence]) -> "CorpusStats":
+        stats = cls()
+        for sentence in sentences:
+            stats.sentences += 1
+            stats.tokens += len(sentence.words)
+            spans = bio_to_spans(sentence.labels or [])
+            stats.entity_free += not spans
+            stats.entities.update(type_ for _, _, type_ in spans)
+            stats.relations.update(label for label, _, _ in sentence.relations)
+        return stats
+
+
+def fold_docbins(vocab: Vocab, sentences: Sequence[Sentence], n_folds: int) -> List[DocBin]:
+    """One DocBin per fold, holding that fold's sentences in line order."""
+    bins = [DocBin(store_user_data=True) for _ in range(n_folds)]
+    for sentence in sentences:
+        bins[fold_of(sentence.line, n_folds)].add(sentence_to_doc(vocab, sentence))
+    return bins
+
+
+def fold_path(directory: Path, fold: int) -> Path:
+    return Path(directory) / f"fold{fold}.spacy"
+
+
+def read_fold_docs(directory: Path, vocab: Vocab) -> List[Doc]:
+    """All Docs of the fold DocBins in a folder, sorted by line number."""
+    ensure_extensions()
+    paths = sorted(Path(directory).glob("fold*.spacy"))
+    if not paths:
+        raise FileNotFoundError(f"{directory}: no fold*.spacy files (run `python -m spacy_somd convert`)")
+    docs = [doc for path in paths for doc in DocBin().from_disk(path).get_docs(vocab)]
+    return sorted(docs, key=lambda doc: doc._.get(LINE_ATTR))
+
+
+def select_fold(
+    docs: Sequence[Doc], fold: int, n_folds: int, split: str, negative_ratio: float
+) -> List[Doc]:
+    """The seed's split: ``dev`` is fold ``fold`` whole; ``train`` is the other folds,
+    keeping only the first ``negative_ratio`` (by line order over the whole corpus) of
+    the entity-free sentences."""
+    if split not in ("train", "dev"):
+        raise ValueError(f"split must be 'train' or 'dev', not {split!r}")
+    if not 0 <= fold < n_folds:
+        raise ValueError(f"fold {fold} is not in 0..{n_folds - 1}")
+    if split == "dev":
+        return [d for d in docs if fold_of(d._.get(LINE_ATTR), n_folds) == fold]
+    negatives = [d._.get(LINE_ATTR) for d in docs if not d.ents]
+    dropped = set(negatives[int(len(negatives) * negative_ratio):])
+    return [
+        d for d in docs
+        if fold_of(d._.get(LINE_ATTR), n_folds) != fold and d._.get(LINE_ATTR) not in dropped
+    ]
+
+
+@registry.readers("spacy_somd.FoldCorpus.v1")
+def create_fold_corpus(
+    path: Path, fold: int, split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0
+) -> Callable[[Language], Iterator[Example]]:
+    """Examples of one split of one fold, read from the fold DocBins that `convert` writes.
+    ``limit`` > 0 keeps only the first ``limit`` examples (for quick runs)."""
+
+    def read(nlp: Language) -> Iterator[Example]:
+        docs = select_fold(read_fold_docs(path, nlp.vocab), fold, n_folds, split, negative_ratio)
+        for doc in docs[: limit or None]:
+            yield Example(nlp.make_doc(doc.text), doc)
+
+    return read
+
+
+def doc_to_lines(doc: Doc) -> Tuple[str, str, str]:
+    """A Doc's texts, entities and relations lines in the SOMD format."""
+    relations = doc._.get(RELATIONS_ATTR) or []
+    return (
+        " ".join(t.text for t in doc),
+        " ".join(doc_bio(doc)),
+        "; ".join(f"{r['label']}\t{r['head']}\t{r['tail']}" for r in relations),
+    )
