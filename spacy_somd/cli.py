@@ -3,7 +3,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NoReturn
 
 import spacy
 import typer
@@ -16,8 +16,15 @@ from .corpus import (
     SomdFormatError,
     fold_docbins,
     fold_path,
+    fetch_corpus,
     read_corpus_dir,
 )
+
+def fail(message: str) -> NoReturn:
+    """Print an error on stderr, unwrapped so that paths stay whole, and exit with 1."""
+    typer.echo(f"✘ {message}", err=True)
+    raise typer.Exit(1)
+
 
 app = typer.Typer(help="spacy-somd: software mention detection with spaCy", no_args_is_help=True)
 
@@ -48,9 +55,9 @@ def convert(
     try:
         sentences, repairs = read_corpus_dir(corpus_dir, lenient=lenient)
     except (SomdFormatError, FileNotFoundError) as err:
-        msg.fail(str(err), exits=1)
+        fail(str(err))
     for repair in repairs:
-        msg.warn(f"repaired {repair}")
+        typer.echo(f"repaired: {repair}")
     if lenient:
         msg.info(f"{len(repairs)} repair(s) made")
     print_stats(CorpusStats.of(sentences))
@@ -63,6 +70,19 @@ def convert(
             shutil.move(str(fold_path(Path(tmp), fold)), fold_path(out_dir, fold))
     sizes = ", ".join(f"fold{k}: {len(b)}" for k, b in enumerate(bins))
     msg.good(f"Wrote {n_folds} fold DocBins to {out_dir} ({sizes})")
+
+
+@app.command("fetch-corpus")
+def fetch_corpus_command(
+    dest: Path = typer.Argument(..., help="Folder to put the four SOMD 2025 files into"),
+    local: Path = typer.Option(None, help="A local copy to take the files from, where it exists"),
+) -> None:
+    """Copy (or download) the SOMD 2025 Phase I files and check their sha256."""
+    try:
+        for line in fetch_corpus(dest, local):
+            msg.good(line)
+    except (OSError, ValueError) as err:
+        fail(str(err))
 
 
 def flatten_scores(metrics: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,0 +1,80 @@
+"""The seed's token-level PRF on hand-worked cases, and spaCy's entity PRF beside it."""
+import pytest
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from spacy_somd.scoring import make_token_prf_scorer, token_counts, token_prf
+
+VOCAB = spacy.blank("en").vocab
+
+
+def example(words, gold, pred, pred_words=None) -> Example:
+    predicted = Doc(VOCAB, words=pred_words or words, ents=pred)
+    return Example(predicted, Doc(VOCAB, words=words, ents=gold))
+
+
+# Doc A: one right B, one wrong I, one right Version, a missed two-token Developer and a
+# URL that gold does not have.
+DOC_A = example(
+    ["SPSS", "version", "22", ".", "IBM", "Corp"],
+    ["B-Application", "O", "B-Version", "O", "B-Developer", "I-Developer"],
+    ["B-Application", "I-Application", "B-Version", "O", "O", "B-URL"],
+)
+# Doc B: a B/I confusion: gold "v 3.10" is B-Version I-Version, the prediction marks only
+# "3.10", as B-Version: one FP (B-Version at 1) and two FN for Version.
+DOC_B = example(["v", "3.10"], ["B-Version", "I-Version"], ["O", "B-Version"])
+EMPTY = example([], [], [])
+
+
+def test_hand_worked_counts_per_type():
+    scores = token_prf([DOC_A])
+    per_type = scores["token_per_type"]
+    assert per_type["Application"] == pytest.approx({"p": 0.5, "r": 1.0, "f": 2 / 3})
+    assert per_type["Version"] == pytest.approx({"p": 1.0, "r": 1.0, "f": 1.0})
+    assert per_type["Developer"] == {"p": 0.0, "r": 0.0, "f": 0.0}  # only in gold
+    assert per_type["URL"] == {"p": 0.0, "r": 0.0, "f": 0.0}  # only in predictions
+    assert (scores["token_p"], scores["token_r"], scores["token_f"]) == pytest.approx((0.5, 0.5, 0.5))
+
+
+def test_b_i_confusion_is_one_fp_and_one_fn():
+    counts = token_counts(
+        gold=[(0, 0, "B-Version"), (0, 1, "I-Version")], pred=[(0, 1, "B-Version")]
+    )
+    assert (counts["Version"].tp, counts["Version"].fp, counts["Version"].fn) == (0, 1, 2)
+
+
+def test_micro_average_over_docs_and_empty_docs():
+    scores = token_prf([DOC_A, DOC_B, EMPTY])
+    # Version: tp 1, fp 1, fn 2; totals: tp 2, fp 3, fn 4
+    assert scores["token_per_type"]["Version"] == pytest.approx({"p": 0.5, "r": 1 / 3, "f": 0.4})
+    assert scores["token_p"] == pytest.approx(0.4)
+    assert scores["token_r"] == pytest.approx(1 / 3)
+    assert scores["token_f"] == pytest.approx(2 * 0.4 / 3 / (0.4 + 1 / 3))
+
+
+def test_nothing_to_score_gives_zeros():
+    assert token_prf([EMPTY]) == {"token_p": 0.0, "token_r": 0.0, "token_f": 0.0, "token_per_type": {}}
+
+
+def test_same_token_in_two_docs_is_two_items():
+    scores = token_prf([DOC_B, DOC_B])
+    assert scores["token_per_type"]["Version"]["p"] == 0.0
+    counts = token_counts([(0, 0, "B-X"), (1, 0, "B-X")], [(0, 0, "B-X")])
+    assert (counts["X"].tp, counts["X"].fn) == (1, 1)
+
+
+def test_predictions_are_mapped_onto_reference_tokens():
+    eg = example(["SPSS", "v22"], ["B-Application", "B-Version"], ["B-Application", "B-Version", "I-Version"],
+                 pred_words=["SPSS", "v", "22"])
+    assert token_prf([eg])["token_f"] == 1.0
+
+
+def test_registered_scorer_reports_token_and_entity_scores():
+    scorer = spacy.registry.scorers.get("spacy_somd.token_prf_scorer.v1")()
+    scores = scorer([DOC_A, DOC_B, EMPTY])
+    assert scores["token_f"] == pytest.approx(token_prf([DOC_A, DOC_B])["token_f"])
+    # entities: only Version(2,3) in doc A is exact: tp 1, fp 3, fn 3
+    assert (scores["ents_p"], scores["ents_r"], scores["ents_f"]) == pytest.approx((0.25, 0.25, 0.25))
+    assert set(scores["ents_per_type"]) == {"Application", "Version", "Developer", "URL"}
+    assert make_token_prf_scorer()([DOC_A])["token_f"] == pytest.approx(0.5)

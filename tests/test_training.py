@@ -1,0 +1,130 @@
+"""End-to-end training through the project's real config files, offline and fast: tiny
+random transformer backbones (see conftest.py), a tiny corpus and a few steps.
+
+`spacy train` and `spacy evaluate` run as subprocesses WITHOUT `--code`, so the
+project's registered functions must come from its entry points."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+import spacy
+
+from spacy_somd.corpus import ENTITY_TYPES, create_fold_corpus
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+MAX_STEPS = 6
+EVAL_FREQUENCY = 3
+DEV_FOLD = 2
+TEXT = "We used SPSS version 22 ."
+SCORE_KEYS = ("token_f", "token_p", "token_r", "token_per_type", "ents_f")
+ENV = {
+    **os.environ,
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m ARGS`` offline; fail with the output's tail on a non-zero exit."""
+    result = subprocess.run(
+        [sys.executable, "-m", *args], env=ENV, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"`python -m {' '.join(args)}` exited {result.returncode}\n"
+        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Path:
+    """Train CONFIG for MAX_STEPS steps; return the model-last folder."""
+    run([
+        "spacy", "train", str(CONFIGS / config), "--output", str(output),
+        "--paths.corpus", str(corpus), "--somd.fold", str(DEV_FOLD),
+        "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
+        *overrides,
+    ])  # fmt: skip
+    model = output / "model-last"
+    assert (model / "config.cfg").is_file()
+    return model
+
+
+def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
+    """The trained pipeline loads, keeps the corpus tokens and scores the dev fold."""
+    nlp = spacy.load(model)
+    assert nlp.pipe_names[-1] == "ner"
+    doc = nlp(TEXT)
+    assert [t.text for t in doc] == TEXT.split(" ")
+    assert all(ent.label_ in ENTITY_TYPES for ent in doc.ents)
+    dev = list(create_fold_corpus(docbins, fold=DEV_FOLD, split="dev")(nlp))
+    assert len(dev) == 5
+    scores = nlp.evaluate(dev)
+    for key in SCORE_KEYS:
+        assert key in scores, f"{key} missing from {sorted(scores)}"
+    assert isinstance(scores["token_per_type"], dict) and scores["token_per_type"]
+    assert set(scores["token_per_type"]) <= set(ENTITY_TYPES)
+    return nlp
+
+
+def check_alignment(nlp: spacy.language.Language) -> None:
+    """Every token of the probe text is aligned to at least one word piece."""
+    doc = nlp(TEXT)
+    lengths = doc._.trf_data.align.lengths
+    assert len(lengths) == len(doc)
+    assert all(n > 0 for n in lengths), list(zip([t.text for t in doc], lengths))
+
+
+@pytest.fixture(scope="session")
+def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
+    """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
+    output = tmp_path_factory.mktemp("train_default")
+    return spacy_train("default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert))
+
+
+def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
+    nlp = check_pipeline(default_pipeline, tiny_corpus_docbins)
+    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.get_pipe("transformer").model.tokenizer.is_fast
+    check_alignment(nlp)
+
+
+def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_docbins, tiny_deberta):
+    # gradient scaling (mixed precision) needs a CUDA GPU: thinc raises on CPU
+    model = spacy_train(
+        "gpu.cfg", tmp_path / "out", tiny_corpus_docbins,
+        "--paths.backbone", str(tiny_deberta),
+        "--components.transformer.model.mixed_precision", "false",
+    )  # fmt: skip
+    nlp = check_pipeline(model, tiny_corpus_docbins)
+    assert nlp.pipe_names == ["transformer", "ner"]
+    tokenizer = nlp.get_pipe("transformer").model.tokenizer
+    assert not tokenizer.is_fast
+    assert type(tokenizer).__name__ == "DebertaV2Tokenizer"
+    check_alignment(nlp)
+
+
+def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
+    model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins)
+    nlp = check_pipeline(model, tiny_corpus_docbins)
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+
+
+def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
+    metrics = tmp_path / "m.json"
+    run([
+        "spacy", "evaluate", str(default_pipeline), str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
+        "--per-component", "--output", str(metrics),
+    ])  # fmt: skip
+    scores = json.loads(metrics.read_text(encoding="utf-8"))
+    assert "ner" in scores
+    for key in SCORE_KEYS:
+        assert key in scores["ner"], f"{key} missing from {sorted(scores['ner'])}"
+    result = run(["spacy_somd", "report", str(metrics)])
+    assert "Token-level" in result.stdout
+    assert "Entity-level" in result.stdout
+    assert "ALL (micro)" in result.stdout
