@@ -29,17 +29,25 @@ setup(
         "test": ["pytest>=7"],
     },
     entry_points={
+        "spacy_factories": [
+            "somd_relation_extractor = spacy_somd.relations.pipe:make_relation_extractor",
+        ],
+        "spacy_architectures": [
+            "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier",
+        ],
         "spacy_readers": [
             "spacy_somd.FoldCorpus.v1 = spacy_somd.corpus:create_fold_corpus",
         ],
         "spacy_scorers": [
             "spacy_somd.token_prf_scorer.v1 = spacy_somd.scoring:make_token_prf_scorer",
+            "spacy_somd.relation_scorer.v1 = spacy_somd.scoring:make_relation_scorer",
         ],
         "spacy_tokenizers": [
             "spacy_somd.CorpusTokenizer.v1 = spacy_somd.tokenizer:create_corpus_tokenizer",
         ],
         "spacy_misc": [
             "spacy_somd.backbone_path.v1 = spacy_somd.backbones:backbone_path",
+            "spacy_somd.entity_pairs.v1 = spacy_somd.relations.candidates:make_entity_pairs",
         ],
     },
 )

@@ -3,10 +3,13 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn
+from typing import Any, Dict, Iterable, List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
+from spacy.tokens import Doc, DocBin
+from spacy.training import Example
+from tqdm import tqdm
 from wasabi import msg
 
 from .corpus import (
@@ -14,11 +17,17 @@ from .corpus import (
     RELATION_TYPES,
     CorpusStats,
     SomdFormatError,
+    Sentence,
+    doc_to_lines,
+    ensure_extensions,
     fold_docbins,
     fold_path,
     fetch_corpus,
     read_corpus_dir,
+    read_somd,
+    sentence_to_doc,
 )
+from .evaluation import relation_scores_on_gold_entities
 
 def fail(message: str) -> NoReturn:
     """Print an error on stderr, unwrapped so that paths stay whole, and exit with 1."""
@@ -62,14 +71,19 @@ def convert(
         msg.info(f"{len(repairs)} repair(s) made")
     print_stats(CorpusStats.of(sentences))
     bins = fold_docbins(spacy.blank("en").vocab, sentences, n_folds)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        for fold, docbin in enumerate(bins):
-            docbin.to_disk(fold_path(Path(tmp), fold))
-        for fold in range(n_folds):
-            shutil.move(str(fold_path(Path(tmp), fold)), fold_path(out_dir, fold))
+    write_all(out_dir, {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)})
     sizes = ", ".join(f"fold{k}: {len(b)}" for k, b in enumerate(bins))
     msg.good(f"Wrote {n_folds} fold DocBins to {out_dir} ({sizes})")
+
+
+def write_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Write files into a folder all or nothing: through a temporary folder beside them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        for name, data in files.items():
+            (Path(tmp) / name).write_bytes(data)
+        for name in files:
+            shutil.move(str(Path(tmp) / name), out_dir / name)
 
 
 @app.command("fetch-corpus")
@@ -105,15 +119,99 @@ def score_rows(per_type: Dict[str, Dict[str, float]], order: List[str]) -> List[
     ]
 
 
+def prf_table(scores: Mapping[str, Any], prefix: str, order: List[str], title: str) -> None:
+    """Print per-type P/R/F of ``PREFIX_per_type`` and the micro average, if scored."""
+    if scores.get(f"{prefix}_f") is None:
+        return
+    rows = score_rows(scores.get(f"{prefix}_per_type") or {}, order)
+    rows.append(("ALL (micro)", *(f"{scores[f'{prefix}_{k}']:.3f}" for k in "prf")))
+    msg.table(rows, header=("Type", "P", "R", "F"), aligns=("l", "r", "r", "r"), title=title, divider=True)
+
+
 @app.command()
 def report(
     metrics_file: Path = typer.Argument(..., help="JSON written by `spacy evaluate --per-component --output`"),
+    gold_entities: Optional[Path] = typer.Option(None, help="JSON written by `evaluate-gold-entities`"),
 ) -> None:
-    """Print the token-level and entity-level scores of an evaluation as tables."""
+    """Print an evaluation's scores as tables: token-level, entity-level, relations (end
+    to end, and with gold entities), the SOMD score and the sentence categories."""
     scores = flatten_scores(json.loads(metrics_file.read_text(encoding="utf-8")))
-    for prefix, title in (("token", "Token-level (seed metric)"), ("ents", "Entity-level exact match")):
-        if scores.get(f"{prefix}_f") is None:
-            continue
-        rows = score_rows(scores.get(f"{prefix}_per_type") or {}, list(ENTITY_TYPES))
-        rows.append(("ALL (micro)", *(f"{scores[f'{prefix}_{k}']:.3f}" for k in "prf")))
-        msg.table(rows, header=("Type", "P", "R", "F"), aligns=("l", "r", "r", "r"), title=title, divider=True)
+    entity_types, relation_types = list(ENTITY_TYPES), list(RELATION_TYPES)
+    prf_table(scores, "token", entity_types, "Token-level (seed metric)")
+    prf_table(scores, "ents", entity_types, "Entity-level exact match")
+    prf_table(scores, "rel", relation_types, "Relations, end to end (predicted entities)")
+    if gold_entities is not None:
+        gold = json.loads(gold_entities.read_text(encoding="utf-8"))
+        prf_table(gold, "rel", relation_types, "Relations with gold entities")
+    if scores.get("somd_macro_f") is not None:
+        msg.table(
+            [("macro", f"{scores['somd_macro_f']:.3f}"), ("micro", f"{scores['somd_micro_f']:.3f}")],
+            header=("Average", "F"), aligns=("l", "r"), divider=True,
+            title="SOMD score (mean of entity and end-to-end relation F)",
+        )  # fmt: skip
+    if scores.get("cats_f_per_type"):
+        f, auc = scores["cats_f_per_type"], scores.get("cats_auc_per_type") or {}
+        rows = [(c, f"{v['p']:.3f}", f"{v['r']:.3f}", f"{v['f']:.3f}", f"{auc.get(c) or 0:.3f}") for c, v in f.items()]
+        rows += [(f"{avg} F", "", "", f"{scores[f'cats_{avg}_f']:.3f}", "") for avg in ("macro", "micro")]
+        msg.table(rows, header=("Category", "P", "R", "F", "ROC AUC"), aligns=("l", "r", "r", "r", "r"),
+                  title="Sentence categories", divider=True)  # fmt: skip
+
+
+def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
+    """Docs from a texts file in the corpus format (tokens exactly as written) or from a
+    DocBin (its docs without their annotations)."""
+    ensure_extensions()
+    if path.suffix == ".spacy":
+        docs = DocBin().from_disk(path).get_docs(vocab)
+        return [sentence_to_doc(vocab, Sentence(i + 1, [t.text for t in d])) for i, d in enumerate(docs)]
+    sentences, _ = read_somd(path)
+    return [sentence_to_doc(vocab, sentence) for sentence in sentences]
+
+
+def progress(docs: Iterable[Doc], total: int, what: str) -> Iterable[Doc]:
+    return tqdm(docs, total=total, desc=what, unit=" sentences", leave=False)
+
+
+@app.command()
+def predict(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    texts_file: Path = typer.Argument(..., help="Sentences in the corpus format (one a line), or a .spacy DocBin"),
+    out_dir: Path = typer.Argument(..., help="Folder to write texts.txt, entities.txt and relations.txt into"),
+    batch_size: int = typer.Option(64, help="Sentences per batch"),
+    gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
+) -> None:
+    """Predict entities and relations and write them in the SOMD corpus format: one
+    output line per input line, in order, with the input's tokens."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    try:
+        docs = read_input_docs(texts_file, nlp.vocab)
+    except (SomdFormatError, FileNotFoundError) as err:
+        fail(str(err))
+    lines = [doc_to_lines(doc) for doc in progress(nlp.pipe(docs, batch_size=batch_size), len(docs), "predict")]
+    write_all(out_dir, {
+        name: "".join(f"{line[column]}\n" for line in lines).encode("utf-8")
+        for column, name in enumerate(("texts.txt", "entities.txt", "relations.txt"))
+    })  # fmt: skip
+    n_relations = sum(line[2].count("\t") // 2 for line in lines)
+    msg.good(f"Wrote predictions for {len(lines)} sentences ({n_relations} relations) to {out_dir}")
+
+
+@app.command("evaluate-gold-entities")
+def evaluate_gold_entities(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    data_path: Path = typer.Argument(..., help="A DocBin with gold entities and relations (e.g. the held-out fold)"),
+    output: Path = typer.Option(..., help="JSON file to save the scores to"),
+    gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
+) -> None:
+    """Score the relation component given the gold entities (classification quality)."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    ensure_extensions()
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
+    scores = relation_scores_on_gold_entities(nlp, examples)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
+    msg.good(f"Relation F with gold entities: {scores['rel_f']:.3f} (saved to {output})")

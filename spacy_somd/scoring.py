@@ -1,12 +1,13 @@
-"""Scores: the seed notebook's token-level per-type PRF, beside spaCy's entity PRF."""
+"""Scores: the seed notebook's token-level per-type PRF beside spaCy's entity PRF, the
+relation PRF and the SOMD shared task's combined score."""
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Set, Tuple
 
 from spacy.scorer import get_ner_prf
 from spacy.training import Example
 from spacy.util import registry
 
-from .corpus import doc_bio
+from .corpus import RELATIONS_ATTR, doc_bio
 
 
 class Counts:
@@ -61,13 +62,17 @@ def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
     for index, eg in enumerate(examples):
         gold.extend((index, i, lab) for i, lab in enumerate(doc_bio(eg.reference)) if lab != "O")
         pred.extend((index, i, lab) for i, lab in enumerate(predicted_bio(eg)) if lab != "O")
-    counts = token_counts(gold, pred)
+    return prf_scores("token", token_counts(gold, pred))
+
+
+def prf_scores(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, Any]:
+    """Micro-averaged ``PREFIX_p/r/f`` and ``PREFIX_per_type`` from per-type counts."""
     totals = Counts()
     for c in counts.values():
         totals += c
     p, r, f = totals.prf()
     per_type = {t: dict(zip("prf", c.prf())) for t, c in sorted(counts.items())}
-    return {"token_p": p, "token_r": r, "token_f": f, "token_per_type": per_type}
+    return {f"{prefix}_p": p, f"{prefix}_r": r, f"{prefix}_f": f, f"{prefix}_per_type": per_type}
 
 
 def score_token_prf(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -79,3 +84,67 @@ def score_token_prf(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any
 @registry.scorers("spacy_somd.token_prf_scorer.v1")
 def make_token_prf_scorer() -> Callable[..., Dict[str, Any]]:
     return score_token_prf
+
+
+Triple = Tuple[int, int, str]
+
+
+def relation_triples(example: Example) -> Tuple[Set[Triple], Set[Triple]]:
+    """Gold and predicted (head token, tail token, label) triples on the reference's
+    tokens; a predicted relation whose tokens do not map onto the reference stays
+    unmatched (it counts as a false positive)."""
+    by_char = {token.idx: token.i for token in example.reference}
+    predicted = example.predicted
+
+    def on_reference(i: int) -> int:
+        return by_char.get(predicted[i].idx, -1 - i)
+
+    gold = {(r["head"], r["tail"], r["label"]) for r in example.reference._.get(RELATIONS_ATTR) or []}
+    pred = {
+        (on_reference(r["head"]), on_reference(r["tail"]), r["label"])
+        for r in predicted._.get(RELATIONS_ATTR) or []
+    }
+    return gold, pred
+
+
+def relation_prf(examples: Iterable[Example]) -> Dict[str, Any]:
+    """Micro P/R/F over (head, tail, label) triples (``rel_p/r/f``) and per label
+    (``rel_per_type``). Every gold relation counts, also those whose entities were
+    missed."""
+    counts: Dict[str, Counts] = defaultdict(Counts)
+    for eg in examples:
+        gold, pred = relation_triples(eg)
+        for triple in gold | pred:
+            c = counts[triple[2]]
+            c.tp += triple in gold and triple in pred
+            c.fp += triple in pred and triple not in gold
+            c.fn += triple in gold and triple not in pred
+    return prf_scores("rel", counts)
+
+
+def macro_f(per_type: Mapping[str, Mapping[str, float]]) -> float:
+    """The unweighted mean F over types (0 without types)."""
+    return sum(t["f"] for t in per_type.values()) / len(per_type) if per_type else 0.0
+
+
+def somd_scores(entities: Mapping[str, Any], relations: Mapping[str, Any]) -> Dict[str, float]:
+    """The SOMD 2025 combined score: the mean of the macro-averaged entity-level F1 and
+    the macro-averaged relation F1 (``somd_macro_f``); and the same with micro averages
+    (``somd_micro_f``)."""
+    return {
+        "somd_macro_f": (macro_f(entities["ents_per_type"] or {}) + macro_f(relations["rel_per_type"])) / 2,
+        "somd_micro_f": ((entities["ents_f"] or 0.0) + relations["rel_f"]) / 2,
+    }
+
+
+def score_relations(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+    """The relation scorer: relation PRF and, from the same docs' entities, the SOMD
+    score."""
+    examples = list(examples)
+    relations = relation_prf(examples)
+    return {**relations, **somd_scores(get_ner_prf(examples), relations)}
+
+
+@registry.scorers("spacy_somd.relation_scorer.v1")
+def make_relation_scorer() -> Callable[..., Dict[str, Any]]:
+    return score_relations

@@ -21,6 +21,7 @@ EVAL_FREQUENCY = 3
 DEV_FOLD = 2
 TEXT = "We used SPSS version 22 ."
 SCORE_KEYS = ("token_f", "token_p", "token_r", "token_per_type", "ents_f")
+RELATION_SCORE_KEYS = ("rel_f", "rel_p", "rel_r", "rel_per_type", "somd_macro_f", "somd_micro_f")
 ENV = {
     **os.environ,
     "HF_HUB_OFFLINE": "1",
@@ -57,15 +58,16 @@ def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Pat
 def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     """The trained pipeline loads, keeps the corpus tokens and scores the dev fold."""
     nlp = spacy.load(model)
-    assert nlp.pipe_names[-1] == "ner"
+    assert {"ner", "somd_relation_extractor"} <= set(nlp.pipe_names)
     doc = nlp(TEXT)
     assert [t.text for t in doc] == TEXT.split(" ")
     assert all(ent.label_ in ENTITY_TYPES for ent in doc.ents)
     dev = list(create_fold_corpus(docbins, fold=DEV_FOLD, split="dev")(nlp))
     assert len(dev) == 5
     scores = nlp.evaluate(dev)
-    for key in SCORE_KEYS:
+    for key in SCORE_KEYS + RELATION_SCORE_KEYS:
         assert key in scores, f"{key} missing from {sorted(scores)}"
+    assert isinstance(doc._.somd_relations, list)
     assert isinstance(scores["token_per_type"], dict) and scores["token_per_type"]
     assert set(scores["token_per_type"]) <= set(ENTITY_TYPES)
     return nlp
@@ -88,7 +90,7 @@ def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
 
 def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
     nlp = check_pipeline(default_pipeline, tiny_corpus_docbins)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names[:3] == ["transformer", "ner", "somd_relation_extractor"]
     assert nlp.get_pipe("transformer").model.tokenizer.is_fast
     check_alignment(nlp)
 
@@ -101,7 +103,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
         "--components.transformer.model.mixed_precision", "false",
     )  # fmt: skip
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names[:3] == ["transformer", "ner", "somd_relation_extractor"]
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     assert not tokenizer.is_fast
     assert type(tokenizer).__name__ == "DebertaV2Tokenizer"
@@ -111,7 +113,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
 def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
     model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins)
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert nlp.pipe_names[:3] == ["tok2vec", "ner", "somd_relation_extractor"]
 
 
 def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
@@ -124,7 +126,15 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     assert "ner" in scores
     for key in SCORE_KEYS:
         assert key in scores["ner"], f"{key} missing from {sorted(scores['ner'])}"
-    result = run(["spacy_somd", "report", str(metrics)])
-    assert "Token-level" in result.stdout
-    assert "Entity-level" in result.stdout
+    for key in RELATION_SCORE_KEYS:
+        assert key in scores["somd_relation_extractor"], f"{key} missing"
+    gold_entities = tmp_path / "gold.json"
+    run([
+        "spacy_somd", "evaluate-gold-entities", str(default_pipeline),
+        str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"), "--output", str(gold_entities),
+    ])  # fmt: skip
+    assert {"rel_p", "rel_r", "rel_f", "rel_per_type"} <= set(json.loads(gold_entities.read_text()))
+    result = run(["spacy_somd", "report", str(metrics), "--gold-entities", str(gold_entities)])
+    for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score"):
+        assert title in result.stdout
     assert "ALL (micro)" in result.stdout

@@ -1,0 +1,52 @@
+"""Candidate entity pairs for relation extraction, generated from a doc's entities."""
+from typing import Callable, Collection, Iterable, List, Optional, Tuple
+
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from ..corpus import RELATIONS_ATTR
+
+Pair = Tuple[Span, Span]
+TypePairs = Optional[Collection[Tuple[str, str]]]
+GetCandidates = Callable[[Doc, TypePairs], List[Pair]]
+
+
+def span_gap(a: Span, b: Span) -> int:
+    """The number of tokens strictly between two non-overlapping spans."""
+    return max(a.start, b.start) - min(a.end, b.end)
+
+
+def entity_pairs(doc: Doc, max_distance: int, type_pairs: TypePairs = None) -> List[Pair]:
+    """Ordered pairs (head, tail) of different entities at most ``max_distance`` tokens
+    apart, in document order of the head then the tail; with ``type_pairs``, only pairs
+    whose (head label, tail label) is in it."""
+    return [
+        (head, tail)
+        for head in doc.ents
+        for tail in doc.ents
+        if head != tail
+        and span_gap(head, tail) <= max_distance
+        and (type_pairs is None or (head.label_, tail.label_) in type_pairs)
+    ]
+
+
+@registry.misc("spacy_somd.entity_pairs.v1")
+def make_entity_pairs(max_distance: int = 100) -> GetCandidates:
+    """The candidate generator: every ordered entity pair within ``max_distance`` tokens."""
+
+    def get_candidates(doc: Doc, type_pairs: TypePairs = None) -> List[Pair]:
+        return entity_pairs(doc, max_distance, type_pairs)
+
+    return get_candidates
+
+
+def missed_gold_relations(docs: Iterable[Doc], candidates: Callable[[Doc], List[Pair]]) -> Tuple[int, int]:
+    """How many gold relations (``doc._.somd_relations`` between the gold ``doc.ents``)
+    are not among the candidate pairs, and how many there are."""
+    missed = total = 0
+    for doc in docs:
+        pairs = {(head.start, tail.start) for head, tail in candidates(doc)}
+        for rel in doc._.get(RELATIONS_ATTR) or []:
+            total += 1
+            missed += (rel["head"], rel["tail"]) not in pairs
+    return missed, total

@@ -1,0 +1,166 @@
+"""The relation classifier: pooled entity-pair representations from a shared tok2vec,
+then a small feed-forward classifier over the relation labels plus "no relation"."""
+import math
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Embed, HashEmbed, Linear, Model, Ops, Relu, chain
+from thinc.types import Floats2d, Ints1d
+
+from .candidates import Pair
+
+RelationInputs = Tuple[List[Doc], List[List[Pair]]]
+
+
+class PairIndices(NamedTuple):
+    idx: numpy.ndarray
+    seg: numpy.ndarray
+    lengths: numpy.ndarray
+    keys: numpy.ndarray
+    buckets: numpy.ndarray
+
+
+@registry.architectures("spacy_somd.RelationClassifier.v1")
+def build_relation_classifier(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 128,
+    type_width: int = 16,
+    distance_width: int = 16,
+    distance_buckets: int = 8,
+    dropout: float = 0.1,
+    nO: Optional[int] = None,
+) -> Model[RelationInputs, Floats2d]:
+    """Logits over ``nO`` classes (the relation labels and "no relation") for every
+    candidate pair: chain of the pair encoder and a one-hidden-layer classifier. The
+    encoder's and classifier's input widths are inferred at initialization."""
+    encoder = build_pair_encoder(tok2vec, type_width, distance_width, distance_buckets)
+    classifier = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
+    model = chain(encoder, classifier)
+    model.set_ref("encoder", encoder)
+    model.set_ref("classifier", classifier)
+    model.set_ref("tok2vec", tok2vec)
+    return model
+
+
+def build_pair_encoder(
+    tok2vec: Model[List[Doc], List[Floats2d]], type_width: int, distance_width: int, distance_buckets: int
+) -> Model[RelationInputs, Floats2d]:
+    """One row per pair: mean token vector of the head, of the tail and of the tokens
+    between them, embeddings of the two entity labels and of the signed, log-bucketed
+    distance."""
+    return Model(
+        "somd_pair_encoder",
+        encode_forward,
+        init=encode_init,
+        layers=[
+            tok2vec,
+            HashEmbed(nO=type_width, nV=64, seed=17),
+            Embed(nO=distance_width, nV=2 * distance_buckets),
+        ],
+        refs={"tok2vec": tok2vec},
+        attrs={"distance_buckets": distance_buckets},
+    )
+
+
+def encode_init(model: Model, X: Optional[RelationInputs] = None, Y: None = None) -> None:
+    docs = X[0] if X is not None else None
+    model.layers[0].initialize(X=docs)
+    model.layers[1].initialize()
+    model.layers[2].initialize()
+
+
+def distance_bucket(head_start: int, tail_start: int, gap: int, n_buckets: int) -> int:
+    """Log2 bucket of the gap between the spans, offset by ``n_buckets`` when the tail
+    comes first."""
+    bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
+    return bucket + (n_buckets if tail_start < head_start else 0)
+
+
+def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
+    """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
+    2n..3n-1): row indices into the flattened token vectors, their segment ids and the
+    segment lengths; then the label keys (heads, then tails) and the distance buckets."""
+    spans, keys, buckets = [], [], []
+    offset = 0
+    for doc, doc_pairs in zip(docs, pairs):
+        for head, tail in doc_pairs:
+            left, right = sorted((head, tail), key=lambda span: span.start)
+            spans.append([(offset + s, offset + e) for s, e in (
+                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
+            )])  # fmt: skip
+            keys.append((head.label, tail.label))
+            buckets.append(distance_bucket(head.start, tail.start, right.start - left.end, n_buckets))
+        offset += len(doc)
+    bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
+    lengths = numpy.array([e - s for s, e in bounds], dtype="int64")
+    idx = numpy.concatenate([numpy.arange(s, e) for s, e in bounds] + [numpy.zeros(0, "int64")])
+    seg = numpy.repeat(numpy.arange(len(bounds)), lengths)
+    label_keys = numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64")
+    return PairIndices(idx, seg, lengths, label_keys, numpy.array(buckets, dtype="int64"))
+
+
+def segment_mean(
+    ops: Ops, X: Floats2d, idx: Ints1d, seg: Ints1d, lengths: Floats2d
+) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """Mean of the rows ``X[idx]`` grouped by segment id (empty segments give zeros)."""
+    denom = ops.xp.maximum(lengths, 1.0).reshape((-1, 1))
+    sums = ops.alloc2f(lengths.shape[0], X.shape[1])
+    ops.scatter_add(sums, seg, X[idx])
+
+    def backprop(d_means: Floats2d) -> Floats2d:
+        dX = ops.alloc2f(*X.shape)
+        ops.scatter_add(dX, idx, (d_means / denom)[seg])
+        return dX
+
+    return sums / denom, backprop
+
+
+def embed(layer: Model, ids: Ints1d, is_train: bool) -> Tuple[Floats2d, Callable]:
+    """An embedding layer's output, or an empty array without ids (thinc's HashEmbed
+    cannot backpropagate an empty batch)."""
+    if len(ids):
+        return layer(ids, is_train)
+    return layer.ops.alloc2f(0, layer.get_dim("nO")), lambda d_vectors: ids
+
+
+def encode_forward(
+    model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool
+) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
+    docs, pairs = inputs
+    tok2vec, type_embed, distance_embed = model.layers
+    ops = model.ops
+    tokvecs, bp_tokvecs = tok2vec(docs, is_train)
+    flat = ops.flatten(tokvecs)
+    ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
+    n = len(ix.buckets)
+    pooled, bp_pooled = segment_mean(
+        ops, flat, ops.asarray1i(ix.idx), ops.asarray1i(ix.seg), ops.asarray1f(ix.lengths)
+    )
+    types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
+    distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
+    width = flat.shape[1]
+    output = ops.xp.hstack(
+        [pooled[:n], pooled[n : 2 * n], pooled[2 * n :], types[:n], types[n:], distances]
+    )
+    t = types.shape[1]
+
+    def backprop(d_output: Floats2d) -> RelationInputs:
+        d_pooled = ops.xp.vstack([d_output[:, i * width : (i + 1) * width] for i in range(3)])
+        d_types = ops.xp.vstack(
+            [d_output[:, 3 * width : 3 * width + t], d_output[:, 3 * width + t : 3 * width + 2 * t]]
+        )
+        bp_types(ops.as_contig(d_types))
+        bp_distances(ops.as_contig(d_output[:, 3 * width + 2 * t :]))
+        d_flat = bp_pooled(ops.as_contig(d_pooled))
+        bp_tokvecs(ops.unflatten(d_flat, [len(doc) for doc in docs]))
+        return inputs
+
+    return output, backprop
+
+
+def adversarial_perturbation(ops: Ops, gradient: Floats2d, epsilon: float) -> Floats2d:
+    """Liu et al. / Miyato et al.: e_adv = epsilon * g / ||g||, per row (instance)."""
+    norms = ops.xp.sqrt((gradient**2).sum(axis=1, keepdims=True))
+    return epsilon * gradient / ops.xp.maximum(norms, 1e-12)

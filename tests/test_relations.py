@@ -1,0 +1,278 @@
+"""The relation component: candidates, adversarial step, scorer, training, serialization
+and the SOMD-format prediction round trip."""
+import json
+import random
+from pathlib import Path
+from typing import List
+
+import numpy
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from thinc.api import Linear, NumpyOps
+from typer.testing import CliRunner
+
+from conftest import tiny_rows
+from spacy_somd.cli import app
+from spacy_somd.corpus import RELATIONS_ATTR, Sentence, read_corpus_dir, read_somd, sentence_to_doc
+from spacy_somd.relations import (
+    NO_RELATION,
+    adversarial_perturbation,
+    entity_pairs,
+    make_entity_pairs,
+    missed_gold_relations,
+)
+from spacy_somd.scoring import relation_prf, score_relations, somd_scores
+
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "somd2025"
+
+
+def tiny_docs(nlp: Language) -> List[Doc]:
+    return [sentence_to_doc(nlp.vocab, Sentence(i + 1, w, l, r)) for i, (w, l, r) in enumerate(tiny_rows())]
+
+
+def gold_entity_examples(nlp: Language, docs: List[Doc]) -> List[Example]:
+    """Examples whose predicted docs carry the gold entities (no NER in the pipeline)."""
+    examples = []
+    for doc in docs:
+        predicted = nlp.make_doc(doc.text)
+        predicted.ents = [predicted.char_span(e.start_char, e.end_char, label=e.label_) for e in doc.ents]
+        examples.append(Example(predicted, doc))
+    return examples
+
+
+def train(nlp: Language, examples: List[Example], epochs: int, seed: int = 0) -> None:
+    optimizer = nlp.initialize(lambda: examples)
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        examples = rng.sample(examples, len(examples))
+        for start in range(0, len(examples), 4):
+            nlp.update(examples[start : start + 4], sgd=optimizer)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A relation extractor (default CNN model) trained on the tiny corpus' gold entities,
+    saved to disk; with an entity ruler in front so raw sentences get entities."""
+    spacy.util.fix_random_seed(0)
+    nlp = blank()
+    docs = tiny_docs(nlp)
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": e.label_, "pattern": [{"ORTH": t.text} for t in e]} for doc in docs for e in doc.ents
+    ])  # fmt: skip
+    nlp.add_pipe("somd_relation_extractor")
+    examples = gold_entity_examples(nlp, docs)
+    with nlp.select_pipes(disable=["entity_ruler"]):
+        train(nlp, examples, epochs=25)
+    path = tmp_path_factory.mktemp("relation_model") / "model"
+    nlp.to_disk(path)
+    return nlp, path, docs
+
+
+def params(model) -> List[numpy.ndarray]:
+    return [node.get_param(name).copy() for node in model.walk() for name in node.param_names if node.has_param(name)]
+
+
+def blank() -> Language:
+    """A blank pipeline with the corpus tokenizer (tokens = space-separated words)."""
+    return spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_somd.CorpusTokenizer.v1"}}})
+
+
+def make_doc(words: List[str], ents: List[tuple]) -> Doc:
+    doc = Doc(spacy.blank("en").vocab, words=words)
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
+    return doc
+
+
+def test_entity_pairs_are_ordered_bounded_and_filtered():
+    words = "SPSS version 22 by IBM and then many more words here and R".split()
+    doc = make_doc(words, [(0, 1, "Application"), (2, 3, "Version"), (4, 5, "Developer"), (12, 13, "ProgrammingEnvironment")])
+    pairs = [(h.text, t.text) for h, t in entity_pairs(doc, max_distance=100)]
+    assert len(pairs) == 4 * 3 and ("22", "SPSS") in pairs and ("SPSS", "22") in pairs
+    near = {(h.text, t.text) for h, t in entity_pairs(doc, max_distance=3)}
+    assert ("22", "SPSS") in near and ("IBM", "SPSS") in near  # 3 tokens between IBM and SPSS
+    assert not any("R" in pair for pair in near)
+    only = entity_pairs(doc, 100, type_pairs={("Version", "Application")})
+    assert [(h.text, t.text) for h, t in only] == [("22", "SPSS")]
+    assert make_entity_pairs(max_distance=100)(doc) == entity_pairs(doc, 100)
+
+
+@pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
+def test_default_candidates_cover_every_gold_relation_of_the_corpus():
+    nlp = spacy.blank("en")
+    sentences, _ = read_corpus_dir(SHARED_CORPUS)
+    docs = [sentence_to_doc(nlp.vocab, s) for s in sentences]
+    config = spacy.registry.resolve({"c": {"@misc": "spacy_somd.entity_pairs.v1"}})
+    assert missed_gold_relations(docs, config["c"]) == (0, 2551)
+    tight = make_entity_pairs(max_distance=10)
+    missed, total = missed_gold_relations(docs, tight)
+    assert total == 2551 and missed > 0
+
+
+def test_adversarial_perturbation_has_norm_epsilon_per_instance():
+    ops = NumpyOps()
+    gradient = numpy.random.default_rng(0).normal(size=(5, 7)).astype("float32")
+    gradient[3] = 0.0
+    delta = adversarial_perturbation(ops, gradient, 0.02)
+    norms = numpy.linalg.norm(delta, axis=1)
+    assert numpy.allclose(norms[[0, 1, 2, 4]], 0.02, atol=1e-6)
+    assert norms[3] == 0.0
+    cosine = (delta[0] @ gradient[0]) / (norms[0] * numpy.linalg.norm(gradient[0]))
+    assert cosine == pytest.approx(1.0, abs=1e-5)
+
+
+def test_adversarial_perturbation_increases_the_loss(trained):
+    nlp, _, _ = trained
+    rel = nlp.get_pipe("somd_relation_extractor")
+    classifier = rel.model.get_ref("classifier")
+    features = numpy.random.default_rng(1).normal(size=(6, classifier.get_dim("nI"))).astype("float32")
+    gold = [1, 0, 2, 0, 3, 0]
+    loss, d_features = rel.classify(features, gold)
+    for epsilon in (0.02, 0.5):
+        adversarial, _ = rel.classify(features + adversarial_perturbation(rel.model.ops, d_features, epsilon), gold)
+        assert adversarial > loss
+    random_direction = numpy.random.default_rng(2).normal(size=features.shape).astype("float32")
+    assert rel.classify(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5), gold)[0] != adversarial
+
+
+def test_adversarial_training_changes_the_update_loss():
+    """With epsilon > 0 the update adds the loss on perturbed features."""
+    losses = {}
+    for epsilon in (0.0, 0.5):
+        spacy.util.fix_random_seed(0)
+        nlp = blank()
+        nlp.add_pipe("somd_relation_extractor", config={"adversarial_epsilon": epsilon})
+        examples = gold_entity_examples(nlp, tiny_docs(nlp))
+        nlp.initialize(lambda: examples)
+        losses[epsilon] = nlp.update(examples[:6], drop=0.0)["somd_relation_extractor"]
+    assert losses[0.5] > losses[0.0] > 0
+
+
+def example_with_relations(gold_rels, pred_rels, pred_ents=None) -> Example:
+    words = "SPSS version 22 ( IBM ) and R".split()
+    gold_ents = [(0, 1, "Application"), (2, 3, "Version"), (4, 5, "Developer"), (7, 8, "ProgrammingEnvironment")]
+    reference = make_doc(words, gold_ents)
+    predicted = make_doc(words, gold_ents if pred_ents is None else pred_ents)
+    reference._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": l} for h, t, l in gold_rels])
+    predicted._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": l, "score": 0.9} for h, t, l in pred_rels])
+    return Example(predicted, reference)
+
+
+def test_relation_scorer_on_hand_worked_cases():
+    gold = [(2, 0, "Version_of"), (4, 0, "Developer_of")]
+    examples = [
+        # one right, one with the wrong label: 1 TP Version_of, 1 FP Citation_of, 1 FN Developer_of
+        example_with_relations(gold, [(2, 0, "Version_of"), (4, 0, "Citation_of")]),
+        # entities missed, nothing predicted: both gold relations still count as FN
+        example_with_relations(gold, [], pred_ents=[]),
+        # a relation in a doc without gold relations: FP
+        example_with_relations([], [(2, 7, "Version_of")]),
+        # an empty doc
+        Example(Doc(spacy.blank("en").vocab, words=[]), Doc(spacy.blank("en").vocab, words=[])),
+    ]
+    scores = relation_prf(examples)
+    per_type = scores["rel_per_type"]
+    assert per_type["Version_of"] == {"p": 0.5, "r": 0.5, "f": 0.5}  # tp 1, fp 1, fn 1
+    assert per_type["Developer_of"] == {"p": 0.0, "r": 0.0, "f": 0.0}  # fn 2
+    assert per_type["Citation_of"] == {"p": 0.0, "r": 0.0, "f": 0.0}  # fp 1
+    # micro: tp 1, fp 2, fn 3
+    assert scores["rel_p"] == pytest.approx(1 / 3)
+    assert scores["rel_r"] == pytest.approx(1 / 4)
+    assert scores["rel_f"] == pytest.approx(2 * (1 / 3) * (1 / 4) / (1 / 3 + 1 / 4))
+
+
+def test_somd_score_averages_entity_and_relation_f():
+    entities = {"ents_f": 0.8, "ents_per_type": {"A": {"f": 1.0}, "B": {"f": 0.5}}}
+    relations = {"rel_f": 0.6, "rel_per_type": {"X_of": {"f": 0.2}, "Y_of": {"f": 0.4}, "Z_of": {"f": 0.6}}}
+    scores = somd_scores(entities, relations)
+    assert scores["somd_macro_f"] == pytest.approx((0.75 + 0.4) / 2)
+    assert scores["somd_micro_f"] == pytest.approx(0.7)
+    both = score_relations([example_with_relations([(2, 0, "Version_of")], [(2, 0, "Version_of")])])
+    assert both["rel_f"] == 1.0 and both["somd_micro_f"] == 1.0 and both["somd_macro_f"] == 1.0
+
+
+def test_trained_pipe_predicts_the_tiny_corpus_with_json_safe_scores(trained):
+    nlp, _, docs = trained
+    predicted = list(nlp.pipe(doc.text for doc in docs))
+    scores = relation_prf(Example(p, d) for p, d in zip(predicted, docs))
+    assert scores["rel_f"] > 0.9, scores
+    relations = [r for doc in predicted for r in doc._.get(RELATIONS_ATTR)]
+    assert relations and json.loads(json.dumps(relations)) == relations
+    rel = nlp.get_pipe("somd_relation_extractor")
+    for r in relations:
+        assert set(r["scores"]) == set(rel.labels) and NO_RELATION not in r["scores"]
+        assert r["score"] == r["scores"][r["label"]] >= rel.cfg["threshold"]
+
+
+def test_pipe_handles_batches_without_candidate_pairs(trained):
+    nlp, _, _ = trained
+    texts = ["Nothing to see here .", "", "Only SPSS here ."]
+    docs = list(nlp.pipe(texts, batch_size=3))
+    assert [doc._.get(RELATIONS_ATTR) for doc in docs] == [[], [], []]
+
+
+def test_serialization_round_trip_gives_identical_predictions(trained):
+    nlp, path, docs = trained
+    reloaded = spacy.load(path)
+    texts = [doc.text for doc in docs]
+    before = [doc._.get(RELATIONS_ATTR) for doc in nlp.pipe(texts)]
+    after = [doc._.get(RELATIONS_ATTR) for doc in reloaded.pipe(texts)]
+    assert before == after and any(before)
+    assert reloaded.get_pipe("somd_relation_extractor").labels == nlp.get_pipe("somd_relation_extractor").labels
+
+
+def test_joint_training_uses_gold_entities_and_updates_the_shared_tok2vec():
+    """The predicted docs have no entities while NER trains: the relation loss must come
+    from the gold entities (not silently zero), and on a batch without any entity pair
+    the shared tok2vec must still be updated (the relation pipe is its last listener)."""
+    spacy.util.fix_random_seed(0)
+    nlp = blank()
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe("ner")
+    rel_config = {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "tok2vec"}}}
+    nlp.add_pipe("somd_relation_extractor", config=rel_config)
+    docs = tiny_docs(nlp)
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
+    optimizer = nlp.initialize(lambda: examples)
+    assert nlp.get_pipe("tok2vec").listeners[-1] is nlp.get_pipe("somd_relation_extractor").model.get_ref("tok2vec")
+    losses = nlp.update([eg for eg in examples if eg.reference.ents][:4], sgd=optimizer)
+    assert losses["somd_relation_extractor"] > 0
+    entity_free = [eg for eg in examples if not eg.reference.ents]
+    assert entity_free
+    tok2vec = nlp.get_pipe("tok2vec").model
+    before = params(tok2vec)
+    nlp.update(entity_free, sgd=optimizer)
+    assert any(not numpy.array_equal(b, a) for b, a in zip(before, params(tok2vec)))
+
+
+def test_predict_writes_the_corpus_format_and_reads_back(trained, tmp_path):
+    nlp, path, docs = trained
+    lines = [doc.text for doc in docs[:6]]
+    lines.insert(2, "")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["predict", str(path), str(texts), str(out)])
+    assert result.exit_code == 0, result.output
+    entity_lines = (out / "entities.txt").read_text(encoding="utf-8").split("\n")
+    assert len(entity_lines) == len(lines) + 1 and entity_lines[2] == "" and entity_lines[-1] == ""
+    sentences, repairs = read_somd(out / "texts.txt", out / "entities.txt", out / "relations.txt")
+    assert repairs == [] and [" ".join(s.words) for s in sentences] == lines
+    expected = list(nlp.pipe(lines))
+    for sentence, doc in zip(sentences, expected):
+        assert sentence.labels == [f"{t.ent_iob_}-{t.ent_type_}" if t.ent_type_ else "O" for t in doc]
+        assert sentence.relations == [(r["label"], r["head"], r["tail"]) for r in doc._.get(RELATIONS_ATTR)]
+    assert any(s.relations for s in sentences)
+
+
+def test_predict_reports_bad_input_with_file_and_line(trained, tmp_path):
+    _, path, _ = trained
+    texts = tmp_path / "texts.txt"
+    texts.write_text("fine line\nbad  line\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["predict", str(path), str(texts), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"{texts}, line 2" in result.output
+    assert not (tmp_path / "out").exists()
