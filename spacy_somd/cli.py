@@ -27,6 +27,8 @@ from .corpus import (
     read_somd,
     sentence_to_doc,
 )
+from .audit import run_audit
+from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 
 def fail(message: str) -> NoReturn:
@@ -215,3 +217,21 @@ def evaluate_gold_entities(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
     msg.good(f"Relation F with gold entities: {scores['rel_f']:.3f} (saved to {output})")
+
+
+@app.command()
+def audit(
+    dynamics_file: Path = typer.Argument(..., help="JSONL training dynamics (a component's dynamics_path)"),
+    out_dir: Path = typer.Argument(..., help="Folder for the ranking CSV, the PNGs and the JSON summaries"),
+    percentile: Optional[float] = typer.Option(None, help="Also write sieve.json: the lowest-AUM PERCENTILE % of instances"),
+    threshold_percentile: float = typer.Option(99.0, help="The AUM threshold: this percentile of the threshold samples' AUMs"),
+) -> None:
+    """Rank training instances by AUM, draw the data map and the AUM histogram, find the
+    fake-class AUM threshold and optionally write a sieve of the lowest-AUM instances."""
+    try:
+        result = run_audit(dynamics_file, out_dir, percentile, threshold_percentile)
+    except (DynamicsFormatError, FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    msg.table(result.rows(), header=result.HEADER, divider=True, title="Training dynamics")
+    for path in result.files:
+        msg.good(f"Wrote {path}")

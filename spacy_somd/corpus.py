@@ -7,13 +7,14 @@ of the attribute (or dependent software) and ``tail`` the first token of the sof
 belongs to. ``doc._.somd_line`` keeps the 1-based line number of the sentence.
 """
 import hashlib
+import json
 import re
 import shutil
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -318,11 +319,12 @@ def read_fold_docs(directory: Path, vocab: Vocab) -> List[Doc]:
 
 
 def select_fold(
-    docs: Sequence[Doc], fold: int, n_folds: int, split: str, negative_ratio: float
+    docs: Sequence[Doc], fold: int, n_folds: int, split: str, negative_ratio: float,
+    exclude: Collection[int] = (),
 ) -> List[Doc]:
     """The seed's split: ``dev`` is fold ``fold`` whole; ``train`` is the other folds,
     keeping only the first ``negative_ratio`` (by line order over the whole corpus) of
-    the entity-free sentences."""
+    the entity-free sentences, and none of the ``exclude`` lines."""
     if split not in ("train", "dev"):
         raise ValueError(f"split must be 'train' or 'dev', not {split!r}")
     if not 0 <= fold < n_folds:
@@ -330,22 +332,32 @@ def select_fold(
     if split == "dev":
         return [d for d in docs if fold_of(d._.get(LINE_ATTR), n_folds) == fold]
     negatives = [d._.get(LINE_ATTR) for d in docs if not d.ents]
-    dropped = set(negatives[int(len(negatives) * negative_ratio):])
+    dropped = set(negatives[int(len(negatives) * negative_ratio):]) | set(exclude)
     return [
         d for d in docs
         if fold_of(d._.get(LINE_ATTR), n_folds) != fold and d._.get(LINE_ATTR) not in dropped
     ]
 
 
+def sieved_lines(sieve: Optional[Path]) -> List[int]:
+    """The sentence line numbers listed in an audit's ``sieve.json`` (none without one)."""
+    if sieve is None:
+        return []
+    return json.loads(Path(sieve).read_text(encoding="utf-8"))["lines"]
+
+
 @registry.readers("spacy_somd.FoldCorpus.v1")
 def create_fold_corpus(
-    path: Path, fold: int, split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0
+    path: Path, fold: int, split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0,
+    sieve: Optional[Path] = None,
 ) -> Callable[[Language], Iterator[Example]]:
     """Examples of one split of one fold, read from the fold DocBins that `convert` writes.
-    ``limit`` > 0 keeps only the first ``limit`` examples (for quick runs)."""
+    ``limit`` > 0 keeps only the first ``limit`` examples (for quick runs); ``sieve`` (an
+    audit's sieve.json) removes its sentences from the training split."""
+    exclude = sieved_lines(sieve)
 
     def read(nlp: Language) -> Iterator[Example]:
-        docs = select_fold(read_fold_docs(path, nlp.vocab), fold, n_folds, split, negative_ratio)
+        docs = select_fold(read_fold_docs(path, nlp.vocab), fold, n_folds, split, negative_ratio, exclude)
         for doc in docs[: limit or None]:
             yield Example(nlp.make_doc(doc.text), doc)
 

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from conftest import tiny_rows
 from spacy_somd.cli import app
-from spacy_somd.corpus import RELATIONS_ATTR, Sentence, read_corpus_dir, read_somd, sentence_to_doc
+from spacy_somd.corpus import RELATIONS_ATTR, Sentence, create_fold_corpus, read_corpus_dir, read_somd, sentence_to_doc
+from spacy_somd.dynamics import FAKE_LABEL, read_dynamics
 from spacy_somd.relations import (
     NO_RELATION,
     adversarial_perturbation,
@@ -130,9 +131,9 @@ def test_adversarial_perturbation_increases_the_loss(trained):
     classifier = rel.model.get_ref("classifier")
     features = numpy.random.default_rng(1).normal(size=(6, classifier.get_dim("nI"))).astype("float32")
     gold = [1, 0, 2, 0, 3, 0]
-    loss, d_features = rel.classify(features, gold)
+    loss, d_features, _ = rel.classify(features, gold)
     for epsilon in (0.02, 0.5):
-        adversarial, _ = rel.classify(features + adversarial_perturbation(rel.model.ops, d_features, epsilon), gold)
+        adversarial = rel.classify(features + adversarial_perturbation(rel.model.ops, d_features, epsilon), gold)[0]
         assert adversarial > loss
     random_direction = numpy.random.default_rng(2).normal(size=features.shape).astype("float32")
     assert rel.classify(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5), gold)[0] != adversarial
@@ -276,3 +277,32 @@ def test_predict_reports_bad_input_with_file_and_line(trained, tmp_path):
     assert result.exit_code == 1
     assert f"{texts}, line 2" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_training_dynamics_of_gold_relations_with_threshold_samples(tmp_path, tiny_corpus_docbins):
+    docbins = tiny_corpus_docbins
+    path = tmp_path / "dynamics.jsonl"
+    nlp = blank()
+    config = {"dynamics_path": str(path), "threshold_samples": 0.3, "threshold_seed": 1}
+    rel = nlp.add_pipe("somd_relation_extractor", config=config)
+    docs = tiny_docs(nlp)
+    train(nlp, gold_entity_examples(nlp, docs), epochs=3)
+    assert rel.classes[-1] == FAKE_LABEL
+    rel.recorder.flush()
+    (group,) = read_dynamics(path)
+    gold = {(doc._.somd_line, r["head"], r["tail"]) for doc in docs for r in doc._.somd_relations}
+    assert group.kind == "relation" and len(group.instances) == len(gold) == 32
+    assert {(i.line, *map(int, i.id.split(":")[1].split("-"))) for i in group.instances} == gold
+    assert set(group.epochs) == {3}
+    n_fake = int(group.is_threshold.sum())
+    assert 0 < n_fake < 32 and group.threshold is not None
+    predicted = [r["label"] for doc in nlp.pipe(doc.text for doc in docs) for r in doc._.somd_relations]
+    assert FAKE_LABEL not in predicted
+    result = CliRunner().invoke(app, ["audit", str(path), str(tmp_path / "audit"), "--percentile", "50"])
+    assert result.exit_code == 0, result.output
+    sieve = json.loads((tmp_path / "audit" / "sieve.json").read_text())
+    assert len(sieve["removed"]) == int((32 - n_fake) * 0.5 + 0.5)
+    lines = {sieve_path: {eg.reference._.somd_line for eg in create_fold_corpus(
+        docbins, fold=2, split="train", sieve=sieve_path)(nlp)} for sieve_path in (None, tmp_path / "audit" / "sieve.json")}
+    removed = set(sieve["lines"]) & lines[None]
+    assert removed and lines[tmp_path / "audit" / "sieve.json"] == lines[None] - removed

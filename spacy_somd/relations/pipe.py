@@ -1,7 +1,7 @@
 """The ``somd_relation_extractor`` pipe: classifies candidate entity pairs into SOMD
 relations, with optional adversarial training (Liu et al.; Miyato et al. 2016)."""
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
@@ -12,12 +12,23 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 from wasabi import msg
 
-from ..corpus import RELATIONS_ATTR, ensure_extensions
+from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
+from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from .candidates import GetCandidates, Pair, missed_gold_relations
 from .model import RelationInputs, adversarial_perturbation
 
 NO_RELATION = "NO_RELATION"
 Predictions = Tuple[List[List[Pair]], Floats2d]
+
+
+class TrainingPairs(NamedTuple):
+    """The candidate pairs of a batch's gold entities (spans on the predicted docs), each
+    pair's gold class index, and the gold relations among them for the dynamics record."""
+
+    pairs: List[List[Pair]]
+    gold: List[int]
+    rows: List[int]
+    instances: List[Instance]
 
 DEFAULT_RELATION_MODEL = """
 [model]
@@ -52,6 +63,9 @@ DEFAULT_CONFIG_STR = DEFAULT_RELATION_MODEL
         "threshold": 0.5,
         "adversarial_epsilon": 0.02,
         "seen_type_pairs_only": False,
+        "dynamics_path": None,
+        "threshold_samples": 0.0,
+        "threshold_seed": 0,
         "scorer": {"@scorers": "spacy_somd.relation_scorer.v1"},
     },
     default_score_weights={"rel_f": 1.0, "rel_p": 0.0, "rel_r": 0.0, "rel_per_type": None},
@@ -64,18 +78,27 @@ def make_relation_extractor(
     threshold: float,
     adversarial_epsilon: float,
     seen_type_pairs_only: bool,
+    dynamics_path: Optional[str],
+    threshold_samples: float,
+    threshold_seed: int,
     scorer: Optional[Callable],
 ) -> "RelationExtractor":
     return RelationExtractor(
         nlp.vocab, model, name, get_candidates=get_candidates, threshold=threshold,
         adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
-        scorer=scorer,
+        dynamics_path=dynamics_path, threshold_samples=threshold_samples,
+        threshold_seed=threshold_seed, scorer=scorer,
     )  # fmt: skip
 
 
 class RelationExtractor(TrainablePipe):
     """Predicts ``doc._.somd_relations`` (``{"head", "tail", "label", "score", "scores"}``
-    dicts, head and tail the first tokens of the two entities) from ``doc.ents``."""
+    dicts, head and tail the first tokens of the two entities) from ``doc.ents``.
+
+    With ``dynamics_path``, every update records the logits of the gold relations it
+    trained on (see :mod:`spacy_somd.dynamics`); ``threshold_samples`` > 0 gives that share
+    of them the fake label of Pleiss et al. (an extra output class), for the AUM threshold.
+    """
 
     def __init__(
         self,
@@ -87,18 +110,24 @@ class RelationExtractor(TrainablePipe):
         threshold: float = 0.5,
         adversarial_epsilon: float = 0.0,
         seen_type_pairs_only: bool = False,
+        dynamics_path: Optional[str] = None,
+        threshold_samples: float = 0.0,
+        threshold_seed: int = 0,
         scorer: Optional[Callable] = None,
     ) -> None:
         ensure_extensions()
         self.vocab, self.model, self.name = vocab, model, name
         self.get_candidates = get_candidates
         self.scorer = scorer
+        self.recorder = DynamicsRecorder(dynamics_path)
         self.cfg: Dict[str, Any] = {
             "labels": [],
             "type_pairs": [],
             "threshold": threshold,
             "adversarial_epsilon": adversarial_epsilon,
             "seen_type_pairs_only": seen_type_pairs_only,
+            "threshold_samples": threshold_samples,
+            "threshold_seed": threshold_seed,
         }
 
     @property
@@ -107,8 +136,9 @@ class RelationExtractor(TrainablePipe):
 
     @property
     def classes(self) -> List[str]:
-        """The classifier's output classes: "no relation" first, then the labels."""
-        return [NO_RELATION, *self.labels]
+        """The classifier's output classes: "no relation" first, then the labels (and the
+        fake label of the threshold samples, when there are any)."""
+        return [NO_RELATION, *self.labels] + [FAKE_LABEL] * (self.cfg["threshold_samples"] > 0)
 
     def add_label(self, label: str) -> int:
         if label in self.labels:
@@ -141,19 +171,20 @@ class RelationExtractor(TrainablePipe):
                 scores = dict(zip(classes, probs[row]))
                 row += 1
                 best = max(classes, key=scores.__getitem__)
-                if best != NO_RELATION and scores[best] >= threshold:
+                if best not in (NO_RELATION, FAKE_LABEL) and scores[best] >= threshold:
                     relations.append({
                         "head": head.start, "tail": tail.start, "label": best,
                         "score": scores[best], "scores": {c: scores[c] for c in self.labels},
                     })  # fmt: skip
             doc._.set(RELATIONS_ATTR, relations)
 
-    def training_pairs(self, examples: Iterable[Example]) -> Tuple[List[List[Pair]], List[int]]:
-        """Candidate pairs of the GOLD entities, as spans on the predicted docs, and the
-        index of each pair's gold class: the model trains on the reference entities while
-        the inputs stay the predicted docs the upstream listener has seen."""
+    def training_pairs(self, examples: Iterable[Example]) -> TrainingPairs:
+        """Candidate pairs of the GOLD entities, as spans on the predicted docs: the model
+        trains on the reference entities while its inputs stay the predicted docs that the
+        upstream listener has seen."""
         class_ids = {label: i for i, label in enumerate(self.classes)}
-        pairs, gold = [], []
+        fraction, seed = self.cfg["threshold_samples"], self.cfg["threshold_seed"]
+        batch = TrainingPairs([], [], [], [])
         for eg in examples:
             relations = {(r["head"], r["tail"]): r["label"] for r in eg.reference._.get(RELATIONS_ATTR) or []}
             doc_pairs = []
@@ -162,9 +193,20 @@ class RelationExtractor(TrainablePipe):
                 if None in aligned:
                     continue
                 doc_pairs.append(tuple(aligned))
-                gold.append(class_ids.get(relations.get((head.start, tail.start), NO_RELATION), 0))
-            pairs.append(doc_pairs)
-        return pairs, gold
+                label = relations.get((head.start, tail.start), NO_RELATION)
+                if label != NO_RELATION:
+                    line = eg.reference._.get(LINE_ATTR) or 0
+                    instance = Instance(
+                        f"{line}:{head.start}-{tail.start}", line, eg.reference.text,
+                        f'{label}: "{head.text}" -> "{tail.text}"',
+                    )  # fmt: skip
+                    if fraction and is_threshold_sample(instance.id, fraction, seed):
+                        label = FAKE_LABEL
+                    batch.rows.append(len(batch.gold))
+                    batch.instances.append(instance)
+                batch.gold.append(class_ids.get(label, 0))
+            batch.pairs.append(doc_pairs)
+        return batch
 
     def loss_and_gradient(self, logits: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:
         """Mean softmax cross-entropy over the pairs and its gradient on the logits."""
@@ -182,15 +224,16 @@ class RelationExtractor(TrainablePipe):
     def get_loss(self, examples: Iterable[Example], logits: Floats2d) -> Tuple[float, Floats2d]:
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.get_loss")
-        return self.loss_and_gradient(logits, self.training_pairs(examples)[1])
+        return self.loss_and_gradient(logits, self.training_pairs(examples).gold)
 
-    def classify(self, features: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:
-        """Loss of the classifier on pair features and its gradient on the features."""
+    def classify(self, features: Floats2d, gold: List[int]) -> Tuple[float, Floats2d, Floats2d]:
+        """The classifier's logits on pair features, its loss and the loss gradient on
+        the features."""
         if features.shape[0] == 0:
-            return 0.0, features
+            return 0.0, features, self.model.ops.alloc2f(0, len(self.classes))
         logits, backprop = self.model.get_ref("classifier").begin_update(features)
         loss, d_logits = self.loss_and_gradient(logits, gold)
-        return loss, backprop(d_logits)
+        return loss, backprop(d_logits), logits
 
     def update(
         self,
@@ -208,14 +251,20 @@ class RelationExtractor(TrainablePipe):
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.update")
         docs = [eg.predicted for eg in examples]
-        pairs, gold = self.training_pairs(examples)
+        batch = self.training_pairs(examples)
         set_dropout_rate(self.model, drop)
-        features, backprop = self.model.get_ref("encoder").begin_update((docs, pairs))
-        loss, d_features = self.classify(features, gold)
+        features, backprop = self.model.get_ref("encoder").begin_update((docs, batch.pairs))
+        loss, d_features, logits = self.classify(features, batch.gold)
+        if self.recorder.enabled and batch.rows:
+            rows = self.model.ops.asarray1i(batch.rows)
+            self.recorder.record(
+                self.name, "relation", self.classes, batch.instances, logits[rows],
+                [batch.gold[row] for row in batch.rows],
+            )  # fmt: skip
         epsilon = self.cfg["adversarial_epsilon"]
         if epsilon > 0 and features.shape[0]:
             perturbed = features + adversarial_perturbation(self.model.ops, d_features, epsilon)
-            adversarial_loss, d_perturbed = self.classify(perturbed, gold)
+            adversarial_loss, d_perturbed, _ = self.classify(perturbed, batch.gold)
             loss, d_features = loss + adversarial_loss, d_features + d_perturbed
         backprop(d_features)
         if sgd is not None:
@@ -242,6 +291,7 @@ class RelationExtractor(TrainablePipe):
                 type_pairs.add((ents[rel["head"]], ents[rel["tail"]]))
         self.cfg["labels"] = sorted(labels if labels is not None else seen)
         self.cfg["type_pairs"] = sorted(type_pairs)
+        self.recorder.reset()
         missed, total = missed_gold_relations(references, self.candidates)
         report = msg.warn if missed else msg.info
         report(f"{self.name}: the candidate pairs miss {missed} of {total} gold relations")
