@@ -306,3 +306,18 @@ def test_training_dynamics_of_gold_relations_with_threshold_samples(tmp_path, ti
         docbins, fold=2, split="train", sieve=sieve_path)(nlp)} for sieve_path in (None, tmp_path / "audit" / "sieve.json")}
     removed = set(sieve["lines"]) & lines[None]
     assert removed and lines[tmp_path / "audit" / "sieve.json"] == lines[None] - removed
+
+
+def test_learn_rate_scale_scales_the_components_own_updates():
+    changes = {}
+    for scale in (1.0, 5.0):
+        spacy.util.fix_random_seed(0)
+        nlp = blank()
+        rel = nlp.add_pipe("somd_relation_extractor", config={"learn_rate_scale": scale, "adversarial_epsilon": 0.0})
+        examples = gold_entity_examples(nlp, tiny_docs(nlp))
+        optimizer = nlp.initialize(lambda: examples)
+        optimizer.L2 = 0.0
+        before = params(rel.model)
+        nlp.update(examples[:4], sgd=optimizer, drop=0.0)
+        changes[scale] = sum(numpy.abs(a - b).sum() for a, b in zip(params(rel.model), before))
+    assert changes[5.0] / changes[1.0] == pytest.approx(5.0, rel=0.01)

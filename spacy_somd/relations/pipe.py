@@ -63,6 +63,7 @@ DEFAULT_CONFIG_STR = DEFAULT_RELATION_MODEL
         "threshold": 0.5,
         "adversarial_epsilon": 0.02,
         "seen_type_pairs_only": False,
+        "learn_rate_scale": 1.0,
         "dynamics_path": None,
         "threshold_samples": 0.0,
         "threshold_seed": 0,
@@ -78,6 +79,7 @@ def make_relation_extractor(
     threshold: float,
     adversarial_epsilon: float,
     seen_type_pairs_only: bool,
+    learn_rate_scale: float,
     dynamics_path: Optional[str],
     threshold_samples: float,
     threshold_seed: int,
@@ -86,7 +88,7 @@ def make_relation_extractor(
     return RelationExtractor(
         nlp.vocab, model, name, get_candidates=get_candidates, threshold=threshold,
         adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
-        dynamics_path=dynamics_path, threshold_samples=threshold_samples,
+        learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, threshold_samples=threshold_samples,
         threshold_seed=threshold_seed, scorer=scorer,
     )  # fmt: skip
 
@@ -110,6 +112,7 @@ class RelationExtractor(TrainablePipe):
         threshold: float = 0.5,
         adversarial_epsilon: float = 0.0,
         seen_type_pairs_only: bool = False,
+        learn_rate_scale: float = 1.0,
         dynamics_path: Optional[str] = None,
         threshold_samples: float = 0.0,
         threshold_seed: int = 0,
@@ -126,6 +129,7 @@ class RelationExtractor(TrainablePipe):
             "threshold": threshold,
             "adversarial_epsilon": adversarial_epsilon,
             "seen_type_pairs_only": seen_type_pairs_only,
+            "learn_rate_scale": learn_rate_scale,
             "threshold_samples": threshold_samples,
             "threshold_seed": threshold_seed,
         }
@@ -209,17 +213,18 @@ class RelationExtractor(TrainablePipe):
         return batch
 
     def loss_and_gradient(self, logits: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:
-        """Mean softmax cross-entropy over the pairs and its gradient on the logits."""
+        """Softmax cross-entropy summed over the pairs (as spaCy's components sum over
+        their instances) and its gradient on the logits."""
         ops = self.model.ops
         n = logits.shape[0]
         if n == 0:
             return 0.0, logits
         rows, gold_ids = ops.xp.arange(n), ops.asarray1i(gold)
         probs = ops.softmax(logits)
-        loss = -ops.xp.log(probs[rows, gold_ids] + 1e-9).sum() / n
+        loss = -ops.xp.log(probs[rows, gold_ids] + 1e-9).sum()
         d_logits = probs.copy()
         d_logits[rows, gold_ids] -= 1.0
-        return float(loss), d_logits / n
+        return float(loss), d_logits
 
     def get_loss(self, examples: Iterable[Example], logits: Floats2d) -> Tuple[float, Floats2d]:
         examples = list(examples)
@@ -271,6 +276,19 @@ class RelationExtractor(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Update this component's own parameters (not those of an upstream component it
+        listens to) with the optimizer's learning rate times ``learn_rate_scale``: a
+        freshly initialized classifier can learn faster than a pretrained backbone."""
+        scale = self.cfg["learn_rate_scale"]
+        for node in self.model.walk():
+            for shim in node.shims:
+                shim.finish_update(sgd)
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
+                    node.set_param(name, param)
 
     def initialize(
         self,
