@@ -33,9 +33,12 @@ setup(
     entry_points={
         "spacy_factories": [
             "somd_relation_extractor = spacy_somd.relations.pipe:make_relation_extractor",
+            "somd_textcat = spacy_somd.textcat:make_somd_textcat",
         ],
         "spacy_architectures": [
             "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier",
+            "spacy_somd.SentenceLogits.v1 = spacy_somd.textcat:build_sentence_logits",
+            "spacy_somd.BagOfWordsLogits.v1 = spacy_somd.textcat:build_bag_of_words_logits",
         ],
         "spacy_readers": [
             "spacy_somd.FoldCorpus.v1 = spacy_somd.corpus:create_fold_corpus",
@@ -43,6 +46,7 @@ setup(
         "spacy_scorers": [
             "spacy_somd.token_prf_scorer.v1 = spacy_somd.scoring:make_token_prf_scorer",
             "spacy_somd.relation_scorer.v1 = spacy_somd.scoring:make_relation_scorer",
+            "spacy_somd.textcat_scorer.v1 = spacy_somd.textcat:make_textcat_scorer",
         ],
         "spacy_tokenizers": [
             "spacy_somd.CorpusTokenizer.v1 = spacy_somd.tokenizer:create_corpus_tokenizer",

@@ -153,7 +153,7 @@ def report(
         )  # fmt: skip
     if scores.get("cats_f_per_type"):
         f, auc = scores["cats_f_per_type"], scores.get("cats_auc_per_type") or {}
-        rows = [(c, f"{v['p']:.3f}", f"{v['r']:.3f}", f"{v['f']:.3f}", f"{auc.get(c) or 0:.3f}") for c, v in f.items()]
+        rows = [(c, *(f"{v[k]:.3f}" for k in "prf"), "n/a" if auc.get(c) is None else f"{auc[c]:.3f}") for c, v in f.items()]
         rows += [(f"{avg} F", "", "", f"{scores[f'cats_{avg}_f']:.3f}", "") for avg in ("macro", "micro")]
         msg.table(rows, header=("Category", "P", "R", "F", "ROC AUC"), aligns=("l", "r", "r", "r", "r"),
                   title="Sentence categories", divider=True)  # fmt: skip

@@ -22,6 +22,8 @@ DEV_FOLD = 2
 TEXT = "We used SPSS version 22 ."
 SCORE_KEYS = ("token_f", "token_p", "token_r", "token_per_type", "ents_f")
 RELATION_SCORE_KEYS = ("rel_f", "rel_p", "rel_r", "rel_per_type", "somd_macro_f", "somd_micro_f")
+CATS_SCORE_KEYS = ("cats_macro_f", "cats_micro_f", "cats_f_per_type", "cats_auc_per_type")
+CATEGORIES = ["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"]
 ENV = {
     **os.environ,
     "HF_HUB_OFFLINE": "1",
@@ -65,9 +67,10 @@ def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     dev = list(create_fold_corpus(docbins, fold=DEV_FOLD, split="dev")(nlp))
     assert len(dev) == 5
     scores = nlp.evaluate(dev)
-    for key in SCORE_KEYS + RELATION_SCORE_KEYS:
+    for key in SCORE_KEYS + RELATION_SCORE_KEYS + CATS_SCORE_KEYS:
         assert key in scores, f"{key} missing from {sorted(scores)}"
     assert isinstance(doc._.somd_relations, list)
+    assert list(doc.cats) == CATEGORIES and all(type(p) is float for p in doc.cats.values())
     assert isinstance(scores["token_per_type"], dict) and scores["token_per_type"]
     assert set(scores["token_per_type"]) <= set(ENTITY_TYPES)
     return nlp
@@ -128,6 +131,8 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
         assert key in scores["ner"], f"{key} missing from {sorted(scores['ner'])}"
     for key in RELATION_SCORE_KEYS:
         assert key in scores["somd_relation_extractor"], f"{key} missing"
+    for key in CATS_SCORE_KEYS:
+        assert key in scores["somd_textcat"], f"{key} missing"
     gold_entities = tmp_path / "gold.json"
     run([
         "spacy_somd", "evaluate-gold-entities", str(default_pipeline),
@@ -135,6 +140,6 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     ])  # fmt: skip
     assert {"rel_p", "rel_r", "rel_f", "rel_per_type"} <= set(json.loads(gold_entities.read_text()))
     result = run(["spacy_somd", "report", str(metrics), "--gold-entities", str(gold_entities)])
-    for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score"):
+    for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score", "Sentence categories"):
         assert title in result.stdout
     assert "ALL (micro)" in result.stdout

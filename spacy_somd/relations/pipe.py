@@ -4,7 +4,6 @@ from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
@@ -13,6 +12,7 @@ from thinc.types import Floats2d
 from wasabi import msg
 
 from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
+from ..pipes import ScaledPipe
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from .candidates import GetCandidates, Pair, missed_gold_relations
 from .model import RelationInputs, adversarial_perturbation
@@ -93,7 +93,7 @@ def make_relation_extractor(
     )  # fmt: skip
 
 
-class RelationExtractor(TrainablePipe):
+class RelationExtractor(ScaledPipe):
     """Predicts ``doc._.somd_relations`` (``{"head", "tail", "label", "score", "scores"}``
     dicts, head and tail the first tokens of the two entities) from ``doc.ents``.
 
@@ -276,19 +276,6 @@ class RelationExtractor(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
-
-    def finish_update(self, sgd: Optimizer) -> None:
-        """Update this component's own parameters (not those of an upstream component it
-        listens to) with the optimizer's learning rate times ``learn_rate_scale``: a
-        freshly initialized classifier can learn faster than a pretrained backbone."""
-        scale = self.cfg["learn_rate_scale"]
-        for node in self.model.walk():
-            for shim in node.shims:
-                shim.finish_update(sgd)
-            for name in node.param_names:
-                if node.has_grad(name):
-                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name), lr_scale=scale)
-                    node.set_param(name, param)
 
     def initialize(
         self,

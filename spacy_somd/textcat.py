@@ -1,0 +1,301 @@
+"""The ``somd_textcat`` pipe: multi-label sentence categories for the software a sentence
+mentions. Gold categories are ``doc.cats`` where a reference doc has any, otherwise they
+are derived from its gold entities. The models return logits (the training-dynamics audit
+needs them); the pipe applies the sigmoid."""
+from itertools import islice
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from spacy.attrs import ORTH
+from spacy.language import Language
+from spacy.ml.extract_ngrams import extract_ngrams
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Dropout, Linear, Model, Optimizer, SparseLinear_v2, chain, list2ragged, reduce_mean, set_dropout_rate, with_cpu
+from thinc.types import Floats2d
+
+from .corpus import LINE_ATTR, ensure_extensions
+from .dynamics import DynamicsRecorder, Instance
+from .pipes import ScaledPipe
+
+CategoryMapping = Mapping[str, Sequence[str]]
+DEFAULT_MAPPING: Dict[str, List[str]] = {
+    "Application": ["SOFTWARE", "APPLICATION"],
+    "PlugIn": ["SOFTWARE", "PLUGIN"],
+    "ProgrammingEnvironment": ["SOFTWARE", "PROGRAMMING_ENVIRONMENT"],
+    "OperatingSystem": ["SOFTWARE", "OPERATING_SYSTEM"],
+}
+
+DEFAULT_CONFIG_STR = """
+[model]
+@architectures = "spacy_somd.SentenceLogits.v1"
+dropout = 0.1
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 2
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+
+def mapped_labels(mapping: CategoryMapping) -> List[str]:
+    """The categories a mapping gives, in order of first appearance."""
+    return list(dict.fromkeys(cat for cats in mapping.values() for cat in cats))
+
+
+def gold_categories(doc: Doc, mapping: CategoryMapping, labels: Iterable[str]) -> Dict[str, float]:
+    """A reference doc's gold categories over ``labels``. Non-empty ``doc.cats`` win (labels
+    they lack are missing: no loss, not scored); otherwise a label is 1.0 when one of the
+    doc's entities maps to it (``mapping``: entity label -> categories), else 0.0."""
+    if doc.cats:
+        return {label: float(doc.cats[label]) for label in labels if label in doc.cats}
+    found = {cat for ent in doc.ents for cat in mapping.get(ent.label_, ())}
+    return {label: float(label in found) for label in labels}
+
+
+@registry.architectures("spacy_somd.SentenceLogits.v1")
+def build_sentence_logits(
+    tok2vec: Model[List[Doc], List[Floats2d]], dropout: float = 0.1, nO: Optional[int] = None
+) -> Model[List[Doc], Floats2d]:
+    """Per doc: the mean of its token vectors, dropout, then a linear layer of ``nO``
+    logits (inferred at initialization)."""
+    output_layer = Linear(nO=nO)
+    model = chain(tok2vec, list2ragged(), reduce_mean(), Dropout(dropout), output_layer)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("output_layer", output_layer)
+    return model
+
+
+@registry.architectures("spacy_somd.BagOfWordsLogits.v1")
+def build_bag_of_words_logits(
+    ngram_size: int = 1, length: int = 262144, nO: Optional[int] = None
+) -> Model[List[Doc], Floats2d]:
+    """Logits from a sparse linear layer over hashed n-grams of ``ORTH`` (up to
+    ``ngram_size``; ``length`` rounded up to a power of two): spaCy's bag-of-words
+    classifier without its output activation."""
+    if length < 1:
+        raise ValueError(f"length must be at least 1, not {length}")
+    output_layer = SparseLinear_v2(nO=nO, length=2 ** (length - 1).bit_length())
+    inner = chain(extract_ngrams(ngram_size, attr=ORTH), output_layer)
+    model = with_cpu(inner, inner.ops)
+    model.set_ref("output_layer", output_layer)
+    return model
+
+
+def score_textcat(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+    """spaCy's multi-label category scores (``cats_macro_f``, ``cats_micro_f``,
+    ``cats_f_per_type``, ``cats_auc_per_type``, ...) against the same gold as training:
+    each reference scored through :func:`gold_categories`. Takes the pipe's ``labels``,
+    ``mapping`` and ``threshold`` settings."""
+    mapping = kwargs.get("mapping") or DEFAULT_MAPPING
+    labels = list(kwargs.get("labels") or mapped_labels(mapping))
+    scored = []
+    for eg in examples:
+        reference = eg.reference.copy()
+        reference.cats = gold_categories(eg.reference, mapping, labels)
+        scored.append(Example(eg.predicted, reference))
+    return Scorer.score_cats(scored, "cats", labels=labels, multi_label=True, threshold=kwargs.get("threshold"))
+
+
+@registry.scorers("spacy_somd.textcat_scorer.v1")
+def make_textcat_scorer() -> Callable[..., Dict[str, Any]]:
+    return score_textcat
+
+
+@Language.factory(
+    "somd_textcat",
+    assigns=["doc.cats"],
+    default_config={
+        "model": Config().from_str(DEFAULT_CONFIG_STR)["model"],
+        "mapping": DEFAULT_MAPPING,
+        "threshold": 0.5,
+        "learn_rate_scale": 1.0,
+        "dynamics_path": None,
+        "scorer": {"@scorers": "spacy_somd.textcat_scorer.v1"},
+    },
+    default_score_weights={
+        "cats_macro_f": 1.0,
+        "cats_micro_f": 0.0,
+        "cats_macro_auc": 0.0,
+        "cats_score": None,
+        "cats_score_desc": None,
+        "cats_micro_p": None,
+        "cats_micro_r": None,
+        "cats_macro_p": None,
+        "cats_macro_r": None,
+        "cats_f_per_type": None,
+        "cats_auc_per_type": None,
+    },
+)
+def make_somd_textcat(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], Floats2d],
+    mapping: Dict[str, List[str]],
+    threshold: float,
+    learn_rate_scale: float,
+    dynamics_path: Optional[str],
+    scorer: Optional[Callable],
+) -> "SentenceCategorizer":
+    return SentenceCategorizer(
+        nlp.vocab, model, name, mapping=mapping, threshold=threshold,
+        learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, scorer=scorer,
+    )  # fmt: skip
+
+
+class SentenceCategorizer(ScaledPipe):
+    """Sets ``doc.cats`` to each label's probability (Python floats); a label counts as
+    predicted at ``threshold`` or above. The model maps docs to one row of logits each.
+
+    With ``dynamics_path``, every update records each (sentence, label) as a binary
+    instance with logits ``[0, z]`` for ``absent``/``present`` (see
+    :mod:`spacy_somd.dynamics`)."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], Floats2d],
+        name: str = "somd_textcat",
+        *,
+        mapping: CategoryMapping = DEFAULT_MAPPING,
+        threshold: float = 0.5,
+        learn_rate_scale: float = 1.0,
+        dynamics_path: Optional[str] = None,
+        scorer: Optional[Callable] = score_textcat,
+    ) -> None:
+        ensure_extensions()
+        self.vocab, self.model, self.name = vocab, model, name
+        self.scorer = scorer
+        self.recorder = DynamicsRecorder(dynamics_path)
+        self.cfg: Dict[str, Any] = {
+            "labels": [],
+            "mapping": {key: list(cats) for key, cats in mapping.items()},
+            "threshold": threshold,
+            "learn_rate_scale": learn_rate_scale,
+        }
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"a label must be a string, not {label!r}")
+        if label in self.labels:
+            return 0
+        self._allow_extra_label()
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def predict(self, docs: Iterable[Doc]) -> Floats2d:
+        """Each label's probability per doc (0.0 for docs without tokens)."""
+        docs = list(docs)
+        ops = self.model.ops
+        if not any(len(doc) for doc in docs):
+            return ops.alloc2f(len(docs), len(self.labels))
+        probs = ops.sigmoid(self.model.predict(docs))
+        empty = [i for i, doc in enumerate(docs) if not len(doc)]
+        if empty:
+            probs[ops.asarray1i(empty)] = 0.0
+        return probs
+
+    def set_annotations(self, docs: Iterable[Doc], probs: Floats2d) -> None:
+        rows = self.model.ops.to_numpy(probs).tolist()
+        for doc, row in zip(docs, rows):
+            doc.cats.update(zip(self.labels, row))
+
+    def truths(self, examples: Sequence[Example]) -> Tuple[Floats2d, Floats2d]:
+        """The gold categories as a 0/1 array and a mask that is 0 where gold is missing."""
+        mapping, labels = self.cfg["mapping"], self.labels
+        golds = [gold_categories(eg.reference, mapping, labels) for eg in examples]
+        ops = self.model.ops
+        truths = ops.asarray2f([[gold.get(label, 0.0) for label in labels] for gold in golds])
+        mask = ops.asarray2f([[float(label in gold) for label in labels] for gold in golds])
+        return truths, mask
+
+    def get_loss(self, examples: Iterable[Example], logits: Floats2d) -> Tuple[float, Floats2d]:
+        """Sigmoid binary cross-entropy on the logits, summed over docs and labels with
+        gold (as spaCy's components sum over their instances), and its gradient."""
+        examples = list(examples)
+        validate_examples(examples, "SentenceCategorizer.get_loss")
+        truths, mask = self.truths(examples)
+        xp = self.model.ops.xp
+        losses = xp.maximum(logits, 0) - logits * truths + xp.log1p(xp.exp(-xp.abs(logits)))
+        d_logits = (self.model.ops.sigmoid(logits) - truths) * mask
+        return float((losses * mask).sum()), d_logits
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """spaCy's update, recording the logits when training dynamics are on."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "SentenceCategorizer.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        logits, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_logits = self.get_loss(examples, logits)
+        if self.recorder.enabled:
+            self.record_dynamics(examples, logits)
+        backprop(d_logits)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def record_dynamics(self, examples: Sequence[Example], logits: Floats2d) -> None:
+        """Each (sentence, label) with gold as a binary instance: logits ``[0, z]``."""
+        truths, mask = (self.model.ops.to_numpy(a) for a in self.truths(examples))
+        z = self.model.ops.to_numpy(logits)
+        items, rows, assigned = [], [], []
+        for i, eg in enumerate(examples):
+            line = eg.reference._.get(LINE_ATTR) or 0
+            for j, label in enumerate(self.labels):
+                if mask[i, j]:
+                    items.append(Instance(f"{line}:{label}", line, eg.reference.text, label))
+                    rows.append([0.0, float(z[i, j])])
+                    assigned.append(int(truths[i, j]))
+        self.recorder.record(self.name, "category", ("absent", "present"), items, rows, assigned)
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Iterable[str]] = None,
+    ) -> None:
+        """Labels from ``labels`` (``[initialize.components]``) or else the mapping's
+        categories and any explicit gold cats; then the model, its sizes inferred from a
+        sample."""
+        validate_get_examples(get_examples, "SentenceCategorizer.initialize")
+        self.recorder.reset()
+        if labels is None:
+            explicit = (cat for eg in get_examples() for cat in eg.reference.cats)
+            labels = list(dict.fromkeys([*mapped_labels(self.cfg["mapping"]), *explicit]))
+        for label in labels:
+            self.add_label(label)
+        self._require_labels()
+        sample = list(islice(get_examples(), 10))
+        if not sample:
+            raise ValueError(f"{self.name}: initialize needs at least one example")
+        self.model.initialize(X=[eg.reference for eg in sample], Y=self.truths(sample)[0])
