@@ -44,7 +44,8 @@ _LENIENT_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
 
 
 class SomdFormatError(ValueError):
-    """Bad SOMD input: names the file, the 1-based line and the problem."""
+    """Bad input (SOMD files, and the package's other line-based files): names the
+    file, the 1-based line and the problem."""
 
     def __init__(self, path: Path, line: int, problem: str) -> None:
         self.path, self.line, self.problem = Path(path), line, problem

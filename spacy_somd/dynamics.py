@@ -33,6 +33,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy
 from thinc.api import to_numpy
 
+from .corpus import SomdFormatError
+
 FAKE_LABEL = "__THRESHOLD_SAMPLE__"
 LOGIT_DECIMALS = 4
 RECORD_TYPES = ("labels", "instance", "logits")
@@ -240,12 +242,8 @@ class GroupDynamics:
         return pool[: lowest_count(len(pool), percentile)]
 
 
-class DynamicsFormatError(ValueError):
+class DynamicsFormatError(SomdFormatError):
     """A malformed dynamics file: names the file, the 1-based line and the problem."""
-
-    def __init__(self, path: Path, line: int, problem: str) -> None:
-        self.path, self.line, self.problem = Path(path), line, problem
-        super().__init__(f"{path}, line {line}: {problem}")
 
 
 class _Bad(Exception):

@@ -18,7 +18,7 @@ from thinc.types import Floats2d
 
 from .corpus import LINE_ATTR, ensure_extensions
 from .dynamics import DynamicsRecorder, Instance
-from .pipes import ScaledPipe
+from .pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 
 CategoryMapping = Mapping[str, Sequence[str]]
 DEFAULT_MAPPING: Dict[str, List[str]] = {
@@ -33,16 +33,6 @@ DEFAULT_CONFIG_STR = """
 @architectures = "spacy_somd.SentenceLogits.v1"
 dropout = 0.1
 nO = null
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 2
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
 """
 
 
@@ -114,7 +104,7 @@ def make_textcat_scorer() -> Callable[..., Dict[str, Any]]:
     "somd_textcat",
     assigns=["doc.cats"],
     default_config={
-        "model": Config().from_str(DEFAULT_CONFIG_STR)["model"],
+        "model": Config().from_str(DEFAULT_CONFIG_STR + DEFAULT_TOK2VEC_STR)["model"],
         "mapping": DEFAULT_MAPPING,
         "threshold": 0.5,
         "learn_rate_scale": 1.0,
@@ -181,10 +171,6 @@ class SentenceCategorizer(ScaledPipe):
             "threshold": threshold,
             "learn_rate_scale": learn_rate_scale,
         }
-
-    @property
-    def labels(self) -> Tuple[str, ...]:
-        return tuple(self.cfg["labels"])
 
     @property
     def label_data(self) -> List[str]:

@@ -4,7 +4,7 @@ DeBERTa-v2 with the slow sentencepiece tokenizer) saved as local Hugging Face mo
 folders. Everything is built locally: nothing is downloaded."""
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import pytest
 

@@ -11,7 +11,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from thinc.api import Linear, NumpyOps
+from thinc.api import NumpyOps
 from typer.testing import CliRunner
 
 from conftest import tiny_rows

@@ -12,7 +12,7 @@ from thinc.types import Floats2d
 from wasabi import msg
 
 from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
-from ..pipes import ScaledPipe
+from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from .candidates import GetCandidates, Pair, missed_gold_relations
 from .model import RelationInputs, adversarial_perturbation
@@ -30,7 +30,8 @@ class TrainingPairs(NamedTuple):
     rows: List[int]
     instances: List[Instance]
 
-DEFAULT_RELATION_MODEL = """
+
+DEFAULT_CONFIG_STR = """
 [model]
 @architectures = "spacy_somd.RelationClassifier.v1"
 hidden_width = 128
@@ -39,18 +40,7 @@ distance_width = 16
 distance_buckets = 8
 dropout = 0.1
 nO = null
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 2
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
 """
-DEFAULT_CONFIG_STR = DEFAULT_RELATION_MODEL
 
 
 @Language.factory(
@@ -58,7 +48,7 @@ DEFAULT_CONFIG_STR = DEFAULT_RELATION_MODEL
     assigns=[f"doc._.{RELATIONS_ATTR}"],
     requires=["doc.ents"],
     default_config={
-        "model": Config().from_str(DEFAULT_CONFIG_STR)["model"],
+        "model": Config().from_str(DEFAULT_CONFIG_STR + DEFAULT_TOK2VEC_STR)["model"],
         "get_candidates": {"@misc": "spacy_somd.entity_pairs.v1", "max_distance": 100},
         "threshold": 0.5,
         "adversarial_epsilon": 0.02,
@@ -133,10 +123,6 @@ class RelationExtractor(ScaledPipe):
             "threshold_samples": threshold_samples,
             "threshold_seed": threshold_seed,
         }
-
-    @property
-    def labels(self) -> Tuple[str, ...]:
-        return tuple(self.cfg["labels"])
 
     @property
     def classes(self) -> List[str]:
