@@ -3,7 +3,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, NoReturn, Optional
+from typing import Any, Dict, List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
@@ -30,6 +30,7 @@ from .corpus import (
 from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
+from .visuals import plot_training_log, read_training_log, render_relations
 
 def fail(message: str) -> NoReturn:
     """Print an error on stderr, unwrapped so that paths stay whole, and exit with 1."""
@@ -170,8 +171,18 @@ def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
     return [sentence_to_doc(vocab, sentence) for sentence in sentences]
 
 
-def progress(docs: Iterable[Doc], total: int, what: str) -> Iterable[Doc]:
-    return tqdm(docs, total=total, desc=what, unit=" sentences", leave=False)
+def run_pipeline(model: str, texts_file: Path, batch_size: int, gpu_id: int, what: str) -> List[Doc]:
+    """A trained pipeline's docs for a texts file or DocBin, with a progress bar; bad input
+    exits with its file and line."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    try:
+        docs = read_input_docs(texts_file, nlp.vocab)
+    except (SomdFormatError, FileNotFoundError) as err:
+        fail(str(err))
+    batches = nlp.pipe(docs, batch_size=batch_size)
+    return list(tqdm(batches, total=len(docs), desc=what, unit=" sentences", leave=False))
 
 
 @app.command()
@@ -184,14 +195,8 @@ def predict(
 ) -> None:
     """Predict entities and relations and write them in the SOMD corpus format: one
     output line per input line, in order, with the input's tokens."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
-    try:
-        docs = read_input_docs(texts_file, nlp.vocab)
-    except (SomdFormatError, FileNotFoundError) as err:
-        fail(str(err))
-    lines = [doc_to_lines(doc) for doc in progress(nlp.pipe(docs, batch_size=batch_size), len(docs), "predict")]
+    docs = run_pipeline(model, texts_file, batch_size, gpu_id, "predict")
+    lines = [doc_to_lines(doc) for doc in docs]
     write_all(out_dir, {
         name: "".join(f"{line[column]}\n" for line in lines).encode("utf-8")
         for column, name in enumerate(("texts.txt", "entities.txt", "relations.txt"))
@@ -235,3 +240,35 @@ def audit(
     msg.table(result.rows(), header=result.HEADER, divider=True, title="Training dynamics")
     for path in result.files:
         msg.good(f"Wrote {path}")
+
+
+@app.command()
+def plot(
+    training_log: Path = typer.Argument(..., help="JSONL training log (spaCy's ConsoleLogger.v3 output_file)"),
+    out_png: Path = typer.Argument(..., help="PNG to draw the loss and score curves into"),
+) -> None:
+    """Plot the training loss per component and the dev scores against steps and epochs."""
+    try:
+        records = read_training_log(training_log)
+    except (SomdFormatError, FileNotFoundError) as err:
+        fail(str(err))
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    plot_training_log(records, out_png)
+    msg.good(f"Plotted {len(records)} evaluations to {out_png}")
+
+
+@app.command()
+def visualize(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    texts_file: Path = typer.Argument(..., help="Sentences in the corpus format (one a line), or a .spacy DocBin"),
+    out_html: Path = typer.Argument(..., help="HTML file to write"),
+    batch_size: int = typer.Option(64, help="Sentences per batch"),
+    gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
+) -> None:
+    """Render the predicted entities (displaCy) and relations (labelled arcs from each
+    attribute to its software) of every sentence as one HTML page."""
+    docs = run_pipeline(model, texts_file, batch_size, gpu_id, "visualize")
+    html = render_relations(docs)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    out_html.write_text(html, encoding="utf-8")
+    msg.good(f"Rendered {len(docs)} sentences to {out_html}")

@@ -1,7 +1,10 @@
-"""Figures, drawn headless with matplotlib's Agg canvas (no pyplot, no global backend)."""
+"""Pictures: figures drawn headless with matplotlib's Agg canvas (no pyplot, no global
+backend), and displaCy HTML of entities and relations."""
+import html
+import json
 import math
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 
 import matplotlib
 import numpy
@@ -12,6 +15,10 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from spacy import displacy
+from spacy.tokens import Doc
+
+from .corpus import RELATIONS_ATTR, SomdFormatError
 from .dynamics import GroupDynamics
 
 STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10}
@@ -108,3 +115,92 @@ def _histogram_panel(ax: Axes, group: GroupDynamics, bins: int = 40) -> None:
     ax.set_title(f"AUM histogram: {group.name}\n{len(group.instances)} instances; {_threshold_text(group)}")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", framealpha=0.9)
+
+
+def read_training_log(path: Path) -> List[Dict[str, Any]]:
+    """The records of a JSONL training log (spaCy's ``ConsoleLogger.v3`` ``output_file``:
+    ``epoch``, ``step``, ``losses`` and ``scores`` per evaluation)."""
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as err:
+            raise SomdFormatError(path, number, f"not valid JSON ({err})") from None
+        missing = [key for key in ("epoch", "step", "losses", "scores") if key not in record]
+        if missing:
+            raise SomdFormatError(path, number, f"a training log record without {', '.join(missing)}")
+        records.append(record)
+    if not records:
+        raise SomdFormatError(path, 1, "no training log records")
+    return records
+
+
+def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> None:
+    """Loss per component and the dev scores against the training step (epochs on the
+    top axis), as the seed notebooks plot loss and accuracy against epochs."""
+    steps = [r["step"] for r in records]
+    with matplotlib.rc_context(STYLE):
+        figure, (losses, scores) = _panels(2)
+        for name in records[0]["losses"]:
+            losses.plot(steps, [max(r["losses"][name], 1e-3) for r in records], marker="o", label=name)
+        losses.set(yscale="log", xlabel="step", ylabel="training loss since the last evaluation",
+                   title="Training loss per component")  # fmt: skip
+        for name in records[0]["scores"]:
+            values = [r["scores"].get(name) for r in records]
+            if all(isinstance(v, (int, float)) for v in values):
+                scores.plot(steps, values, marker="o", label=name)
+        scores.set(ylim=(0, 1), xlabel="step", ylabel="score on the dev fold", title="Dev scores")
+        for ax in (losses, scores):
+            ax.grid(alpha=0.3)
+            ax.legend()
+            epochs = ax.secondary_xaxis("top", functions=_epoch_axis(records))
+            epochs.set_xlabel("epoch")
+        figure.savefig(path)
+
+
+def _epoch_axis(records: Sequence[Dict[str, Any]]) -> Tuple[Callable, Callable]:
+    """Step -> epoch and epoch -> step, interpolated between the logged evaluations."""
+    steps, epochs = [0] + [r["step"] for r in records], [0] + [r["epoch"] for r in records]
+    return (lambda x: numpy.interp(x, steps, epochs)), (lambda x: numpy.interp(x, epochs, steps))
+
+
+def relation_arcs(doc: Doc) -> Dict[str, Any]:
+    """displaCy's manual dependency data: one word per entity (its label as the tag) or
+    other token, and one arc per relation, pointing from the attribute to the software."""
+    words, index = [], {}
+    i = 0
+    while i < len(doc):
+        span = next((e for e in doc.ents if e.start == i), None)
+        end = span.end if span is not None else i + 1
+        index[i] = len(words)
+        words.append({"text": doc[i:end].text, "tag": span.label_ if span is not None else ""})
+        i = end
+    arcs = []
+    for rel in doc._.get(RELATIONS_ATTR) or []:
+        head, tail = index[rel["head"]], index[rel["tail"]]
+        arcs.append({
+            "start": min(head, tail), "end": max(head, tail), "label": rel["label"],
+            "dir": "right" if tail > head else "left",
+        })  # fmt: skip
+    return {"words": words, "arcs": arcs}
+
+
+def render_relations(docs: Iterable[Doc]) -> str:
+    """An HTML page: per sentence, displaCy's entities and, below, the relations as
+    labelled arcs from each attribute to its software."""
+    parts = []
+    for doc in docs:
+        if doc.ents:
+            parts.append(displacy.render(doc, style="ent", page=False))
+        else:
+            parts.append(f'<div class="entities" style="line-height: 2.5">{html.escape(doc.text)}</div>')
+        if doc._.get(RELATIONS_ATTR):
+            parts.append(displacy.render(relation_arcs(doc), style="dep", manual=True, page=False,
+                                         options={"compact": True, "distance": 110}))  # fmt: skip
+        parts.append("<hr>")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>spacy-somd</title></head>'
+        '<body style="font-family: sans-serif; margin: 2em">' + "\n".join(parts) + "</body></html>"
+    )

@@ -321,3 +321,13 @@ def test_learn_rate_scale_scales_the_components_own_updates():
         nlp.update(examples[:4], sgd=optimizer, drop=0.0)
         changes[scale] = sum(numpy.abs(a - b).sum() for a, b in zip(params(rel.model), before))
     assert changes[5.0] / changes[1.0] == pytest.approx(5.0, rel=0.01)
+
+
+def test_visualize_writes_entities_and_relation_arcs(trained, tmp_path):
+    _, path, docs = trained
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(f"{doc.text}\n" for doc in docs[:3]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["visualize", str(path), str(texts), str(tmp_path / "out.html")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert html.count("<hr>") == 3 and "Version_of" in html and "Application" in html

@@ -88,7 +88,10 @@ def check_alignment(nlp: spacy.language.Language) -> None:
 def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
     """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
     output = tmp_path_factory.mktemp("train_default")
-    return spacy_train("default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert))
+    return spacy_train(
+        "default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert),
+        "--paths.training_log", str(output / "log.jsonl"),
+    )  # fmt: skip
 
 
 def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
@@ -143,3 +146,14 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score", "Sentence categories"):
         assert title in result.stdout
     assert "ALL (micro)" in result.stdout
+
+
+def test_plot_the_training_log(default_pipeline, tmp_path):
+    log = default_pipeline.parent / "log.jsonl"
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["step"] for r in records] == list(range(0, MAX_STEPS + 1, EVAL_FREQUENCY))
+    assert {"ner", "somd_relation_extractor", "somd_textcat"} <= set(records[0]["losses"])
+    png = tmp_path / "curves.png"
+    result = run(["spacy_somd", "plot", str(log), str(png)])
+    assert "Plotted 3 evaluations" in result.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

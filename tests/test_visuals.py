@@ -1,0 +1,44 @@
+"""The relation view (displaCy HTML) and the training-log reader."""
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+
+from spacy_somd.corpus import RELATIONS_ATTR, SomdFormatError, ensure_extensions
+from spacy_somd.visuals import read_training_log, relation_arcs, render_relations
+
+
+def annotated_doc() -> Doc:
+    ensure_extensions()
+    doc = Doc(spacy.blank("en").vocab, words="We used GraphPad Prism 8 and R".split())
+    doc.ents = [Span(doc, 2, 4, "Application"), Span(doc, 4, 5, "Version"), Span(doc, 6, 7, "ProgrammingEnvironment")]
+    doc._.set(RELATIONS_ATTR, [{"head": 4, "tail": 2, "label": "Version_of"}, {"head": 2, "tail": 6, "label": "PlugIn_of"}])
+    return doc
+
+
+def test_relation_arcs_merge_entities_and_point_at_the_software():
+    data = relation_arcs(annotated_doc())
+    assert [(w["text"], w["tag"]) for w in data["words"]] == [
+        ("We", ""), ("used", ""), ("GraphPad Prism", "Application"), ("8", "Version"), ("and", ""),
+        ("R", "ProgrammingEnvironment"),
+    ]
+    assert data["arcs"] == [
+        {"start": 2, "end": 3, "label": "Version_of", "dir": "left"},  # 8 -> GraphPad Prism
+        {"start": 2, "end": 5, "label": "PlugIn_of", "dir": "right"},  # GraphPad Prism -> R
+    ]
+
+
+def test_render_relations_shows_entities_and_relation_labels():
+    html = render_relations([annotated_doc(), Doc(spacy.blank("en").vocab, words=["Nothing"])])
+    assert html.startswith("<!DOCTYPE html>") and html.count("<hr>") == 2
+    for text in ("GraphPad Prism", "Application", "Version_of", "PlugIn_of", "<svg"):
+        assert text in html
+
+
+def test_training_log_errors_name_file_and_line(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"epoch": 0, "step": 0, "losses": {}, "scores": {}}\n{"epoch": 1}\n', encoding="utf-8")
+    with pytest.raises(SomdFormatError, match=r"log.jsonl, line 2: a training log record without step"):
+        read_training_log(log)
+    log.write_text("not json\n", encoding="utf-8")
+    with pytest.raises(SomdFormatError, match="line 1: not valid JSON"):
+        read_training_log(log)
