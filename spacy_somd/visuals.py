@@ -166,6 +166,15 @@ def _epoch_axis(records: Sequence[Dict[str, Any]]) -> Tuple[Callable, Callable]:
     return (lambda x: numpy.interp(x, steps, epochs)), (lambda x: numpy.interp(x, epochs, steps))
 
 
+# software in blues and greens, their attributes in warm colours
+ENTITY_COLORS = {
+    "Application": "#7aecec", "PlugIn": "#9cc9cc", "ProgrammingEnvironment": "#aa9cfc",
+    "OperatingSystem": "#bfe1d9", "SoftwareCoreference": "#c7e9b4", "Version": "#feca74",
+    "Developer": "#ff9561", "URL": "#f0d0ff", "Citation": "#e4e7d2", "License": "#ffeb80",
+    "Release": "#fdd8b5", "Extension": "#ddd", "Abbreviation": "#ffb3c7", "AlternativeName": "#f9c5a4",
+}  # fmt: skip
+
+
 def relation_arcs(doc: Doc) -> Dict[str, Any]:
     """displaCy's manual dependency data: one word per entity (its label as the tag) or
     other token, and one arc per relation, pointing from the attribute to the software."""
@@ -193,12 +202,13 @@ def render_relations(docs: Iterable[Doc]) -> str:
     parts = []
     for doc in docs:
         if doc.ents:
-            parts.append(displacy.render(doc, style="ent", page=False))
+            parts.append(displacy.render(doc, style="ent", page=False, options={"colors": ENTITY_COLORS}))
         else:
             parts.append(f'<div class="entities" style="line-height: 2.5">{html.escape(doc.text)}</div>')
         if doc._.get(RELATIONS_ATTR):
-            parts.append(displacy.render(relation_arcs(doc), style="dep", manual=True, page=False,
-                                         options={"compact": True, "distance": 110}))  # fmt: skip
+            arcs = displacy.render(relation_arcs(doc), style="dep", manual=True, page=False,
+                                   options={"compact": True, "distance": 110})  # fmt: skip
+            parts.append(f'<div style="overflow-x: auto">{arcs}</div>')
         parts.append("<hr>")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>spacy-somd</title></head>'
