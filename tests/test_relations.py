@@ -331,3 +331,17 @@ def test_visualize_writes_entities_and_relation_arcs(trained, tmp_path):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out.html").read_text(encoding="utf-8")
     assert html.count("<hr>") == 3 and "Version_of" in html and "Application" in html
+
+
+def test_seen_type_pairs_only_keeps_the_type_pairs_of_the_gold_relations():
+    nlp = blank()
+    rel = nlp.add_pipe("somd_relation_extractor", config={"seen_type_pairs_only": True})
+    docs = tiny_docs(nlp)
+    nlp.initialize(lambda: gold_entity_examples(nlp, docs))
+    seen = {tuple(pair) for pair in rel.cfg["type_pairs"]}
+    assert ("Version", "Application") in seen and ("Application", "Version") not in seen
+    for doc in docs:
+        pairs = rel.candidates(doc)
+        assert {(h.label_, t.label_) for h, t in pairs} <= seen
+        assert {(r["head"], r["tail"]) for r in doc._.somd_relations} <= {(h.start, t.start) for h, t in pairs}
+    assert sum(len(rel.candidates(d)) for d in docs) < sum(len(entity_pairs(d, 100)) for d in docs)

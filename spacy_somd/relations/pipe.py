@@ -12,8 +12,8 @@ from thinc.types import Floats2d
 from wasabi import msg
 
 from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
-from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
+from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 from .candidates import GetCandidates, Pair, missed_gold_relations
 from .model import RelationInputs, adversarial_perturbation
 
