@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
+from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from tqdm import tqdm
@@ -171,12 +172,17 @@ def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
     return [sentence_to_doc(vocab, sentence) for sentence in sentences]
 
 
+def load_pipeline(model: str, gpu_id: int) -> Language:
+    """A trained pipeline, on GPU ``gpu_id`` when it is not -1."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    return spacy.load(model)
+
+
 def run_pipeline(model: str, texts_file: Path, batch_size: int, gpu_id: int, what: str) -> List[Doc]:
     """A trained pipeline's docs for a texts file or DocBin, with a progress bar; bad input
     exits with its file and line."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model, gpu_id)
     try:
         docs = read_input_docs(texts_file, nlp.vocab)
     except (SomdFormatError, FileNotFoundError) as err:
@@ -213,9 +219,7 @@ def evaluate_gold_entities(
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
     """Score the relation component given the gold entities (classification quality)."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
     scores = relation_scores_on_gold_entities(nlp, examples)

@@ -125,6 +125,18 @@ def embed(layer: Model, ids: Ints1d, is_train: bool) -> Tuple[Floats2d, Callable
     return layer.ops.alloc2f(0, layer.get_dim("nO")), lambda d_vectors: ids
 
 
+def side_by_side(ops: Ops, X: Floats2d, k: int) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The ``k`` consecutive blocks of rows of ``X`` (shape ``(k * n, w)``) placed side by
+    side (shape ``(n, k * w)``), and the inverse for the gradient."""
+    n, width = X.shape[0] // k, X.shape[1]
+    joined = X.reshape((k, n, width)).transpose((1, 0, 2)).reshape((n, k * width))
+
+    def backprop(d_joined: Floats2d) -> Floats2d:
+        return ops.as_contig(d_joined.reshape((n, k, width)).transpose((1, 0, 2)).reshape((k * n, width)))
+
+    return ops.as_contig(joined), backprop
+
+
 def encode_forward(
     model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
@@ -134,26 +146,21 @@ def encode_forward(
     tokvecs, bp_tokvecs = tok2vec(docs, is_train)
     flat = ops.flatten(tokvecs)
     ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
-    n = len(ix.buckets)
     pooled, bp_pooled = segment_mean(
         ops, flat, ops.asarray1i(ix.idx), ops.asarray1i(ix.seg), ops.asarray1f(ix.lengths)
     )
     types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
     distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
-    width = flat.shape[1]
-    output = ops.xp.hstack(
-        [pooled[:n], pooled[n : 2 * n], pooled[2 * n :], types[:n], types[n:], distances]
-    )
-    t = types.shape[1]
+    pooled, bp_side = side_by_side(ops, pooled, 3)
+    types, bp_types_side = side_by_side(ops, types, 2)
+    output = ops.xp.hstack([pooled, types, distances])
+    widths = (pooled.shape[1], pooled.shape[1] + types.shape[1])
 
     def backprop(d_output: Floats2d) -> RelationInputs:
-        d_pooled = ops.xp.vstack([d_output[:, i * width : (i + 1) * width] for i in range(3)])
-        d_types = ops.xp.vstack(
-            [d_output[:, 3 * width : 3 * width + t], d_output[:, 3 * width + t : 3 * width + 2 * t]]
-        )
-        bp_types(ops.as_contig(d_types))
-        bp_distances(ops.as_contig(d_output[:, 3 * width + 2 * t :]))
-        d_flat = bp_pooled(ops.as_contig(d_pooled))
+        d_pooled, d_types, d_distances = ops.xp.split(d_output, widths, axis=1)
+        bp_types(bp_types_side(d_types))
+        bp_distances(ops.as_contig(d_distances))
+        d_flat = bp_pooled(bp_side(d_pooled))
         bp_tokvecs(ops.unflatten(d_flat, [len(doc) for doc in docs]))
         return inputs
 
