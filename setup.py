@@ -25,6 +25,7 @@ setup(
         "protobuf>=3.20",
         "matplotlib>=3.7",
         "tqdm>=4.38",
+        "setuptools>=70.1",  # `package` builds wheels without build isolation (bdist_wheel built in)
     ],
     extras_require={
         "cuda12x": ["cupy-cuda12x>=11.5.0,<13.0.0"],
@@ -34,6 +35,7 @@ setup(
         "spacy_factories": [
             "somd_relation_extractor = spacy_somd.relations.pipe:make_relation_extractor",
             "somd_textcat = spacy_somd.textcat:make_somd_textcat",
+            "somd_sentencizer = spacy_somd.sentences:make_somd_sentencizer",
         ],
         "spacy_architectures": [
             "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier",
@@ -49,7 +51,10 @@ setup(
             "spacy_somd.textcat_scorer.v1 = spacy_somd.textcat:make_textcat_scorer",
         ],
         "spacy_tokenizers": [
-            "spacy_somd.CorpusTokenizer.v1 = spacy_somd.tokenizer:create_corpus_tokenizer",
+            "spacy_somd.SomdTokenizer.v1 = spacy_somd.tokenizer:create_somd_tokenizer",
+        ],
+        "spacy_cli": [
+            "spacy_somd = spacy_somd.spacy_cli:evaluate_tables",
         ],
         "spacy_misc": [
             "spacy_somd.backbone_path.v1 = spacy_somd.backbones:backbone_path",

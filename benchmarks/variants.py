@@ -1,26 +1,47 @@
-"""Full-corpus benchmarks that train and evaluate variants of a config on one fold.
+"""Full-corpus benchmarks that train and evaluate variants of a config.
 
     python benchmarks/variants.py adversarial   # epsilon 0 vs 0.02, all and half of the training data
     python benchmarks/variants.py sieve --sieve audit/default-fold2   # no sieving vs AUM sieves
+    python benchmarks/variants.py cv   # each fold held out in turn; mean and standard deviation
 
 Each variant is trained with `spacy train` (skipped when its model-best exists), evaluated
-with `spacy evaluate` (end to end) and `python -m spacy_somd evaluate-gold-entities`, and the
-scores go to OUT/NAME.json and OUT/NAME.md (a Markdown table). Run it from the project folder
-after `spacy project run convert` (and, for `sieve`, after the audit workflow).
+on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
+evaluate-gold-entities`, and the scores go to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a
+Markdown table). Run it from the project folder after `spacy project run convert` (and,
+for `sieve`, after the audit workflow).
 """
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 import spacy
 
 from spacy_somd.corpus import create_fold_corpus
+from spacy_somd.reporting import flatten_scores
 
-Variant = Tuple[str, Dict[str, str], Dict[str, str]]  # name, config overrides, table columns
-COLUMNS = ("token F", "relation F (gold entities)", "relation F (end to end)", "SOMD macro F")
+COLUMNS = {  # table column: how to read it from (end-to-end scores, gold-entity scores)
+    "token F": lambda s, g: s["token_f"],
+    "entity F": lambda s, g: s["ents_f"],
+    "relation F (gold entities)": lambda s, g: g["rel_f"],
+    "relation F (end to end)": lambda s, g: s["rel_f"],
+    "SOMD macro F": lambda s, g: s["somd_macro_f"],
+    "categories macro F": lambda s, g: s["cats_macro_f"],
+    "SOFTWARE ROC AUC": lambda s, g: s["cats_auc_per_type"]["SOFTWARE"],
+}
+
+
+class Variant(NamedTuple):
+    name: str
+    fold: int
+    overrides: Dict[str, str]  # config overrides
+    labels: Dict[str, str]  # the table's first columns
+
+
+Row = Tuple[Dict[str, str], Dict[str, float]]
 
 
 def run(*args: str) -> None:
@@ -28,73 +49,91 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, "-m", *args], check=True)
 
 
-def train_and_evaluate(args: argparse.Namespace, name: str, overrides: Dict[str, str]) -> Dict[str, float]:
-    """Train one variant (unless already trained) and return its fold scores."""
-    out, dev = args.out / name, args.corpus / f"fold{args.fold}.spacy"
+def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, float]:
+    """Train one variant (unless already trained) and return its held-out scores."""
+    out, dev = args.out / variant.name, args.corpus / f"fold{variant.fold}.spacy"
     model = out / "model-best"
     if not model.exists():
-        flags = [item for key, value in overrides.items() for item in (f"--{key}", value)]
+        flags = [item for key, value in variant.overrides.items() for item in (f"--{key}", value)]
         run("spacy", "train", str(args.config), "--output", str(out), "--paths.corpus", str(args.corpus),
-            "--somd.fold", str(args.fold), *flags)  # fmt: skip
+            "--somd.fold", str(variant.fold), "--somd.n_folds", str(args.n_folds), *flags)  # fmt: skip
     metrics, gold = out / "metrics.json", out / "gold-entities.json"
     run("spacy", "evaluate", str(model), str(dev), "--per-component", "--output", str(metrics))
     run("spacy_somd", "evaluate-gold-entities", str(model), str(dev), "--output", str(gold))
-    scores = json.loads(metrics.read_text())
-    return dict(zip(COLUMNS, (
-        scores["ner"]["token_f"], json.loads(gold.read_text())["rel_f"],
-        scores["somd_relation_extractor"]["rel_f"], scores["somd_relation_extractor"]["somd_macro_f"],
-    )))  # fmt: skip
+    scores, gold_scores = flatten_scores(json.loads(metrics.read_text())), json.loads(gold.read_text())
+    return {column: read(scores, gold_scores) for column, read in COLUMNS.items()}
 
 
 def adversarial_variants(args: argparse.Namespace) -> List[Variant]:
     """epsilon x share of the training data (the first sentences of the training split)."""
     size = sum(1 for _ in create_fold_corpus(args.corpus, fold=args.fold, split="train")(spacy.blank("en")))
     return [
-        (f"eps{epsilon:g}-share{share:g}",
-         {"components.somd_relation_extractor.adversarial_epsilon": str(epsilon),
-          "corpora.train.limit": str(round(size * share))},
-         {"adversarial_epsilon": f"{epsilon:g}", "training data": f"{share:.0%} ({round(size * share)} sentences)"})
+        Variant(f"eps{epsilon:g}-share{share:g}", args.fold,
+                {"components.somd_relation_extractor.adversarial_epsilon": str(epsilon),
+                 "corpora.train.limit": str(round(size * share))},
+                {"adversarial_epsilon": f"{epsilon:g}", "training data": f"{share:.0%} ({round(size * share)} sentences)"})
         for share in args.shares for epsilon in args.epsilons
     ]  # fmt: skip
 
 
 def sieve_variants(args: argparse.Namespace) -> List[Variant]:
     """No sieving, then the audit's sieve at each percentile (written here from its dynamics)."""
-    variants: List[Variant] = [("sieve-none", {}, {"sieved percentile": "none", "sentences removed": "0"})]
+    variants = [Variant("sieve-none", args.fold, {}, {"sieved percentile": "none", "sentences removed": "0"})]
     for percentile in args.percentiles:
         folder = args.sieve / f"sieve-{percentile:g}"
         run("spacy_somd", "audit", str(args.dynamics), str(folder), "--percentile", str(percentile))
         removed = len(json.loads((folder / "sieve.json").read_text())["lines"])
-        variants.append((
-            f"sieve-{percentile:g}", {"paths.sieve": str(folder / "sieve.json")},
+        variants.append(Variant(
+            f"sieve-{percentile:g}", args.fold, {"paths.sieve": str(folder / "sieve.json")},
             {"sieved percentile": f"{percentile:g}", "sentences removed": str(removed)},
         ))  # fmt: skip
     return variants
 
 
-def markdown(rows: List[Tuple[Dict[str, str], Dict[str, float]]]) -> str:
+def cv_variants(args: argparse.Namespace) -> List[Variant]:
+    """The config itself, with each fold held out in turn."""
+    return [Variant(f"fold{fold}", fold, {}, {"held-out fold": str(fold)}) for fold in range(args.n_folds)]
+
+
+def summary_rows(rows: List[Row]) -> List[Row]:
+    """The mean and the (sample) standard deviation of each column over the rows."""
+    label = next(iter(rows[0][0]))
+    columns = {c: [scores[c] for _, scores in rows] for c in COLUMNS}
+    return [
+        ({label: "mean"}, {c: statistics.mean(v) for c, v in columns.items()}),
+        ({label: "std"}, {c: statistics.stdev(v) if len(v) > 1 else 0.0 for c, v in columns.items()}),
+    ]
+
+
+def markdown(rows: List[Row]) -> str:
     header = [*rows[0][0], *COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + " ---: |" * len(header)]
     for labels, scores in rows:
-        lines.append("| " + " | ".join([*labels.values(), *(f"{scores[c]:.3f}" for c in COLUMNS)]) + " |")
+        first = [*labels.values()] + [""] * (len(rows[0][0]) - len(labels))
+        lines.append("| " + " | ".join([*first, *(f"{scores[c]:.3f}" for c in COLUMNS)]) + " |")
     return "\n".join(lines) + "\n"
+
+
+VARIANTS = {"adversarial": adversarial_variants, "sieve": sieve_variants, "cv": cv_variants}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("benchmark", choices=("adversarial", "sieve"))
+    parser.add_argument("benchmark", choices=tuple(VARIANTS))
     parser.add_argument("--config", type=Path, default=Path("configs/default.cfg"))
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     parser.add_argument("--out", type=Path, default=Path("training/benchmarks"))
-    parser.add_argument("--fold", type=int, default=2)
+    parser.add_argument("--fold", type=int, default=2, help="The held-out fold (adversarial, sieve)")
+    parser.add_argument("--n-folds", type=int, default=4)
     parser.add_argument("--epsilons", type=float, nargs="+", default=[0.0, 0.02])
     parser.add_argument("--shares", type=float, nargs="+", default=[1.0, 0.5])
     parser.add_argument("--dynamics", type=Path, default=Path("training/default-fold2-dynamics/dynamics.jsonl"))
     parser.add_argument("--sieve", type=Path, default=Path("audit/default-fold2"))
     parser.add_argument("--percentiles", type=float, nargs="+", default=[1.0, 10.0, 50.0])
     args = parser.parse_args()
-    variants = adversarial_variants(args) if args.benchmark == "adversarial" else sieve_variants(args)
-    rows = [(labels, train_and_evaluate(args, name, overrides)) for name, overrides, labels in variants]
+    rows = [(v.labels, train_and_evaluate(args, v)) for v in VARIANTS[args.benchmark](args)]
+    if args.benchmark == "cv":
+        rows += summary_rows(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.benchmark}.json").write_text(json.dumps([{**l, **s} for l, s in rows], indent=2))
     table = markdown(rows)

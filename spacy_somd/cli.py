@@ -3,10 +3,11 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NoReturn, Optional
+from typing import Any, List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
+from spacy.cli.package import package as spacy_package
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
@@ -31,6 +32,9 @@ from .corpus import (
 from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
+from .packaging import build_wheel, package_meta
+from .reporting import flatten_scores, print_scores
+from .about import __version__
 from .visuals import plot_training_log, read_training_log, render_relations
 
 def fail(message: str) -> NoReturn:
@@ -74,7 +78,8 @@ def convert(
     if lenient:
         msg.info(f"{len(repairs)} repair(s) made")
     print_stats(CorpusStats.of(sentences))
-    bins = fold_docbins(spacy.blank("en").vocab, sentences, n_folds)
+    progress = tqdm(sentences, desc="convert", unit=" sentences", leave=False)
+    bins = fold_docbins(spacy.blank("en").vocab, progress, n_folds)
     write_all(out_dir, {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)})
     sizes = ", ".join(f"fold{k}: {len(b)}" for k, b in enumerate(bins))
     msg.good(f"Wrote {n_folds} fold DocBins to {out_dir} ({sizes})")
@@ -103,35 +108,6 @@ def fetch_corpus_command(
         fail(str(err))
 
 
-def flatten_scores(metrics: Dict[str, Any]) -> Dict[str, Any]:
-    """One dict of scores from `spacy evaluate` output, with or without --per-component
-    (which nests each component's scores under its name)."""
-    flat: Dict[str, Any] = {}
-    for key, value in metrics.items():
-        if isinstance(value, dict) and not key.endswith("_per_type"):
-            flat.update(value)
-        else:
-            flat[key] = value
-    return flat
-
-
-def score_rows(per_type: Dict[str, Dict[str, float]], order: List[str]) -> List[tuple]:
-    """Table rows of per-type P/R/F, in a fixed type order then any other types."""
-    types = [t for t in order if t in per_type] + sorted(set(per_type) - set(order))
-    return [
-        (t, f"{per_type[t]['p']:.3f}", f"{per_type[t]['r']:.3f}", f"{per_type[t]['f']:.3f}") for t in types
-    ]
-
-
-def prf_table(scores: Mapping[str, Any], prefix: str, order: List[str], title: str) -> None:
-    """Print per-type P/R/F of ``PREFIX_per_type`` and the micro average, if scored."""
-    if scores.get(f"{prefix}_f") is None:
-        return
-    rows = score_rows(scores.get(f"{prefix}_per_type") or {}, order)
-    rows.append(("ALL (micro)", *(f"{scores[f'{prefix}_{k}']:.3f}" for k in "prf")))
-    msg.table(rows, header=("Type", "P", "R", "F"), aligns=("l", "r", "r", "r"), title=title, divider=True)
-
-
 @app.command()
 def report(
     metrics_file: Path = typer.Argument(..., help="JSON written by `spacy evaluate --per-component --output`"),
@@ -140,25 +116,8 @@ def report(
     """Print an evaluation's scores as tables: token-level, entity-level, relations (end
     to end, and with gold entities), the SOMD score and the sentence categories."""
     scores = flatten_scores(json.loads(metrics_file.read_text(encoding="utf-8")))
-    entity_types, relation_types = list(ENTITY_TYPES), list(RELATION_TYPES)
-    prf_table(scores, "token", entity_types, "Token-level (seed metric)")
-    prf_table(scores, "ents", entity_types, "Entity-level exact match")
-    prf_table(scores, "rel", relation_types, "Relations, end to end (predicted entities)")
-    if gold_entities is not None:
-        gold = json.loads(gold_entities.read_text(encoding="utf-8"))
-        prf_table(gold, "rel", relation_types, "Relations with gold entities")
-    if scores.get("somd_macro_f") is not None:
-        msg.table(
-            [("macro", f"{scores['somd_macro_f']:.3f}"), ("micro", f"{scores['somd_micro_f']:.3f}")],
-            header=("Average", "F"), aligns=("l", "r"), divider=True,
-            title="SOMD score (mean of entity and end-to-end relation F)",
-        )  # fmt: skip
-    if scores.get("cats_f_per_type"):
-        f, auc = scores["cats_f_per_type"], scores.get("cats_auc_per_type") or {}
-        rows = [(c, *(f"{v[k]:.3f}" for k in "prf"), "n/a" if auc.get(c) is None else f"{auc[c]:.3f}") for c, v in f.items()]
-        rows += [(f"{avg} F", "", "", f"{scores[f'cats_{avg}_f']:.3f}", "") for avg in ("macro", "micro")]
-        msg.table(rows, header=("Category", "P", "R", "F", "ROC AUC"), aligns=("l", "r", "r", "r", "r"),
-                  title="Sentence categories", divider=True)  # fmt: skip
+    gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
+    print_scores(scores, gold)
 
 
 def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
@@ -226,6 +185,29 @@ def evaluate_gold_entities(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
     msg.good(f"Relation F with gold entities: {scores['rel_f']:.3f} (saved to {output})")
+
+
+@app.command()
+def package(
+    model: Path = typer.Argument(..., help="The trained pipeline folder (e.g. model-best)"),
+    out_dir: Path = typer.Argument(..., help="Folder for meta.json, the package folder and the wheel"),
+    metrics: Path = typer.Option(..., help="Its held-out scores: JSON of `spacy evaluate --per-component --output`"),
+    gold_entities: Optional[Path] = typer.Option(None, help="JSON of `evaluate-gold-entities` on the same data"),
+    held_out: str = typer.Option("fold 2 of the SOMD 2025 Phase I training data", help="What the scores were measured on"),
+    name: str = typer.Option("somd", help="Package name after the language prefix: en_NAME"),
+    version: str = typer.Option(__version__, help="Package version"),
+) -> None:
+    """Package a trained pipeline as the wheel LANG_NAME-VERSION-py3-none-any.whl with its
+    sources, licenses and held-out scores in the meta (`spacy package`, then `pip wheel`)."""
+    nlp = load_pipeline(str(model), -1)
+    scores = flatten_scores(json.loads(metrics.read_text(encoding="utf-8")))
+    gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta_path = out_dir / "meta.json"
+    meta_path.write_text(json.dumps(package_meta(nlp, scores, gold, name, version, held_out), indent=2), encoding="utf-8")
+    spacy_package(model, out_dir, meta_path=meta_path, name=name, version=version, create_sdist=False, force=True, silent=False)
+    build_wheel(out_dir / f"{nlp.lang}_{name}-{version}", out_dir)
+    msg.good(f"Built {out_dir / f'{nlp.lang}_{name}-{version}-py3-none-any.whl'}")
 
 
 @app.command()

@@ -297,7 +297,7 @@ class CorpusStats:
         return stats
 
 
-def fold_docbins(vocab: Vocab, sentences: Sequence[Sentence], n_folds: int) -> List[DocBin]:
+def fold_docbins(vocab: Vocab, sentences: Iterable[Sentence], n_folds: int) -> List[DocBin]:
     """One DocBin per fold, holding that fold's sentences in line order."""
     bins = [DocBin(store_user_data=True) for _ in range(n_folds)]
     for sentence in sentences:

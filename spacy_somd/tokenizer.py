@@ -1,43 +1,45 @@
-"""Tokenizers that split text the way the SOMD corpus does."""
-from pathlib import Path
-from typing import Any, Callable, Iterable
+"""The raw-text tokenizer: spaCy's English rules, adjusted to split the way the SOMD corpus
+is tokenized (citation brackets and versions stay whole, parentheses and hyphens split)."""
+import re
+from typing import Callable, Iterable, List
 
-from spacy.tokens import Doc
-from spacy.util import registry
-from spacy.vocab import Vocab
+from spacy.attrs import ORTH
+from spacy.lang.char_classes import UNITS
+from spacy.lang.en import English
+from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
-
-class CorpusTokenizer:
-    """Split on single spaces, as the corpus files are written: a corpus line becomes
-    exactly its file tokens."""
-
-    def __init__(self, vocab: Vocab) -> None:
-        self.vocab = vocab
-
-    def __call__(self, text: str) -> Doc:
-        words = text.split(" ") if text else []
-        words = [w for w in words if w]
-        return Doc(self.vocab, words=words, spaces=[True] * max(len(words) - 1, 0) + [False] * bool(words))
-
-    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterable[Doc]:
-        return (self(text) for text in texts)
-
-    def to_bytes(self, **kwargs: Any) -> bytes:
-        return b""
-
-    def from_bytes(self, data: bytes, **kwargs: Any) -> "CorpusTokenizer":
-        return self
-
-    def to_disk(self, path: Path, **kwargs: Any) -> None:
-        Path(path).mkdir(parents=True, exist_ok=True)
-
-    def from_disk(self, path: Path, **kwargs: Any) -> "CorpusTokenizer":
-        return self
+CITATION_AFTER_BRACKET = r"\d+(?:\s?[,;–-]\s?\d+)*\]"
+CITATION = rf"\[{CITATION_AFTER_BRACKET}"  # [12], [3-5], [9,10]
+UNIT_SUFFIX = rf"(?<=[0-9])(?:{UNITS})"  # English splits "4GB" and "95%"; the corpus only "95 %"
 
 
-@registry.tokenizers("spacy_somd.CorpusTokenizer.v1")
-def create_corpus_tokenizer() -> Callable[[Any], CorpusTokenizer]:
-    def make(nlp: Any) -> CorpusTokenizer:
-        return CorpusTokenizer(nlp.vocab)
+def somd_prefixes() -> List[str]:
+    """English prefixes, except that "[" opening a citation stays attached."""
+    return [p for p in English.Defaults.prefixes if p != r"\["] + [rf"\[(?!{CITATION_AFTER_BRACKET})"]
+
+
+def somd_suffixes() -> List[str]:
+    """English suffixes, except that units stay attached to numbers (but "%" does not)."""
+    return [s for s in English.Defaults.suffixes if s != UNIT_SUFFIX] + [r"(?<=[0-9])%"]
+
+
+@registry.tokenizers("spacy_somd.SomdTokenizer.v1")
+def create_somd_tokenizer(abbreviations: Iterable[str]) -> Callable[[Language], Tokenizer]:
+    """spaCy's rule-based tokenizer with the corpus's conventions. Only the
+    ``abbreviations`` keep their final period (the corpus writes "Inc .", "al ." but
+    "v.", "e.g."); citation brackets and URLs are single tokens."""
+
+    def make(nlp: Language) -> Tokenizer:
+        return Tokenizer(
+            nlp.vocab,
+            rules={text: [{ORTH: text}] for text in abbreviations},
+            prefix_search=compile_prefix_regex(somd_prefixes()).search,
+            suffix_search=compile_suffix_regex(somd_suffixes()).search,
+            infix_finditer=compile_infix_regex(English.Defaults.infixes).finditer,
+            token_match=re.compile(rf"^{CITATION}$").match,
+            url_match=English.Defaults.url_match,
+        )
 
     return make

@@ -3,12 +3,30 @@ tiny randomly initialised transformer backbones (BERT with a fast WordPiece toke
 DeBERTa-v2 with the slow sentencepiece tokenizer) saved as local Hugging Face model
 folders. Everything is built locally: nothing is downloaded."""
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import List, Sequence, Tuple, Union
 
 import pytest
+import spacy
+from spacy.language import Language
+from spacy.util import load_config
 
 from spacy_somd.corpus import FILE_NAMES, read_corpus_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+SHARED_CORPUS = ROOT.parent / "shared" / "somd2025"
+MAX_STEPS = 6
+EVAL_FREQUENCY = 3
+DEV_FOLD = 2
+
+
+def somd_blank() -> Language:
+    """A blank English pipeline with the tokenizer of configs/default.cfg."""
+    tokenizer = load_config(ROOT / "configs" / "default.cfg")["nlp"]["tokenizer"]
+    return spacy.blank("en", config={"nlp": {"tokenizer": tokenizer}})
 
 # The backbones are tiny, so keep the offline switches on for anything in-process too.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -257,3 +275,46 @@ def tiny_deberta(tiny_corpus, tmp_path_factory) -> Path:
     DebertaV2Model(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+ENV = {
+    **os.environ,
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m ARGS`` offline; fail with the output's tail on a non-zero exit."""
+    result = subprocess.run(
+        [sys.executable, "-m", *args], env=ENV, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"`python -m {' '.join(args)}` exited {result.returncode}\n"
+        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Path:
+    """Train CONFIG for MAX_STEPS steps; return the model-last folder."""
+    run([
+        "spacy", "train", str(CONFIGS / config), "--output", str(output),
+        "--paths.corpus", str(corpus), "--somd.fold", str(DEV_FOLD),
+        "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
+        *overrides,
+    ])  # fmt: skip
+    model = output / "model-last"
+    assert (model / "config.cfg").is_file()
+    return model
+
+
+@pytest.fixture(scope="session")
+def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
+    """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
+    output = tmp_path_factory.mktemp("train_default")
+    return spacy_train(
+        "default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert),
+        "--paths.training_log", str(output / "log.jsonl"),
+    )  # fmt: skip

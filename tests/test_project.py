@@ -3,6 +3,8 @@ from pathlib import Path
 
 from weasel.util import load_project_config
 
+from spacy_somd import __version__
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -11,7 +13,9 @@ def test_project_yml_is_valid_and_all_runs_the_main_steps():
     commands = {command["name"] for command in config["commands"]}
     for workflow in config["workflows"].values():
         assert set(workflow) <= commands
-    assert config["workflows"]["all"] == ["assets", "convert", "train", "evaluate", "predict"]
+    assert config["workflows"]["all"] == ["assets", "convert", "train", "evaluate", "predict", "package"]
+    assert config["workflows"]["cv"] == ["assets", "convert", "cross-validate"]
+    assert config["vars"]["package_version"] == __version__
     for command in config["commands"]:
         for dep in command.get("deps", []):
             if dep.startswith("configs/"):

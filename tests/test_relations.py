@@ -2,7 +2,6 @@
 and the SOMD-format prediction round trip."""
 import json
 import random
-from pathlib import Path
 from typing import List
 
 import numpy
@@ -14,7 +13,7 @@ from spacy.training import Example
 from thinc.api import NumpyOps
 from typer.testing import CliRunner
 
-from conftest import tiny_rows
+from conftest import SHARED_CORPUS, somd_blank, tiny_rows
 from spacy_somd.cli import app
 from spacy_somd.corpus import RELATIONS_ATTR, Sentence, create_fold_corpus, read_corpus_dir, read_somd, sentence_to_doc
 from spacy_somd.dynamics import FAKE_LABEL, read_dynamics
@@ -26,8 +25,6 @@ from spacy_somd.relations import (
     missed_gold_relations,
 )
 from spacy_somd.scoring import relation_prf, score_relations, somd_scores
-
-SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "somd2025"
 
 
 def tiny_docs(nlp: Language) -> List[Doc]:
@@ -58,7 +55,7 @@ def trained(tmp_path_factory):
     """A relation extractor (default CNN model) trained on the tiny corpus' gold entities,
     saved to disk; with an entity ruler in front so raw sentences get entities."""
     spacy.util.fix_random_seed(0)
-    nlp = blank()
+    nlp = somd_blank()
     docs = tiny_docs(nlp)
     ruler = nlp.add_pipe("entity_ruler")
     ruler.add_patterns([
@@ -75,11 +72,6 @@ def trained(tmp_path_factory):
 
 def params(model) -> List[numpy.ndarray]:
     return [node.get_param(name).copy() for node in model.walk() for name in node.param_names if node.has_param(name)]
-
-
-def blank() -> Language:
-    """A blank pipeline with the corpus tokenizer (tokens = space-separated words)."""
-    return spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_somd.CorpusTokenizer.v1"}}})
 
 
 def make_doc(words: List[str], ents: List[tuple]) -> Doc:
@@ -99,6 +91,15 @@ def test_entity_pairs_are_ordered_bounded_and_filtered():
     only = entity_pairs(doc, 100, type_pairs={("Version", "Application")})
     assert [(h.text, t.text) for h, t in only] == [("22", "SPSS")]
     assert make_entity_pairs(max_distance=100)(doc) == entity_pairs(doc, 100)
+
+
+def test_entity_pairs_stay_within_sentences():
+    doc = make_doc("We used SPSS 22 . R was used .".split(), [(2, 3, "Application"), (3, 4, "Version"), (5, 6, "ProgrammingEnvironment")])
+    assert len(entity_pairs(doc, 100)) == 6  # no sentence boundaries: one sentence
+    for token in doc:
+        token.is_sent_start = token.i in (0, 5)
+    pairs = {(h.text, t.text) for h, t in entity_pairs(doc, 100)}
+    assert pairs == {("SPSS", "22"), ("22", "SPSS")}
 
 
 @pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
@@ -144,7 +145,7 @@ def test_adversarial_training_changes_the_update_loss():
     losses = {}
     for epsilon in (0.0, 0.5):
         spacy.util.fix_random_seed(0)
-        nlp = blank()
+        nlp = somd_blank()
         nlp.add_pipe("somd_relation_extractor", config={"adversarial_epsilon": epsilon})
         examples = gold_entity_examples(nlp, tiny_docs(nlp))
         nlp.initialize(lambda: examples)
@@ -230,7 +231,7 @@ def test_joint_training_uses_gold_entities_and_updates_the_shared_tok2vec():
     from the gold entities (not silently zero), and on a batch without any entity pair
     the shared tok2vec must still be updated (the relation pipe is its last listener)."""
     spacy.util.fix_random_seed(0)
-    nlp = blank()
+    nlp = somd_blank()
     nlp.add_pipe("tok2vec")
     nlp.add_pipe("ner")
     rel_config = {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "tok2vec"}}}
@@ -282,7 +283,7 @@ def test_predict_reports_bad_input_with_file_and_line(trained, tmp_path):
 def test_training_dynamics_of_gold_relations_with_threshold_samples(tmp_path, tiny_corpus_docbins):
     docbins = tiny_corpus_docbins
     path = tmp_path / "dynamics.jsonl"
-    nlp = blank()
+    nlp = somd_blank()
     config = {"dynamics_path": str(path), "threshold_samples": 0.3, "threshold_seed": 1}
     rel = nlp.add_pipe("somd_relation_extractor", config=config)
     docs = tiny_docs(nlp)
@@ -312,7 +313,7 @@ def test_learn_rate_scale_scales_the_components_own_updates():
     changes = {}
     for scale in (1.0, 5.0):
         spacy.util.fix_random_seed(0)
-        nlp = blank()
+        nlp = somd_blank()
         rel = nlp.add_pipe("somd_relation_extractor", config={"learn_rate_scale": scale, "adversarial_epsilon": 0.0})
         examples = gold_entity_examples(nlp, tiny_docs(nlp))
         optimizer = nlp.initialize(lambda: examples)
@@ -334,7 +335,7 @@ def test_visualize_writes_entities_and_relation_arcs(trained, tmp_path):
 
 
 def test_seen_type_pairs_only_keeps_the_type_pairs_of_the_gold_relations():
-    nlp = blank()
+    nlp = somd_blank()
     rel = nlp.add_pipe("somd_relation_extractor", config={"seen_type_pairs_only": True})
     docs = tiny_docs(nlp)
     nlp.initialize(lambda: gold_entity_examples(nlp, docs))

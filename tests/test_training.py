@@ -4,59 +4,18 @@ random transformer backbones (see conftest.py), a tiny corpus and a few steps.
 `spacy train` and `spacy evaluate` run as subprocesses WITHOUT `--code`, so the
 project's registered functions must come from its entry points."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import List
 
-import pytest
 import spacy
 
+from conftest import DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy_somd.corpus import ENTITY_TYPES, create_fold_corpus
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-MAX_STEPS = 6
-EVAL_FREQUENCY = 3
-DEV_FOLD = 2
 TEXT = "We used SPSS version 22 ."
 SCORE_KEYS = ("token_f", "token_p", "token_r", "token_per_type", "ents_f")
 RELATION_SCORE_KEYS = ("rel_f", "rel_p", "rel_r", "rel_per_type", "somd_macro_f", "somd_micro_f")
 CATS_SCORE_KEYS = ("cats_macro_f", "cats_micro_f", "cats_f_per_type", "cats_auc_per_type")
 CATEGORIES = ["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"]
-ENV = {
-    **os.environ,
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-
-
-def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run ``python -m ARGS`` offline; fail with the output's tail on a non-zero exit."""
-    result = subprocess.run(
-        [sys.executable, "-m", *args], env=ENV, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, (
-        f"`python -m {' '.join(args)}` exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
-    )
-    return result
-
-
-def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Path:
-    """Train CONFIG for MAX_STEPS steps; return the model-last folder."""
-    run([
-        "spacy", "train", str(CONFIGS / config), "--output", str(output),
-        "--paths.corpus", str(corpus), "--somd.fold", str(DEV_FOLD),
-        "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
-        *overrides,
-    ])  # fmt: skip
-    model = output / "model-last"
-    assert (model / "config.cfg").is_file()
-    return model
-
-
 def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     """The trained pipeline loads, keeps the corpus tokens and scores the dev fold."""
     nlp = spacy.load(model)
@@ -84,19 +43,9 @@ def check_alignment(nlp: spacy.language.Language) -> None:
     assert all(n > 0 for n in lengths), list(zip([t.text for t in doc], lengths))
 
 
-@pytest.fixture(scope="session")
-def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
-    """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
-    output = tmp_path_factory.mktemp("train_default")
-    return spacy_train(
-        "default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert),
-        "--paths.training_log", str(output / "log.jsonl"),
-    )  # fmt: skip
-
-
 def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
     nlp = check_pipeline(default_pipeline, tiny_corpus_docbins)
-    assert nlp.pipe_names[:3] == ["transformer", "ner", "somd_relation_extractor"]
+    assert nlp.pipe_names[:4] == ["sentencizer", "transformer", "ner", "somd_relation_extractor"]
     assert nlp.get_pipe("transformer").model.tokenizer.is_fast
     check_alignment(nlp)
 
@@ -109,7 +58,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
         "--components.transformer.model.mixed_precision", "false",
     )  # fmt: skip
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:3] == ["transformer", "ner", "somd_relation_extractor"]
+    assert nlp.pipe_names[:4] == ["sentencizer", "transformer", "ner", "somd_relation_extractor"]
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     assert not tokenizer.is_fast
     assert type(tokenizer).__name__ == "DebertaV2Tokenizer"
@@ -119,7 +68,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
 def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
     model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins)
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:3] == ["tok2vec", "ner", "somd_relation_extractor"]
+    assert nlp.pipe_names[:4] == ["sentencizer", "tok2vec", "ner", "somd_relation_extractor"]
 
 
 def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
@@ -146,6 +95,16 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score", "Sentence categories"):
         assert title in result.stdout
     assert "ALL (micro)" in result.stdout
+
+
+def test_spacy_evaluate_prints_all_four_families(default_pipeline, tiny_corpus_docbins):
+    """`spacy evaluate` (no --code, no --per-component) shows the token-level, entity,
+    relation and category scores: the package's spacy_cli entry point adds the tables
+    spaCy does not print itself."""
+    result = run(["spacy", "evaluate", str(default_pipeline), str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy")])
+    for title in ("NER P", "NER (per type)", "TEXTCAT", "Textcat F (per label)", "Textcat ROC AUC (per label)",
+                  "Token-level (seed metric)", "Relations, end to end", "SOMD score"):  # fmt: skip
+        assert title in result.stdout, f"{title!r} not in\n{result.stdout}"
 
 
 def test_plot_the_training_log(default_pipeline, tmp_path):

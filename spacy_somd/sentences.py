@@ -1,0 +1,49 @@
+"""Sentence boundaries for multi-sentence input, so that relations stay within sentences.
+
+spaCy's ``sentencizer`` ends a sentence after every period, which cuts corpus sentences at
+"SPSS Inc . , Chicago" and "Pond et al . 2005"; this rule ends one only where a period,
+question or exclamation mark is followed by a capitalised word and does not close an
+abbreviation or an initial."""
+import re
+from typing import Iterable, List, Sequence
+
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc
+
+INITIALS = re.compile(r"[A-Z](?:\.[A-Z])*")  # "L", "U.S", "B.V" (not "SPSS")
+
+DEFAULT_CONFIG = {
+    "end_punct": [".", "!", "?"],
+    "non_final": ["Inc", "Corp", "Ltd", "Co", "al", "Fig", "Figs", "Dr", "No", "vs", "ca", "approx", "Eq", "St"],
+}
+
+
+def sentence_starts(words: Sequence[str], end_punct: Iterable[str], non_final: Iterable[str]) -> List[bool]:
+    """Whether each word starts a sentence."""
+    end_punct, non_final = set(end_punct), set(non_final)
+    starts = [i == 0 for i in range(len(words))]
+    for i in range(2, len(words)):
+        closes_abbreviation = words[i - 2] in non_final or INITIALS.fullmatch(words[i - 2]) is not None
+        if words[i - 1] in end_punct and words[i][:1].isupper() and not closes_abbreviation:
+            starts[i] = True
+    return starts
+
+
+class SentenceBoundaries(Pipe):
+    """Sets ``Token.is_sent_start`` on every token by :func:`sentence_starts`."""
+
+    def __init__(self, name: str, end_punct: List[str], non_final: List[str]) -> None:
+        self.name = name
+        self.end_punct = end_punct
+        self.non_final = non_final
+
+    def __call__(self, doc: Doc) -> Doc:
+        for token, start in zip(doc, sentence_starts([t.text for t in doc], self.end_punct, self.non_final)):
+            token.is_sent_start = start
+        return doc
+
+
+@Language.factory("somd_sentencizer", default_config=DEFAULT_CONFIG, assigns=["token.is_sent_start"])
+def make_somd_sentencizer(nlp: Language, name: str, end_punct: List[str], non_final: List[str]) -> SentenceBoundaries:
+    return SentenceBoundaries(name, end_punct, non_final)
