@@ -4,10 +4,10 @@
     python benchmarks/variants.py sieve --sieve audit/default-fold2   # no sieving vs AUM sieves
     python benchmarks/variants.py cv   # each fold held out in turn; mean and standard deviation
 
-Each variant is trained with `spacy train` (skipped when its model-best exists), evaluated
-on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
-evaluate-gold-entities`, and the scores go to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a
-Markdown table). Run it from the project folder after `spacy project run convert` (and,
+Each variant is trained with `spacy train` (skipped when its model-best exists) and
+evaluated on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
+evaluate-gold-entities` (skipped when their files are newer than the model); the scores go
+to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown table). Run it from the project folder after `spacy project run convert` (and,
 for `sieve`, after the audit workflow).
 """
 import argparse
@@ -49,6 +49,11 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, "-m", *args], check=True)
 
 
+def is_stale(scores: Path, model: Path) -> bool:
+    """Whether a scores file is missing or older than the model it scores."""
+    return not scores.exists() or scores.stat().st_mtime < (model / "meta.json").stat().st_mtime
+
+
 def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, float]:
     """Train one variant (unless already trained) and return its held-out scores."""
     out, dev = args.out / variant.name, args.corpus / f"fold{variant.fold}.spacy"
@@ -58,8 +63,10 @@ def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, 
         run("spacy", "train", str(args.config), "--output", str(out), "--paths.corpus", str(args.corpus),
             "--somd.fold", str(variant.fold), "--somd.n_folds", str(args.n_folds), *flags)  # fmt: skip
     metrics, gold = out / "metrics.json", out / "gold-entities.json"
-    run("spacy", "evaluate", str(model), str(dev), "--per-component", "--output", str(metrics))
-    run("spacy_somd", "evaluate-gold-entities", str(model), str(dev), "--output", str(gold))
+    if is_stale(metrics, model):
+        run("spacy", "evaluate", str(model), str(dev), "--per-component", "--output", str(metrics))
+    if is_stale(gold, model):
+        run("spacy_somd", "evaluate-gold-entities", str(model), str(dev), "--output", str(gold))
     scores, gold_scores = flatten_scores(json.loads(metrics.read_text())), json.loads(gold.read_text())
     return {column: read(scores, gold_scores) for column, read in COLUMNS.items()}
 
