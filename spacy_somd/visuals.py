@@ -137,9 +137,10 @@ def read_training_log(path: Path) -> List[Dict[str, Any]]:
     return records
 
 
-def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> None:
-    """Loss per component and the dev scores against the training step (epochs on the
-    top axis), as the seed notebooks plot loss and accuracy against epochs."""
+def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
+    """Loss per component and the dev F and AUC scores against the training step (epochs
+    on the top axis), as the seed notebooks plot loss and accuracy against epochs. The
+    log holds scores as percentages (spaCy's console logger writes them x 100)."""
     steps = [r["step"] for r in records]
     with matplotlib.rc_context(STYLE):
         figure, (losses, scores) = _panels(2)
@@ -149,15 +150,16 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> None:
                    title="Training loss per component")  # fmt: skip
         for name in records[0]["scores"]:
             values = [r["scores"].get(name) for r in records]
-            if all(isinstance(v, (int, float)) for v in values):
+            if name.endswith(("_f", "_auc")) and all(isinstance(v, (int, float)) for v in values):
                 scores.plot(steps, values, marker="o", label=name)
-        scores.set(ylim=(0, 1), xlabel="step", ylabel="score on the dev fold", title="Dev scores")
+        scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev fold (%)", title="Dev scores (F, ROC AUC)")
         for ax in (losses, scores):
             ax.grid(alpha=0.3)
             ax.legend()
             epochs = ax.secondary_xaxis("top", functions=_epoch_axis(records))
             epochs.set_xlabel("epoch")
         figure.savefig(path)
+    return figure
 
 
 def _epoch_axis(records: Sequence[Dict[str, Any]]) -> Tuple[Callable, Callable]:

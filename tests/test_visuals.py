@@ -4,7 +4,7 @@ import spacy
 from spacy.tokens import Doc, Span
 
 from spacy_somd.corpus import RELATIONS_ATTR, SomdFormatError, ensure_extensions
-from spacy_somd.visuals import read_training_log, relation_arcs, render_relations
+from spacy_somd.visuals import plot_training_log, read_training_log, relation_arcs, render_relations
 
 
 def annotated_doc() -> Doc:
@@ -42,3 +42,19 @@ def test_training_log_errors_name_file_and_line(tmp_path):
     log.write_text("not json\n", encoding="utf-8")
     with pytest.raises(SomdFormatError, match="line 1: not valid JSON"):
         read_training_log(log)
+
+
+def test_training_curves_plot_the_logged_percentages(tmp_path):
+    """spaCy's console logger writes scores x 100: the dev panel spans 0-100 and shows the
+    F and AUC scores as logged (not P/R, which would crowd it)."""
+    records = [
+        {"epoch": 0, "step": 0, "losses": {"ner": 10.0}, "scores": {"token_f": 0.2, "token_p": 0.1, "cats_macro_auc": 40.0}},
+        {"epoch": 3, "step": 100, "losses": {"ner": 2.0}, "scores": {"token_f": 80.5, "token_p": 79.0, "cats_macro_auc": 95.0}},
+    ]
+    figure = plot_training_log(records, tmp_path / "curves.png")
+    scores = figure.axes[1]
+    assert scores.get_ylim() == (0, 100)
+    assert {line.get_label(): list(line.get_ydata()) for line in scores.get_lines()} == {
+        "token_f": [0.2, 80.5], "cats_macro_auc": [40.0, 95.0]
+    }
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
