@@ -47,6 +47,13 @@ def sources(nlp: Language) -> List[Dict[str, str]]:
     return [CORPUS_SOURCE, BACKBONE_SOURCES.get(backbone, {"name": backbone, "license": "see the model card"})]
 
 
+def sources_markdown(items: List[Dict[str, str]]) -> str:
+    """The sources with their licenses (the README table that ``spacy package`` writes
+    leaves the licenses out)."""
+    lines = [f"- [{item['name']}]({item.get('url', '')}): {item.get('license', 'unknown')}" for item in items]
+    return "### Sources and licenses\n\n" + "\n".join(lines)
+
+
 def performance(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """The evaluation's scores of every family; relation scores with gold entities get
     the prefix ``rel_gold_entities_``."""
@@ -76,7 +83,7 @@ def package_meta(
         "sources": sources(nlp),
         "requirements": [f"spacy-somd>={__version__}"],
         "performance": performance(scores, gold_entities),
-        "notes": f"### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
+        "notes": f"{sources_markdown(sources(nlp))}\n\n### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
     }
 
 

@@ -57,6 +57,7 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     assert [w.name for w in wheels] == [f"en_somd-{__version__}-py3-none-any.whl", f"spacy_somd-{__version__}-py3-none-any.whl"]
     readme = (packages / f"en_somd-{__version__}" / "README.md").read_text(encoding="utf-8")
     assert "Token-level (seed metric)" in readme and "Relations with gold entities" in readme
+    assert "### Sources and licenses" in readme and "MIT (repository); SoMeSci annotations CC BY 4.0" in readme
     python = fresh_venv(tmp_path / "venv", wheels)
     hidden = tiny_bert.with_name(tiny_bert.name + "-hidden")
     tiny_bert.rename(hidden)  # the backbone's weights and tokenizer must come from the package
