@@ -18,6 +18,7 @@ import spacy
 from spacy.util import load_config
 
 from spacy_somd.corpus import Sentence, bio_to_spans, read_corpus_dir
+from spacy_somd.relations.candidates import sentence_ids
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.cfg"
 
@@ -28,9 +29,9 @@ def raw_text(words: List[str]) -> str:
     return re.sub(r"([(\[]) ", r"\1", text)
 
 
-def sentence_ids(nlp: spacy.language.Language, sentence: Sentence) -> List[int]:
-    doc = nlp.get_pipe("sentencizer")(spacy.tokens.Doc(nlp.vocab, words=sentence.words))
-    return [token.sent.start for token in doc]
+def sentences_of(nlp: spacy.language.Language, sentence: Sentence) -> List[int]:
+    """Each corpus token's sentence number by the pipeline's sentence boundaries."""
+    return sentence_ids(nlp.get_pipe("sentencizer")(spacy.tokens.Doc(nlp.vocab, words=sentence.words)))
 
 
 def main(corpus_dir: Path) -> None:
@@ -46,7 +47,7 @@ def main(corpus_dir: Path) -> None:
     print(f"raw-looking text tokenized as the corpus: {raw} of {n}")
     split = cut_relations = cut_entities = 0
     for s in sentences:
-        ids = sentence_ids(nlp, s)
+        ids = sentences_of(nlp, s)
         if len(set(ids)) > 1:
             split += 1
             cut_relations += sum(ids[head] != ids[tail] for _, head, tail in s.relations)
@@ -56,7 +57,7 @@ def main(corpus_dir: Path) -> None:
           f"(cutting {cut_relations} of {relations} relations and {cut_entities} entities)")  # fmt: skip
     joined = 0
     for a, b in zip(sentences, sentences[1:]):
-        ids = sentence_ids(nlp, Sentence(0, a.words + b.words))
+        ids = sentences_of(nlp, Sentence(0, a.words + b.words))
         joined += ids[len(a.words) - 1] != ids[len(a.words)]
     print(f"two consecutive lines joined, split where they meet: {joined} of {n - 1}")
 

@@ -7,8 +7,8 @@
 Each variant is trained with `spacy train` (skipped when its model-best exists) and
 evaluated on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
 evaluate-gold-entities` (skipped when their files are newer than the model); the scores go
-to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown table). Run it from the project folder after `spacy project run convert` (and,
-for `sieve`, after the audit workflow).
+to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown table). Run it from the project
+folder after `spacy project run convert` (and, for `sieve`, after the audit workflow).
 """
 import argparse
 import json

@@ -29,12 +29,12 @@ from .corpus import (
     read_somd,
     sentence_to_doc,
 )
+from .about import __version__
 from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, package_meta
 from .reporting import flatten_scores, print_scores
-from .about import __version__
 from .visuals import plot_training_log, read_training_log, render_relations
 
 def fail(message: str) -> NoReturn:

@@ -74,16 +74,17 @@ def package_meta(
     """The meta.json that ``spacy package`` merges into the pipeline's own: name, version,
     description, sources, license, requirements and the held-out scores with per-type
     tables (in the notes, which become the package README)."""
+    used = sources(nlp)
     return {
         "name": name,
         "version": version,
         "description": DESCRIPTION,
         "author": "spacy-somd",
         "license": "CC BY 4.0",
-        "sources": sources(nlp),
+        "sources": used,
         "requirements": [f"spacy-somd>={__version__}"],
         "performance": performance(scores, gold_entities),
-        "notes": f"{sources_markdown(sources(nlp))}\n\n### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
+        "notes": f"{sources_markdown(used)}\n\n### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
     }
 
 

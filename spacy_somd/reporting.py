@@ -1,6 +1,6 @@
 """Score tables: printed in the terminal (``report``, ``spacy evaluate``) and written as
 Markdown (the packaged pipeline's README)."""
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from wasabi import msg
 
@@ -57,22 +57,37 @@ def category_rows(scores: Mapping[str, Any]) -> List[Row]:
 
 SOMD_TITLE = "SOMD score (mean of entity and end-to-end relation F)"
 PRF_HEADER, SOMD_HEADER, CATEGORY_HEADER = ("Type", "P", "R", "F"), ("Average", "F"), ("Category", "P", "R", "F", "ROC AUC")
+FAMILIES = ("token", "ents", "rel", "rel_gold_entities", "somd", "cats")
 
 
-def print_table(rows: List[Row], header: Row, title: str) -> None:
-    if rows:
-        msg.table(rows, header=header, aligns=("l",) + ("r",) * (len(header) - 1), title=title, divider=True)
+class Table(NamedTuple):
+    title: str
+    header: Row
+    rows: List[Row]
 
 
-def print_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> None:
-    """Print every family of scores: token-level, entity-level, relations (end to end, and
-    with gold entities when given), the SOMD score and the sentence categories."""
-    for prefix, order, title in PRF_FAMILIES:
-        print_table(prf_rows(scores, prefix, list(order)), PRF_HEADER, title)
+def score_tables(
+    scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None, families: Iterable[str] = FAMILIES
+) -> List[Table]:
+    """The non-empty tables of the chosen families, in :data:`FAMILIES` order: token-level,
+    entity-level, relations end to end and (when given) with gold entities, the SOMD score
+    and the sentence categories."""
+    tables = {prefix: Table(title, PRF_HEADER, prf_rows(scores, prefix, list(order))) for prefix, order, title in PRF_FAMILIES}
     if gold_entities is not None:
-        print_table(prf_rows(gold_entities, "rel", list(RELATION_TYPES)), PRF_HEADER, GOLD_ENTITIES_TITLE)
-    print_table(somd_rows(scores), SOMD_HEADER, SOMD_TITLE)
-    print_table(category_rows(scores), CATEGORY_HEADER, "Sentence categories")
+        tables["rel_gold_entities"] = Table(GOLD_ENTITIES_TITLE, PRF_HEADER, prf_rows(gold_entities, "rel", list(RELATION_TYPES)))
+    tables["somd"] = Table(SOMD_TITLE, SOMD_HEADER, somd_rows(scores))
+    tables["cats"] = Table("Sentence categories", CATEGORY_HEADER, category_rows(scores))
+    chosen = set(families)
+    return [tables[f] for f in FAMILIES if f in chosen and f in tables and tables[f].rows]
+
+
+def print_scores(
+    scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None, families: Iterable[str] = FAMILIES
+) -> None:
+    """Print the tables of :func:`score_tables`."""
+    for table in score_tables(scores, gold_entities, families):
+        msg.table(table.rows, header=table.header, aligns=("l",) + ("r",) * (len(table.header) - 1),
+                  title=table.title, divider=True)  # fmt: skip
 
 
 def markdown_table(rows: List[Row], header: Row) -> str:
@@ -81,9 +96,5 @@ def markdown_table(rows: List[Row], header: Row) -> str:
 
 
 def markdown_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> str:
-    """The tables of :func:`print_scores` in Markdown, each under a level-4 heading."""
-    tables = [(title, prf_rows(scores, prefix, list(order)), PRF_HEADER) for prefix, order, title in PRF_FAMILIES]
-    if gold_entities is not None:
-        tables.append((GOLD_ENTITIES_TITLE, prf_rows(gold_entities, "rel", list(RELATION_TYPES)), PRF_HEADER))
-    tables += [(SOMD_TITLE, somd_rows(scores), SOMD_HEADER), ("Sentence categories", category_rows(scores), CATEGORY_HEADER)]
-    return "\n\n".join(f"#### {title}\n\n{markdown_table(rows, header)}" for title, rows, header in tables if rows)
+    """The tables of :func:`score_tables` in Markdown, each under a level-4 heading."""
+    return "\n\n".join(f"#### {t.title}\n\n{markdown_table(t.rows, t.header)}" for t in score_tables(scores, gold_entities))

@@ -7,27 +7,20 @@ prints the missing families after it."""
 from importlib import import_module
 from typing import Any, Callable, Dict
 
-from .corpus import ENTITY_TYPES, RELATION_TYPES
-from .reporting import PRF_HEADER, SOMD_HEADER, SOMD_TITLE, print_table, prf_rows, somd_rows
+from .reporting import print_scores
 
 HandleScores = Callable[..., Dict[str, Any]]
 spacy_evaluate = import_module("spacy.cli.evaluate")  # the module; spacy.cli.evaluate is the function
 
 
-def print_somd_families(scores: Dict[str, Any]) -> None:
-    """The families spaCy does not print: token-level P/R/F, relations and the SOMD score."""
-    print_table(prf_rows(scores, "token", list(ENTITY_TYPES)), PRF_HEADER, "Token-level (seed metric)")
-    print_table(prf_rows(scores, "rel", list(RELATION_TYPES)), PRF_HEADER, "Relations, end to end")
-    print_table(somd_rows(scores), SOMD_HEADER, SOMD_TITLE)
-
-
 def with_somd_tables(handle: HandleScores) -> HandleScores:
-    """``handle_scores_per_type`` that also prints :func:`print_somd_families`."""
+    """``handle_scores_per_type`` that also prints the families spaCy does not print:
+    token-level P/R/F, relations end to end and the SOMD score."""
 
     def handle_scores_per_type(scores: Dict[str, Any], *args: Any, silent: bool = False, **kwargs: Any) -> Dict[str, Any]:
         result = handle(scores, *args, silent=silent, **kwargs)
         if not silent:
-            print_somd_families(scores)
+            print_scores(scores, families=("token", "rel", "somd"))
         return result
 
     handle_scores_per_type.somd_tables = True  # type: ignore[attr-defined]
