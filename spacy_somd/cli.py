@@ -3,7 +3,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, List, Mapping, NoReturn, Optional
+from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence
 
 import spacy
 import typer
@@ -16,13 +16,16 @@ from wasabi import msg
 
 from .corpus import (
     ENTITY_TYPES,
+    FOLD_MANIFEST,
     RELATION_TYPES,
     CorpusStats,
+    ReadResult,
     SomdFormatError,
     Sentence,
     doc_to_lines,
     ensure_extensions,
     fold_docbins,
+    fold_manifest,
     fold_path,
     fetch_corpus,
     read_corpus_dir,
@@ -34,7 +37,7 @@ from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, package_meta
-from .reporting import flatten_scores, print_scores
+from .reporting import FAMILIES, flatten_scores, print_scores, score_tables
 from .visuals import plot_training_log, read_training_log, render_relations
 
 def fail(message: str) -> NoReturn:
@@ -61,36 +64,67 @@ def print_stats(stats: CorpusStats) -> None:
     )
 
 
+CONVERT_REPORT = "convert-report.jsonl"
+SHOWN_NOTES = 10
+
+
+def print_notes(result: ReadResult, report: Path) -> None:
+    """Print what lenient reading repaired and skipped: the first notes, and the counts."""
+    for note in result.notes[:SHOWN_NOTES]:
+        typer.echo(str(note))
+    if len(result.notes) > SHOWN_NOTES:
+        typer.echo(f"... and {len(result.notes) - SHOWN_NOTES} more")
+    msg.info(f"{result.summary()}; every repair and skip is listed in {report}")
+
+
 @app.command()
 def convert(
     corpus_dir: Path = typer.Argument(..., help="Folder with train_texts/entities/relations.txt"),
-    out_dir: Path = typer.Argument(..., help="Folder to write fold0.spacy ... into"),
+    out_dir: Path = typer.Argument(..., help="Folder to write fold0.spacy ... and folds.json into"),
     n_folds: int = typer.Option(4, help="Sentence i goes to fold i % n_folds"),
-    lenient: bool = typer.Option(False, "--lenient", help="Repair what can be repaired, and list each repair"),
+    lenient: bool = typer.Option(
+        False, "--lenient", help=f"Repair what is unambiguous, skip what is not, list both in OUT_DIR/{CONVERT_REPORT}"
+    ),
 ) -> None:
-    """Validate a SOMD corpus and write one DocBin per fold."""
+    """Validate a SOMD corpus and write one DocBin per fold and the manifest folds.json,
+    replacing the folder's fold DocBins as a whole."""
+    if n_folds < 1:
+        fail(f"--n-folds must be at least 1, not {n_folds}")
     try:
-        sentences, repairs = read_corpus_dir(corpus_dir, lenient=lenient)
+        result = read_corpus_dir(corpus_dir, lenient=lenient)
     except (SomdFormatError, FileNotFoundError) as err:
         fail(str(err))
-    for repair in repairs:
-        typer.echo(f"repaired: {repair}")
     if lenient:
-        msg.info(f"{len(repairs)} repair(s) made")
-    print_stats(CorpusStats.of(sentences))
-    progress = tqdm(sentences, desc="convert", unit=" sentences", leave=False)
+        print_notes(result, out_dir / CONVERT_REPORT)
+    if not result.sentences:
+        fail(f"{corpus_dir}: no sentences to convert ({result.summary()})")
+    print_stats(CorpusStats.of(result.sentences))
+    progress = tqdm(result.sentences, desc="convert", unit=" sentences", leave=False)
     bins = fold_docbins(spacy.blank("en").vocab, progress, n_folds)
-    write_all(out_dir, {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)})
+    files = {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)}
+    if lenient:
+        files[CONVERT_REPORT] = "".join(json.dumps(note.row()) + "\n" for note in result.notes).encode("utf-8")
+    files[FOLD_MANIFEST] = (json.dumps(fold_manifest(bins), indent=2) + "\n").encode("utf-8")
+    try:
+        write_all(out_dir, files, replaces=(FOLD_MANIFEST, "fold*.spacy", CONVERT_REPORT))
+    except OSError as err:
+        fail(f"{out_dir}: cannot write the fold DocBins ({err})")
     sizes = ", ".join(f"fold{k}: {len(b)}" for k, b in enumerate(bins))
-    msg.good(f"Wrote {n_folds} fold DocBins to {out_dir} ({sizes})")
+    msg.good(f"Wrote {n_folds} fold DocBins and {FOLD_MANIFEST} to {out_dir} ({sizes})")
 
 
-def write_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
-    """Write files into a folder all or nothing: through a temporary folder beside them."""
+def write_all(out_dir: Path, files: Mapping[str, bytes], replaces: Sequence[str] = ()) -> None:
+    """Write files into a folder all or nothing: through a temporary folder beside them,
+    moved in in the order given (put the file that marks the set complete last). Files
+    matching a ``replaces`` glob are removed first, so none of an older set stays."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         for name, data in files.items():
             (Path(tmp) / name).write_bytes(data)
+        for pattern in replaces:
+            for old in out_dir.glob(pattern):
+                if old.is_file():
+                    old.unlink()
         for name in files:
             shutil.move(str(Path(tmp) / name), out_dir / name)
 
@@ -115,9 +149,26 @@ def report(
 ) -> None:
     """Print an evaluation's scores as tables: token-level, entity-level, relations (end
     to end, and with gold entities), the SOMD score and the sentence categories."""
-    scores = flatten_scores(json.loads(metrics_file.read_text(encoding="utf-8")))
-    gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
+    scores = flatten_scores(read_json(metrics_file))
+    gold = None if gold_entities is None else read_json(gold_entities)
+    if not score_tables(scores, gold):
+        fail(f"{metrics_file}: no scores to report (no {', '.join(f'{family}_*' for family in FAMILIES)} scores)")
     print_scores(scores, gold)
+
+
+def read_json(path: Path) -> Dict[str, Any]:
+    """A JSON object from a file; a missing file or invalid JSON exits with one line."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{path}: file not found")
+    except json.JSONDecodeError as err:
+        fail(f"{path}, line {err.lineno}: not valid JSON ({err.msg} at column {err.colno})")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"{path}: cannot read it ({err})")
+    if not isinstance(data, dict):
+        fail(f"{path}: not a JSON object of scores")
+    return data
 
 
 def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
@@ -132,10 +183,18 @@ def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
 
 
 def load_pipeline(model: str, gpu_id: int) -> Language:
-    """A trained pipeline, on GPU ``gpu_id`` when it is not -1."""
+    """A trained pipeline, on GPU ``gpu_id`` when it is not -1; a missing model or GPU
+    exits with one line."""
     if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
-    return spacy.load(model)
+        try:
+            spacy.require_gpu(gpu_id)
+        except ValueError as err:
+            hint = " (pip install 'spacy-somd[cuda12x]', or run with --gpu-id -1)" if "CuPy" in str(err) else ""
+            fail(f"--gpu-id {gpu_id}: no GPU available: {err}{hint}")
+    try:
+        return spacy.load(model)
+    except OSError as err:
+        fail(f"cannot load the pipeline {model!r}: {' '.join(str(err).split())}")
 
 
 def run_pipeline(model: str, texts_file: Path, batch_size: int, gpu_id: int, what: str) -> List[Doc]:
@@ -178,6 +237,8 @@ def evaluate_gold_entities(
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
     """Score the relation component given the gold entities (classification quality)."""
+    if not data_path.is_file():
+        fail(f"{data_path}: file not found")
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
@@ -200,8 +261,8 @@ def package(
     """Package a trained pipeline as the wheel LANG_NAME-VERSION-py3-none-any.whl with its
     sources, licenses and held-out scores in the meta (`spacy package`, then `pip wheel`)."""
     nlp = load_pipeline(str(model), -1)
-    scores = flatten_scores(json.loads(metrics.read_text(encoding="utf-8")))
-    gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
+    scores = flatten_scores(read_json(metrics))
+    gold = None if gold_entities is None else read_json(gold_entities)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta_path = out_dir / "meta.json"
     meta_path.write_text(json.dumps(package_meta(nlp, scores, gold, name, version, held_out), indent=2), encoding="utf-8")

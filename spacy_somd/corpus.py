@@ -39,8 +39,9 @@ FILE_NAMES = {
     "entities": "train_entities.txt",
     "relations": "train_relations.txt",
 }
-_STRICT_ITEM = re.compile(r"^([A-Za-z_]+)\t(-?\d+)\t(-?\d+)$")
-_LENIENT_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
+_ITEM = re.compile(r"([A-Za-z_]+)\t(-?\d+)\t(-?\d+)")
+_LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
+_WHITESPACE_NAMES = {"\t": "a tab", "\r": "a carriage return", "\u00a0": "a no-break space"}
 
 
 class SomdFormatError(ValueError):
@@ -53,15 +54,23 @@ class SomdFormatError(ValueError):
 
 
 @dataclass(frozen=True)
-class Repair:
-    """One change the lenient reader made to its input."""
+class Note:
+    """One line the lenient reader changed (``repaired``) or left out (``skipped``):
+    the whole sentence, or only its relation item ``item`` (1-based) when that is set."""
 
     path: Path
     line: int
-    what: str
+    action: str
+    reason: str
+    item: Optional[int] = None
 
     def __str__(self) -> str:
-        return f"{self.path}, line {self.line}: {self.what}"
+        what = self.action if self.item is None else f"{self.action} relation item {self.item}"
+        return f"{self.path}, line {self.line}: {what}: {self.reason}"
+
+    def row(self) -> Dict[str, object]:
+        """The note as a row of the report file."""
+        return {"file": str(self.path), "line": self.line, "action": self.action, "item": self.item, "reason": self.reason}
 
 
 @dataclass
@@ -74,6 +83,46 @@ class Sentence:
     relations: List[Tuple[str, int, int]] = field(default_factory=list)
 
 
+@dataclass
+class ReadResult:
+    """What :func:`read_somd` read. Every line of the files is one sentence, counted in
+    exactly one bucket: ``read == kept + repaired + skipped``, where ``kept`` sentences
+    were taken as written, ``repaired`` ones were taken with a change (a repair, or a
+    relation item left out) and ``skipped`` ones were left out. Unpacks as
+    ``(sentences, notes)``."""
+
+    sentences: List[Sentence]
+    notes: List[Note]
+    read: int
+
+    def __iter__(self) -> Iterator:
+        return iter((self.sentences, self.notes))
+
+    @property
+    def skipped(self) -> int:
+        return len({n.line for n in self.notes if n.action == "skipped" and n.item is None})
+
+    @property
+    def repaired(self) -> int:
+        changed = {n.line for n in self.notes}
+        return sum(s.line in changed for s in self.sentences)
+
+    @property
+    def kept(self) -> int:
+        changed = {n.line for n in self.notes}
+        return sum(s.line not in changed for s in self.sentences)
+
+    @property
+    def items_skipped(self) -> int:
+        return sum(n.action == "skipped" and n.item is not None for n in self.notes)
+
+    def summary(self) -> str:
+        return (
+            f"read {self.read} sentences = {self.kept} kept + {self.repaired} repaired + {self.skipped} skipped "
+            f"({len(self.notes)} notes, {self.items_skipped} relation items left out)"
+        )
+
+
 def ensure_extensions() -> None:
     """Register the Doc extensions this package uses (idempotent)."""
     for name in (RELATIONS_ATTR, LINE_ATTR):
@@ -81,47 +130,89 @@ def ensure_extensions() -> None:
             Doc.set_extension(name, default=None)
 
 
-def read_lines(path: Path) -> List[str]:
-    """Read a UTF-8 file as lines (without newlines); undecodable bytes are an error."""
+Notes = Optional[List[Note]]  # None: strict mode (every problem raises)
+
+
+def _repair(notes: Notes, path: Path, number: int, problem: str, repair: str, item: Optional[int] = None) -> None:
+    """A problem lenient mode can repair: an error in strict mode (``notes`` is None)."""
+    if notes is None:
+        raise SomdFormatError(path, number, problem)
+    notes.append(Note(path, number, "repaired", f"{problem}: {repair}", item))
+
+
+def _skip_item(notes: Notes, path: Path, number: int, item: int, problem: str) -> None:
+    """A bad relation item: an error in strict mode, left out in lenient mode."""
+    if notes is None:
+        raise SomdFormatError(path, number, f"relation item {item}: {problem}")
+    notes.append(Note(path, number, "skipped", problem, item))
+
+
+def raw_lines(path: Path) -> Tuple[List[bytes], bool]:
+    """A file's lines as bytes (without ``\\n``) and whether its last line ends with a
+    newline. A missing or empty file is an error."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
     raw = path.read_bytes()
+    if not raw:
+        raise SomdFormatError(path, 1, "the file is empty")
     lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
+    final_newline = lines[-1] == b""
+    if final_newline:
         lines.pop()
-    decoded = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            decoded.append(line.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise SomdFormatError(
-                path, number, f"not valid UTF-8 (byte {err.start + 1} of the line)"
-            ) from None
-    return decoded
+    return lines, final_newline
 
 
-def _fields(path: Path, number: int, line: str, what: str, repairs: Optional[List[Repair]]) -> List[str]:
-    """Split a texts/entities line on single spaces; empty fields are an error (or repaired)."""
+def decode_line(path: Path, number: int, raw: bytes, last: bool, notes: Notes) -> str:
+    """One line as text: undecodable UTF-8 is an error; a byte-order mark at the start of
+    the file, a CRLF line end and a missing final newline are errors, repaired in lenient mode."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SomdFormatError(path, number, f"not valid UTF-8 (byte {err.start + 1} of the line)") from None
+    if number == 1 and line.startswith("\ufeff"):
+        _repair(notes, path, number, "the file starts with a byte-order mark (U+FEFF)", "removed it")
+        line = line[1:]
     if line.endswith("\r"):
-        if repairs is None:
-            raise SomdFormatError(path, number, "line ends with a carriage return (CRLF)")
-        repairs.append(Repair(path, number, "removed a trailing carriage return"))
+        _repair(notes, path, number, "the line ends with a carriage return (CRLF)", "removed it")
         line = line[:-1]
+    if last:
+        _repair(notes, path, number, "no newline at the end of the file (truncated?)", "read the line as it is")
+    return line
+
+
+def _describe_whitespace(line: str, column: int) -> str:
+    """Which white space is at a 1-based column of a line, and in which (0-based) token."""
+    char = line[column - 1]
+    name = _WHITESPACE_NAMES.get(char, "white space")
+    token = line[: column - 1].count(" ")
+    return f"{name} (U+{ord(char):04X}) at column {column}, in token {token} {line.split(' ')[token]!r}"
+
+
+def split_fields(path: Path, number: int, line: str, what: str, notes: Notes) -> List[str]:
+    """Split a texts/entities line on single spaces. White space other than a space (tab,
+    no-break space, carriage return...) is an error; lenient mode removes it at the ends
+    of the line and skips the sentence where it is inside. Leading, trailing or double
+    spaces (empty fields) are an error; lenient mode ignores them."""
+    odd = [column for column, char in enumerate(line, start=1) if char.isspace() and char != " "]
+    if odd:
+        start, end = len(line) - len(line.lstrip()), len(line.rstrip())
+        inside = [column for column in odd if start < column <= end]
+        if notes is not None and inside:
+            raise SomdFormatError(path, number, _describe_whitespace(line, inside[0]))
+        _repair(notes, path, number, _describe_whitespace(line, odd[0]), "removed the white space at the ends of the line")
+        line = line.strip()
     if line == "":
         return []
-    items = line.split(" ")
-    if "" in items:
-        if repairs is None:
-            raise SomdFormatError(
-                path, number, f"empty {what} (a leading, trailing or double space)"
-            )
-        repairs.append(Repair(path, number, f"ignored extra spaces between {what}s"))
-        items = [item for item in items if item]
-    return items
+    extra = re.search(r"^ | $|  ", line)
+    if extra:
+        problem = f"a leading, trailing or double space at column {extra.start() + 1} (an empty {what})"
+        _repair(notes, path, number, problem, f"ignored the extra spaces between {what}s")
+        return line.split()
+    return line.split(" ")
 
 
-def parse_labels(path: Path, number: int, labels: List[str], repairs: Optional[List[Repair]]) -> List[str]:
+def parse_labels(path: Path, number: int, labels: List[str], notes: Notes) -> List[str]:
     """Check a line of BIO labels; in lenient mode an orphan ``I-X`` becomes ``B-X``."""
     fixed = []
     previous = "O"
@@ -131,58 +222,115 @@ def parse_labels(path: Path, number: int, labels: List[str], repairs: Optional[L
             raise SomdFormatError(path, number, f"unknown label {label!r} at token {position}")
         if prefix == "I" and previous[2:] != type_:
             problem = f"{label} at token {position} does not continue a {type_} entity (previous label {previous})"
-            if repairs is None:
-                raise SomdFormatError(path, number, problem)
-            repairs.append(Repair(path, number, f"{problem}: read as B-{type_}"))
+            _repair(notes, path, number, problem, f"read as B-{type_}")
             label = f"B-{type_}"
         fixed.append(label)
         previous = label
     return fixed
 
 
-def parse_relations(
-    path: Path, number: int, line: str, labels: Sequence[str], repairs: Optional[List[Repair]]
-) -> List[Tuple[str, int, int]]:
-    """Parse ``Type<TAB>i<TAB>j`` items joined by ``; `` and check them against the labels."""
-    if line.strip() == "":
-        if line and repairs is not None:
-            repairs.append(Repair(path, number, "ignored a line of white space"))
-        elif line:
-            raise SomdFormatError(path, number, "line holds only white space")
-        return []
-    strict_items = line.split("; ")
-    matches = [_STRICT_ITEM.match(item) for item in strict_items]
-    if all(matches):
-        items = [m.groups() for m in matches]  # type: ignore[union-attr]
-    elif repairs is None:
-        bad = strict_items[[m is None for m in matches].index(True)]
-        raise SomdFormatError(
-            path, number, f"relation item {bad!r} is not Type<TAB>int<TAB>int (items joined by '; ')"
-        )
+def _item_texts(path: Path, number: int, line: str, notes: Notes) -> List[Tuple[int, str]]:
+    """The (1-based number, text) of every relation item of a line. Items are joined by
+    ``"; "``: an empty item (``;;``), a trailing ``;``, a missing space after ``;``, runs
+    of spaces and white space at the ends are errors, ignored in lenient mode."""
+    chunks = line.split(";")
+    items = []
+    for item, chunk in enumerate(chunks, start=1):
+        if chunk.strip() == "":
+            problem = "a trailing ';'" if item == len(chunks) else f"item {item} is empty (';;')"
+            _repair(notes, path, number, problem, "ignored it", item)
+            continue
+        text = chunk
+        if item > 1:
+            if chunk.startswith(" "):
+                text = chunk[1:]
+            else:
+                _repair(notes, path, number, f"no space after the ';' before item {item}", "read it all the same", item)
+        if text != text.strip():
+            where = "before" if text[0].isspace() else "after"
+            _repair(notes, path, number, f"white space {where} item {item} {text!r} (a run of spaces, or one at an end of the line)",
+                    "removed it", item)  # fmt: skip
+            text = text.strip()
+        items.append((item, text))
+    return items
+
+
+def _parse_item(path: Path, number: int, item: int, text: str, notes: Notes) -> List[Tuple[str, str, str]]:
+    """The (type, head, tail) fields of one item ``Type<TAB>int<TAB>int``: other separators
+    are repaired in lenient mode, anything else leaves the item out."""
+    match = _ITEM.fullmatch(text)
+    if match:
+        return [match.groups()]
+    loose = _LOOSE_ITEM.findall(text)
+    if loose and not _LOOSE_ITEM.sub("", text).strip():
+        what = "other separators" if len(loose) == 1 else f"{len(loose)} items not joined by '; '"
+        _repair(notes, path, number, f"item {item} {text!r} is not Type<TAB>int<TAB>int: {what}", f"read {len(loose)} item(s)", item)
+        return loose
+    fields = text.split()
+    not_integers = [f for f in fields[1:] if not re.fullmatch(r"-?\d+", f)]
+    if len(fields) == 3 and not_integers:
+        _skip_item(notes, path, number, item, f"{text!r}: index {not_integers[0]!r} is not an integer")
     else:
-        items = _LENIENT_ITEM.findall(line)
-        rest = _LENIENT_ITEM.sub("", line)
-        if not items or rest.strip(" \t;"):
-            raise SomdFormatError(path, number, f"cannot read relation items from {line!r}")
-        repairs.append(Repair(path, number, f"read {len(items)} relation item(s) from irregular separators"))
-    relations = []
-    for label, head, tail in items:
-        if label not in RELATION_TYPES:
-            raise SomdFormatError(path, number, f"unknown relation type {label!r}")
-        for index in (int(head), int(tail)):
-            if not 0 <= index < len(labels):
-                raise SomdFormatError(
-                    path, number, f"{label} index {index} is out of range (sentence has {len(labels)} tokens)"
-                )
-            if not labels[index].startswith("B-"):
-                raise SomdFormatError(
-                    path, number, f"{label} index {index} is not at an entity's first token (label {labels[index]})"
-                )
-        relations.append((label, int(head), int(tail)))
-    return relations
+        _skip_item(notes, path, number, item, f"{text!r} is not Type<TAB>int<TAB>int (items joined by '; ')")
+    return []
 
 
-def _check_same_length(named: Dict[Path, List[str]]) -> None:
+def _item_problem(label: str, head: int, tail: int, labels: Sequence[str]) -> Optional[str]:
+    """What is wrong with a relation item in its sentence, if anything."""
+    if label not in RELATION_TYPES:
+        return f"unknown relation type {label!r}"
+    for name, index in (("head", head), ("tail", tail)):
+        if index < 0:
+            return f"{name} index {index} is negative"
+        if index >= len(labels):
+            return f"{name} index {index} is out of range (the sentence has {len(labels)} tokens)"
+        if labels[index] == "O":
+            return f"{name} index {index} is on an O token, not in an entity"
+        if not labels[index].startswith("B-"):
+            return f"{name} index {index} is not at an entity's first token (label {labels[index]})"
+    if head == tail:
+        return f"a self-relation: head and tail are the same token {head}"
+    return None
+
+
+def parse_relations(
+    path: Path, number: int, line: str, labels: Sequence[str], notes: Notes
+) -> List[Tuple[str, int, int]]:
+    """Parse ``Type<TAB>i<TAB>j`` items joined by ``; `` and check them against the
+    labels: each index at an entity's first token, no self-relation, no pair of entities
+    twice. Lenient mode drops a repeated item and leaves out bad or conflicting items."""
+    if line.strip() == "":
+        if line:
+            _repair(notes, path, number, "the line holds only white space", "read as no relations")
+        return []
+    checked: List[Tuple[int, str, int, int]] = []
+    for item, text in _item_texts(path, number, line, notes):
+        for label, head, tail in _parse_item(path, number, item, text, notes):
+            problem = _item_problem(label, int(head), int(tail), labels)
+            if problem:
+                _skip_item(notes, path, number, item, f"{text!r}: {problem}")
+            else:
+                checked.append((item, label, int(head), int(tail)))
+    first: Dict[Tuple[int, int], int] = {}
+    conflicting = set()
+    for position, (item, label, head, tail) in enumerate(checked):
+        if first.setdefault((head, tail), position) == position:
+            continue
+        seen = checked[first[head, tail]]
+        if seen[1] == label:
+            _repair(notes, path, number, f"item {item} repeats item {seen[0]} ({label} {head} {tail})", "dropped the repeat", item)
+        else:
+            problem = f"item {item} ({label} {head} {tail}) conflicts with item {seen[0]} ({seen[1]}): one pair, two labels"
+            _skip_item(notes, path, number, item, problem)
+            conflicting.add((head, tail))
+    relations = [checked[position] for position in first.values()]
+    for item, label, head, tail in relations:
+        if (head, tail) in conflicting:
+            _skip_item(notes, path, number, item, f"({label} {head} {tail}) conflicts with another item of the same pair")
+    return [(label, head, tail) for _, label, head, tail in relations if (head, tail) not in conflicting]
+
+
+def _check_same_length(named: Dict[Path, List[bytes]]) -> None:
     """All files must have as many lines as the first one."""
     (first, first_lines), *others = named.items()
     for path, lines in others:
@@ -195,47 +343,66 @@ def _check_same_length(named: Dict[Path, List[str]]) -> None:
             )
 
 
+def read_sentence(number: int, lines: Dict[str, Tuple[Path, str]], notes: Notes) -> Sentence:
+    """One sentence from its decoded ``texts`` (and ``entities``, ``relations``) lines."""
+    path, text = lines["texts"]
+    sentence = Sentence(line=number, words=split_fields(path, number, text, "token", notes))
+    if "entities" in lines:
+        path, text = lines["entities"]
+        labels = split_fields(path, number, text, "label", notes)
+        if len(labels) != len(sentence.words):
+            raise SomdFormatError(path, number, f"{len(labels)} labels for {len(sentence.words)} tokens")
+        sentence.labels = parse_labels(path, number, labels, notes)
+    if "relations" in lines:
+        path, text = lines["relations"]
+        sentence.relations = parse_relations(path, number, text, sentence.labels or [], notes)
+    return sentence
+
+
 def read_somd(
     texts: Path,
     entities: Optional[Path] = None,
     relations: Optional[Path] = None,
     lenient: bool = False,
-) -> Tuple[List[Sentence], List[Repair]]:
-    """Read and validate SOMD files. Strict mode raises on the first problem; lenient
-    mode repairs what it can and returns every repair it made."""
-    repairs: Optional[List[Repair]] = [] if lenient else None
-    named = {Path(p): read_lines(p) for p in (texts, entities, relations) if p is not None}
-    _check_same_length(named)
-    text_lines = named[Path(texts)]
-    label_lines = named.get(Path(entities)) if entities else None
-    relation_lines = named.get(Path(relations)) if relations else None
+) -> ReadResult:
+    """Read and validate SOMD files. Strict mode raises on the first problem, naming the
+    file, the 1-based line and the column or item. Lenient mode repairs what is
+    unambiguous, leaves out the sentence (or the relation item) that is not, and notes
+    each repair and skip; only a missing or empty file and files with different line
+    counts stop it."""
+    if relations is not None and entities is None:
+        raise ValueError("relations need the entities file too")
+    named = {key: Path(p) for key, p in (("texts", texts), ("entities", entities), ("relations", relations)) if p is not None}
+    files = {path: raw_lines(path) for path in named.values()}
+    _check_same_length({path: lines for path, (lines, _) in files.items()})
+    notes: List[Note] = []
     sentences = []
-    for index, text in enumerate(text_lines):
+    count = len(files[named["texts"]][0])
+    for index in range(count):
         number = index + 1
-        words = _fields(Path(texts), number, text, "token", repairs)
-        sentence = Sentence(line=number, words=words)
-        if label_lines is not None:
-            raw = _fields(Path(entities), number, label_lines[index], "label", repairs)
-            if len(raw) != len(words):
-                raise SomdFormatError(
-                    Path(entities), number, f"{len(raw)} labels for {len(words)} tokens"
-                )
-            sentence.labels = parse_labels(Path(entities), number, raw, repairs)
-        if relation_lines is not None:
-            if sentence.labels is None:
-                raise ValueError("relations need the entities file too")
-            sentence.relations = parse_relations(
-                Path(relations), number, relation_lines[index], sentence.labels, repairs
-            )
-        sentences.append(sentence)
-    return sentences, repairs or []
+        sentence_notes: Notes = [] if lenient else None
+        try:
+            decoded = {}
+            for key, path in named.items():
+                lines, final_newline = files[path]
+                last = index == count - 1 and not final_newline
+                decoded[key] = (path, decode_line(path, number, lines[index], last, sentence_notes))
+            sentences.append(read_sentence(number, decoded, sentence_notes))
+        except SomdFormatError as err:
+            if not lenient:
+                raise
+            notes.append(Note(err.path, number, "skipped", err.problem))
+            continue
+        notes.extend(sentence_notes or [])
+    return ReadResult(sentences, notes, count)
 
 
-def read_corpus_dir(corpus_dir: Path, lenient: bool = False) -> Tuple[List[Sentence], List[Repair]]:
+def read_corpus_dir(corpus_dir: Path, lenient: bool = False) -> ReadResult:
     """Read the labelled training files of a SOMD corpus folder."""
     corpus_dir = Path(corpus_dir)
     paths = {key: corpus_dir / name for key, name in FILE_NAMES.items()}
     return read_somd(paths["texts"], paths["entities"], paths["relations"], lenient=lenient)
+
 
 
 def bio_to_spans(labels: Sequence[str]) -> List[Tuple[int, int, str]]:
@@ -307,6 +474,20 @@ def fold_docbins(vocab: Vocab, sentences: Iterable[Sentence], n_folds: int) -> L
 
 def fold_path(directory: Path, fold: int) -> Path:
     return Path(directory) / f"fold{fold}.spacy"
+
+
+FOLD_MANIFEST = "folds.json"
+
+
+def fold_manifest(bins: Sequence[DocBin]) -> Dict[str, object]:
+    """What `convert` wrote into a folder (its ``folds.json``): the number of folds, of
+    sentences, and the fold files with their sizes."""
+    return {
+        "n_folds": len(bins),
+        "sentences": sum(len(b) for b in bins),
+        "files": [fold_path(Path(), fold).name for fold in range(len(bins))],
+        "sizes": [len(b) for b in bins],
+    }
 
 
 def read_fold_docs(directory: Path, vocab: Vocab) -> List[Doc]:

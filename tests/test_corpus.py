@@ -117,6 +117,7 @@ BAD_INPUTS = [
     ("index out of range", {"relations": replace(RELATIONS, 4, "URL_of\t2\t40")}, "train_relations.txt", 5, "out of range"),
     ("index not at start", {"relations": replace(RELATIONS, 4, "URL_of\t2\t5")}, "train_relations.txt", 5, "not at an entity's first token"),
     ("double space", {"texts": replace(TEXTS, 3, "Nothing  here either .")}, "train_texts.txt", 4, "empty token"),
+    ("tab in a texts line", {"texts": replace(TEXTS, 3, "Nothing here\teither .")}, "train_texts.txt", 4, "a tab (U+0009)"),
 ]
 
 
@@ -144,17 +145,32 @@ def test_lenient_repairs_and_reports_each_repair(tmp_path):
     )
     with pytest.raises(SomdFormatError):
         read_corpus_dir(folder)
-    sentences, repairs = read_corpus_dir(folder, lenient=True)
-    assert [(r.path.name, r.line) for r in repairs] == [("train_relations.txt", 1), ("train_entities.txt", 5)]
-    assert "read as B-URL" in repairs[1].what
-    assert sentences[4].labels[2] == "B-URL"
-    assert sentences[0].relations == [("Version_of", 4, 2), ("Developer_of", 6, 2)]
+    result = read_corpus_dir(folder, lenient=True)
+    notes = result.notes
+    assert [(n.path.name, n.line, n.action, n.item) for n in notes] == [
+        ("train_relations.txt", 1, "repaired", 2), ("train_relations.txt", 1, "repaired", 2),
+        ("train_entities.txt", 5, "repaired", None),
+    ]  # fmt: skip
+    assert "read as B-URL" in notes[2].reason
+    assert result.sentences[4].labels[2] == "B-URL"
+    assert result.sentences[0].relations == [("Version_of", 4, 2), ("Developer_of", 6, 2)]
+    assert (result.read, result.kept, result.repaired, result.skipped) == (5, 3, 2, 0)
 
 
-def test_lenient_does_not_hide_unrepairable_input(tmp_path):
-    folder = write(tmp_path, relations=replace(RELATIONS, 4, "URL_of\t2\t5"))
-    with pytest.raises(SomdFormatError, match="not at an entity's first token"):
-        read_corpus_dir(folder, lenient=True)
+def test_lenient_leaves_out_what_it_cannot_repair(tmp_path):
+    folder = write(
+        tmp_path,
+        entities=replace(ENTITIES, 1, "O B-Software O O"),
+        relations=replace(RELATIONS, 4, "URL_of\t2\t5"),
+    )
+    result = read_corpus_dir(folder, lenient=True)
+    assert [s.line for s in result.sentences] == [1, 3, 4, 5]
+    assert result.sentences[3].relations == []
+    assert [(n.path.name, n.line, n.action, n.item) for n in result.notes] == [
+        ("train_entities.txt", 2, "skipped", None), ("train_relations.txt", 5, "skipped", 1),
+    ]  # fmt: skip
+    assert "not at an entity's first token" in result.notes[1].reason
+    assert (result.read, result.kept, result.repaired, result.skipped) == (5, 3, 1, 1)
 
 
 def run_convert(*args: str) -> subprocess.CompletedProcess:
@@ -170,7 +186,7 @@ def test_convert_cli_reports_counts_and_writes_folds(tmp_path):
     assert "5 sentences, 32 tokens, 9 entities, 6 relations, 2 sentences without any entity" in " ".join(
         result.stdout.split()
     )
-    assert sorted(p.name for p in out.iterdir()) == [f"fold{k}.spacy" for k in range(4)]
+    assert sorted(p.name for p in out.iterdir()) == [*(f"fold{k}.spacy" for k in range(4)), "folds.json"]
     docs = list(DocBin().from_disk(out / "fold0.spacy").get_docs(spacy.blank("en").vocab))
     ensure_extensions()
     assert list(docs[0]._.get(RELATIONS_ATTR)) == [
@@ -191,7 +207,8 @@ def test_convert_cli_lenient_lists_repairs(tmp_path):
     src = write(tmp_path / "src", entities=replace(ENTITIES, 1, "O I-URL O O"))
     result = run_convert(str(src), str(tmp_path / "out"), "--lenient")
     assert result.returncode == 0, result.stdout
-    assert "train_entities.txt, line 2" in result.stdout and "1 repair(s) made" in result.stdout
+    assert "train_entities.txt, line 2: repaired" in result.stdout
+    assert "read 5 sentences = 4 kept + 1 repaired + 0 skipped" in " ".join(result.stdout.split())
 
 
 @pytest.mark.skipif(not Path(__file__).parents[2].joinpath("shared/somd2025").is_dir(), reason="no shared corpus")
