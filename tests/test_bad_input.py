@@ -231,3 +231,12 @@ def test_n_folds_below_one_is_one_line(tmp_path, n_folds):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip() == f"✘ --n-folds must be at least 1, not {n_folds}"
     assert not out.exists()
+
+
+def test_readme_table_names_every_row_and_test():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = [line for line in readme.split("\n## Bad input\n")[1].split("\n## ")[0].splitlines() if line.startswith("| ")]
+    named = {name for line in table[2:] for name in re.findall(r"`([^`]+)`", line.rsplit("|", 2)[1])}
+    assert {case.name for case in ROWS} <= named
+    assert all(name in globals() for name in named if name.startswith("test_"))
+    assert named - {case.name for case in ROWS} == {name for name in named if name.startswith("test_")}

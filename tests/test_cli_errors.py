@@ -1,0 +1,71 @@
+"""User errors of the CLI are one line on stderr and exit code 1, never a traceback."""
+from pathlib import Path
+
+import pytest
+from thinc.util import has_cupy
+from typer.testing import CliRunner
+
+from spacy_somd.cli import app
+
+
+def one_line_error(args) -> str:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("✘ ")
+    return line
+
+
+def test_report_on_a_missing_file(tmp_path):
+    assert one_line_error(["report", tmp_path / "nope.json"]) == f"✘ {tmp_path / 'nope.json'}: file not found"
+
+
+@pytest.mark.parametrize("content,problem", [
+    ('{"token_f": 0.5,\n', "line 2: not valid JSON"),
+    ("", "line 1: not valid JSON"),
+    ("{}", "no scores to report"),
+    ('{"speed": 1200, "ner": {"loss": 3}}', "no scores to report"),
+    ("[1, 2]", "not a JSON object of scores"),
+], ids=["truncated", "empty", "empty object", "no known scores", "not an object"])  # fmt: skip
+def test_report_on_bad_json(tmp_path, content, problem):
+    metrics = tmp_path / "m.json"
+    metrics.write_text(content, encoding="utf-8")
+    line = one_line_error(["report", metrics])
+    assert str(metrics) in line and problem in line
+
+
+def test_report_on_bad_gold_entities_json(tmp_path):
+    metrics, gold = tmp_path / "m.json", tmp_path / "gold.json"
+    metrics.write_text('{"token_f": 0.5, "token_p": 0.5, "token_r": 0.5}', encoding="utf-8")
+    gold.write_text("{", encoding="utf-8")
+    assert f"{gold}, line 1: not valid JSON" in one_line_error(["report", metrics, "--gold-entities", gold])
+
+
+def model_commands(tmp_path: Path, model: str):
+    """Every command that loads a pipeline, with otherwise valid arguments."""
+    texts, metrics = tmp_path / "texts.txt", tmp_path / "m.json"
+    texts.write_text("We used SPSS .\n", encoding="utf-8")
+    metrics.write_text('{"token_f": 0.5, "token_p": 0.5, "token_r": 0.5}', encoding="utf-8")
+    return {
+        "predict": ["predict", model, texts, tmp_path / "out"],
+        "evaluate-gold-entities": ["evaluate-gold-entities", model, texts, "--output", tmp_path / "s.json"],
+        "visualize": ["visualize", model, texts, tmp_path / "v.html"],
+        "package": ["package", model, tmp_path / "packages", "--metrics", metrics],
+    }
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize", "package"])
+def test_a_missing_model_is_one_line_naming_it(tmp_path, command):
+    model = str(tmp_path / "no-such-model")
+    line = one_line_error(model_commands(tmp_path, model)[command])
+    assert f"cannot load the pipeline {model!r}" in line and "E050" in line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "packages").exists()
+
+
+@pytest.mark.skipif(has_cupy, reason="CuPy is installed")
+@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize"])
+def test_gpu_without_cupy_is_one_line_with_the_extra_to_install(tmp_path, command):
+    line = one_line_error([*model_commands(tmp_path, "en_core_web_sm")[command], "--gpu-id", "0"])
+    assert "--gpu-id 0: no GPU available: Cannot use GPU, CuPy is not installed" in line
+    assert "spacy-somd[cuda12x]" in line
