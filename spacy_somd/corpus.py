@@ -404,7 +404,6 @@ def read_corpus_dir(corpus_dir: Path, lenient: bool = False) -> ReadResult:
     return read_somd(paths["texts"], paths["entities"], paths["relations"], lenient=lenient)
 
 
-
 def bio_to_spans(labels: Sequence[str]) -> List[Tuple[int, int, str]]:
     """(start, end, type) spans of a valid BIO sequence."""
     spans: List[Tuple[int, int, str]] = []
