@@ -68,13 +68,13 @@ CONVERT_REPORT = "convert-report.jsonl"
 SHOWN_NOTES = 10
 
 
-def print_notes(result: ReadResult, report: Path) -> None:
+def print_notes(result: ReadResult) -> None:
     """Print what lenient reading repaired and skipped: the first notes, and the counts."""
     for note in result.notes[:SHOWN_NOTES]:
         typer.echo(str(note))
     if len(result.notes) > SHOWN_NOTES:
         typer.echo(f"... and {len(result.notes) - SHOWN_NOTES} more")
-    msg.info(f"{result.summary()}; every repair and skip is listed in {report}")
+    msg.info(result.summary())
 
 
 @app.command()
@@ -95,7 +95,7 @@ def convert(
     except (SomdFormatError, FileNotFoundError) as err:
         fail(str(err))
     if lenient:
-        print_notes(result, out_dir / CONVERT_REPORT)
+        print_notes(result)
     if not result.sentences:
         fail(f"{corpus_dir}: no sentences to convert ({result.summary()})")
     print_stats(CorpusStats.of(result.sentences))
@@ -111,6 +111,8 @@ def convert(
         fail(f"{out_dir}: cannot write the fold DocBins ({err})")
     sizes = ", ".join(f"fold{k}: {len(b)}" for k, b in enumerate(bins))
     msg.good(f"Wrote {n_folds} fold DocBins and {FOLD_MANIFEST} to {out_dir} ({sizes})")
+    if lenient:
+        msg.good(f"Every repair and skip is listed in {out_dir / CONVERT_REPORT}")
 
 
 def write_all(out_dir: Path, files: Mapping[str, bytes], replaces: Sequence[str] = ()) -> None:
