@@ -105,7 +105,7 @@ class ScaledPipe(TrainablePipe):
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ScaledPipe":
         path = util.ensure_path(path)
         readers: Dict[str, Callable[[Path], Any]] = {
-            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "cfg": lambda p: self.cfg.update(srsly.json_loads(p.read_text(encoding="utf8"))),
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
             "model": lambda p: self.model.from_bytes(p.read_bytes()),
         }
