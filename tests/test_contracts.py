@@ -208,25 +208,24 @@ def test_config_dropout_is_the_training_dropout():
     assert [node.name for node in v1.walk()] == [node.name for node in v2.walk()]
 
 
-def trained_relations() -> Language:
+@pytest.mark.parametrize("factory", [REL, CAT])
+def test_from_bytes_names_the_component_and_the_damaged_part(factory):
     nlp, examples = relation_nlp()
+    nlp.add_pipe(CAT)
     optimizer = nlp.initialize(lambda: examples)
     nlp.update(examples[:4], sgd=optimizer)
-    return nlp
+    pipe = nlp.get_pipe(factory)
+    data = srsly.msgpack_loads(pipe.to_bytes())
 
+    def load(**changes):
+        return relation_nlp()[0].add_pipe(factory, name=f"{factory}_copy").from_bytes(srsly.msgpack_dumps(dict(data, **changes)))
 
-def test_from_bytes_names_the_component_and_the_damaged_part():
-    rel = trained_relations().get_pipe(REL)
-    data = srsly.msgpack_loads(rel.to_bytes())
-    truncated = dict(data, model=data["model"][: len(data["model"]) // 2])
-    fresh = relation_nlp()[0].get_pipe(REL)
-    with pytest.raises(ValueError, match=f"{REL}: cannot read its model bytes: "):
-        fresh.from_bytes(srsly.msgpack_dumps(truncated))
+    with pytest.raises(ValueError, match=f"^{factory}_copy: cannot read its model bytes: "):
+        load(model=data["model"][: len(data["model"]) // 2])
     cfg = srsly.json_loads(data["cfg"])
-    shortened = dict(data, cfg=srsly.json_dumps(dict(cfg, labels=cfg["labels"][:-1])))
-    with pytest.raises(ValueError, match=f"{REL}: its cfg and model bytes do not belong together"):
-        relation_nlp()[0].get_pipe(REL).from_bytes(srsly.msgpack_dumps(shortened))
-    assert relation_nlp()[0].get_pipe(REL).from_bytes(rel.to_bytes()).labels == rel.labels
+    with pytest.raises(ValueError, match=f"^{factory}_copy: its cfg and model bytes do not belong together"):
+        load(cfg=srsly.json_dumps(dict(cfg, labels=cfg["labels"][:-1])))
+    assert load().labels == pipe.labels
 
 
 @pytest.fixture

@@ -144,7 +144,7 @@ def test_adversarial_perturbation_increases_the_loss(trained):
         adversarial = loss_and_gradient(features + adversarial_perturbation(rel.model.ops, d_features, epsilon))[0]
         assert adversarial > loss
     random_direction = numpy.random.default_rng(2).normal(size=features.shape).astype("float32")
-    assert loss_and_gradient(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5))[0] != adversarial
+    assert loss_and_gradient(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5))[0] < adversarial
 
 
 def test_adversarial_training_changes_the_update_loss():
