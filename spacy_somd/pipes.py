@@ -1,4 +1,5 @@
 """What the package's trainable pipes share."""
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -100,7 +101,10 @@ class ScaledPipe(TrainablePipe):
             read()
         except DESERIALIZATION_ERRORS as error:
             reason = "no such file" if isinstance(error, FileNotFoundError) else str(error) or type(error).__name__
-            raise ValueError(f"{self.name}: cannot read {source}: {reason}") from error
+            raise self.unreadable(source, reason) from error
+
+    def unreadable(self, source: Union[str, Path], reason: str) -> ValueError:
+        return ValueError(f"{self.name}: cannot read {source}: {reason}")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ScaledPipe":
         path = util.ensure_path(path)
@@ -111,7 +115,7 @@ class ScaledPipe(TrainablePipe):
         }
         for key, read in readers.items():
             if key not in exclude:
-                self.read_part(path / key, lambda: read(path / key))
+                self.read_part(path / key, partial(read, path / key))
         self.check_output_width(f"{path / 'cfg'} and {path / 'model'}")
         return self
 
@@ -125,6 +129,8 @@ class ScaledPipe(TrainablePipe):
         }
         for key, read in readers.items():
             if key not in exclude:
-                self.read_part(f"its {key} bytes", lambda: read(msg[key]))
+                if key not in msg:
+                    raise self.unreadable(f"its {key} bytes", "missing")
+                self.read_part(f"its {key} bytes", partial(read, msg[key]))
         self.check_output_width("its cfg and model bytes")
         return self

@@ -114,22 +114,22 @@ def test_spacy_init_labels_feeds_initialize(tiny_corpus_docbins, tmp_path):
         assert nlp.get_pipe(name).label_data == srsly.read_json(labels / f"{name}.json")
 
 
-def test_update_goes_through_get_loss_with_candidates_once(monkeypatch):
+@pytest.mark.parametrize("epsilon,n_losses", [(0.0, 1), (0.5, 2)])
+def test_update_goes_through_get_loss_with_candidates_once(monkeypatch, epsilon, n_losses):
     """spaCy's pattern: the loss of an update is get_loss on the model's output (twice
     with adversarial training: clean and perturbed), candidates computed once per doc."""
-    for epsilon, n_calls in ((0.0, 1), (0.5, 2)):
-        spacy.util.fix_random_seed(0)
-        nlp, examples = relation_nlp(adversarial_epsilon=epsilon)
-        rel = nlp.get_pipe(REL)
-        nlp.initialize(lambda: examples)
-        get_loss, get_candidates = rel.get_loss, rel.get_candidates
-        losses, candidates = [], []
-        monkeypatch.setattr(rel, "get_loss", lambda egs, pred: losses.append(get_loss(egs, pred)) or losses[-1])
-        monkeypatch.setattr(rel, "get_candidates", lambda doc, pairs: candidates.append(doc) or get_candidates(doc, pairs))
-        batch = [eg for eg in examples if eg.reference.ents][:4]
-        total = rel.update(batch, drop=0.0)[REL]
-        assert len(losses) == n_calls and len(candidates) == len(batch)
-        assert total == pytest.approx(sum(loss for loss, _ in losses)) and total > 0
+    spacy.util.fix_random_seed(0)
+    nlp, examples = relation_nlp(adversarial_epsilon=epsilon)
+    rel = nlp.get_pipe(REL)
+    nlp.initialize(lambda: examples)
+    get_loss, get_candidates = rel.get_loss, rel.get_candidates
+    losses, candidates = [], []
+    monkeypatch.setattr(rel, "get_loss", lambda egs, pred: losses.append(get_loss(egs, pred)) or losses[-1])
+    monkeypatch.setattr(rel, "get_candidates", lambda doc, pairs: candidates.append(doc) or get_candidates(doc, pairs))
+    batch = [eg for eg in examples if eg.reference.ents][:4]
+    total = rel.update(batch, drop=0.0)[REL]
+    assert len(losses) == n_losses and len(candidates) == len(batch)
+    assert total == pytest.approx(sum(loss for loss, _ in losses)) and total > 0
 
 
 def test_a_model_without_the_adversarial_refs_trains_without_adversarial_training():

@@ -234,7 +234,8 @@ class RelationExtractor(ScaledPipe):
             self.reported_unknown |= new
             warnings.warn(
                 f"{self.name}: gold relations labelled {sorted(new)} are not among the labels "
-                f"{list(self.labels)}; their pairs are left out of training"
+                f"{list(self.labels)}; their pairs are left out of training",
+                stacklevel=2,
             )
 
     def get_loss(self, examples: Iterable[Example], predictions: Predictions) -> Tuple[float, Floats2d]:
