@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import srsly
-from spacy import util
 from spacy.pipeline import TrainablePipe
 from thinc.api import Optimizer
 
@@ -107,7 +106,7 @@ class ScaledPipe(TrainablePipe):
         return ValueError(f"{self.name}: cannot read {source}: {reason}")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ScaledPipe":
-        path = util.ensure_path(path)
+        path = Path(path)
         readers: Dict[str, Callable[[Path], Any]] = {
             "cfg": lambda p: self.cfg.update(srsly.json_loads(p.read_text(encoding="utf8"))),
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),

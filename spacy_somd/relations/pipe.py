@@ -358,7 +358,7 @@ def softmax_loss(ops: Ops, logits: Floats2d, gold: List[int]) -> Tuple[float, Fl
     truths[xp.arange(len(gold)), ops.asarray1i([max(g, 0) for g in gold])] = 1.0
     probs = ops.softmax(logits)
     loss = -(xp.log((probs * truths).sum(axis=1) + 1e-9) * known).sum()
-    return float(loss), (probs - truths) * known[:, None]
+    return float(loss), (probs - truths) * known.reshape((-1, 1))
 
 
 def gold_relations(reference: Doc) -> GoldRelations:
