@@ -38,8 +38,10 @@ setup(
             "somd_sentencizer = spacy_somd.sentences:make_somd_sentencizer",
         ],
         "spacy_architectures": [
-            "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier",
-            "spacy_somd.SentenceLogits.v1 = spacy_somd.textcat:build_sentence_logits",
+            "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier_v1",
+            "spacy_somd.RelationClassifier.v2 = spacy_somd.relations.model:build_relation_classifier",
+            "spacy_somd.SentenceLogits.v1 = spacy_somd.textcat:build_sentence_logits_v1",
+            "spacy_somd.SentenceLogits.v2 = spacy_somd.textcat:build_sentence_logits",
             "spacy_somd.BagOfWordsLogits.v1 = spacy_somd.textcat:build_bag_of_words_logits",
         ],
         "spacy_readers": [

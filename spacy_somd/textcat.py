@@ -30,8 +30,7 @@ DEFAULT_MAPPING: Dict[str, List[str]] = {
 
 DEFAULT_CONFIG_STR = """
 [model]
-@architectures = "spacy_somd.SentenceLogits.v1"
-dropout = 0.1
+@architectures = "spacy_somd.SentenceLogits.v2"
 nO = null
 """
 
@@ -51,17 +50,27 @@ def gold_categories(doc: Doc, mapping: CategoryMapping, labels: Iterable[str]) -
     return {label: float(label in found) for label in labels}
 
 
-@registry.architectures("spacy_somd.SentenceLogits.v1")
+@registry.architectures("spacy_somd.SentenceLogits.v2")
 def build_sentence_logits(
-    tok2vec: Model[List[Doc], List[Floats2d]], dropout: float = 0.1, nO: Optional[int] = None
+    tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
 ) -> Model[List[Doc], Floats2d]:
-    """Per doc: the mean of its token vectors, dropout, then a linear layer of ``nO``
-    logits (inferred at initialization)."""
+    """Per doc: the mean of its token vectors, dropout (at ``[training] dropout``, which
+    spaCy sets on every update), then a linear layer of ``nO`` logits (inferred at
+    initialization)."""
     output_layer = Linear(nO=nO)
-    model = chain(tok2vec, list2ragged(), reduce_mean(), Dropout(dropout), output_layer)
+    model = chain(tok2vec, list2ragged(), reduce_mean(), Dropout(0.0), output_layer)
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output_layer)
     return model
+
+
+@registry.architectures("spacy_somd.SentenceLogits.v1")
+def build_sentence_logits_v1(
+    tok2vec: Model[List[Doc], List[Floats2d]], dropout: float = 0.1, nO: Optional[int] = None
+) -> Model[List[Doc], Floats2d]:
+    """v2 for the configs of pipelines trained before it: their ``dropout`` never had an
+    effect (``[training] dropout`` overwrote it on every update; prediction uses none)."""
+    return build_sentence_logits(tok2vec, nO)
 
 
 @registry.architectures("spacy_somd.BagOfWordsLogits.v1")
@@ -171,20 +180,6 @@ class SentenceCategorizer(ScaledPipe):
             "threshold": threshold,
             "learn_rate_scale": learn_rate_scale,
         }
-
-    @property
-    def label_data(self) -> List[str]:
-        return list(self.labels)
-
-    def add_label(self, label: str) -> int:
-        if not isinstance(label, str):
-            raise ValueError(f"a label must be a string, not {label!r}")
-        if label in self.labels:
-            return 0
-        self._allow_extra_label()
-        self.cfg["labels"].append(label)
-        self.vocab.strings.add(label)
-        return 1
 
     def predict(self, docs: Iterable[Doc]) -> Floats2d:
         """Each label's probability per doc (0.0 for docs without tokens)."""

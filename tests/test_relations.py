@@ -24,6 +24,7 @@ from spacy_somd.relations import (
     make_entity_pairs,
     missed_gold_relations,
 )
+from spacy_somd.relations.pipe import softmax_loss
 from spacy_somd.scoring import relation_prf, score_relations, somd_scores
 
 
@@ -129,15 +130,21 @@ def test_adversarial_perturbation_has_norm_epsilon_per_instance():
 def test_adversarial_perturbation_increases_the_loss(trained):
     nlp, _, _ = trained
     rel = nlp.get_pipe("somd_relation_extractor")
-    classifier = rel.model.get_ref("classifier")
+    _, classifier = rel.adversarial_layers()
     features = numpy.random.default_rng(1).normal(size=(6, classifier.get_dim("nI"))).astype("float32")
     gold = [1, 0, 2, 0, 3, 0]
-    loss, d_features, _ = rel.classify(features, gold)
+
+    def loss_and_gradient(features):
+        logits, backprop = classifier.begin_update(features)
+        loss, d_logits = softmax_loss(rel.model.ops, logits, gold)
+        return loss, backprop(d_logits)
+
+    loss, d_features = loss_and_gradient(features)
     for epsilon in (0.02, 0.5):
-        adversarial = rel.classify(features + adversarial_perturbation(rel.model.ops, d_features, epsilon), gold)[0]
+        adversarial = loss_and_gradient(features + adversarial_perturbation(rel.model.ops, d_features, epsilon))[0]
         assert adversarial > loss
     random_direction = numpy.random.default_rng(2).normal(size=features.shape).astype("float32")
-    assert rel.classify(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5), gold)[0] != adversarial
+    assert loss_and_gradient(features + adversarial_perturbation(rel.model.ops, random_direction, 0.5))[0] < adversarial
 
 
 def test_adversarial_training_changes_the_update_loss():

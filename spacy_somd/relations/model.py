@@ -22,8 +22,45 @@ class PairIndices(NamedTuple):
     buckets: numpy.ndarray
 
 
-@registry.architectures("spacy_somd.RelationClassifier.v1")
+# The entity-type embedding: a hashed table (the labels are strings of an open set) of
+# 64 rows. SOMD has 14 entity types and HashEmbed sums 4 hashed rows per key, so two
+# types share all their rows with negligible probability; the seed only has to stay fixed
+# (it is saved with the model).
+TYPE_ROWS = 64
+TYPE_SEED = 17
+# The refs the pipe's adversarial training needs: pair features, and features to logits.
+ADVERSARIAL_REFS = ("encoder", "classifier")
+
+
+@registry.architectures("spacy_somd.RelationClassifier.v2")
 def build_relation_classifier(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 128,
+    type_width: int = 16,
+    distance_width: int = 16,
+    distance_buckets: int = 8,
+    nO: Optional[int] = None,
+) -> Model[RelationInputs, Floats2d]:
+    """Logits over ``nO`` classes (the relation labels and "no relation") for every
+    candidate pair: chain of the pair encoder and a one-hidden-layer classifier. The
+    encoder's and classifier's input widths are inferred at initialization. The hidden
+    layer's dropout rate is ``[training] dropout`` (spaCy sets it on every update).
+
+    Refs: ``tok2vec``, ``output_layer`` and the ``encoder`` and ``classifier`` that the
+    pipe's adversarial training perturbs between."""
+    encoder = build_pair_encoder(tok2vec, type_width, distance_width, distance_buckets)
+    output_layer = Linear(nO=nO)
+    classifier = chain(Relu(nO=hidden_width, dropout=0.0), output_layer)
+    model = chain(encoder, classifier)
+    model.set_ref("encoder", encoder)
+    model.set_ref("classifier", classifier)
+    model.set_ref("output_layer", output_layer)
+    model.set_ref("tok2vec", tok2vec)
+    return model
+
+
+@registry.architectures("spacy_somd.RelationClassifier.v1")
+def build_relation_classifier_v1(
     tok2vec: Model[List[Doc], List[Floats2d]],
     hidden_width: int = 128,
     type_width: int = 16,
@@ -32,31 +69,25 @@ def build_relation_classifier(
     dropout: float = 0.1,
     nO: Optional[int] = None,
 ) -> Model[RelationInputs, Floats2d]:
-    """Logits over ``nO`` classes (the relation labels and "no relation") for every
-    candidate pair: chain of the pair encoder and a one-hidden-layer classifier. The
-    encoder's and classifier's input widths are inferred at initialization."""
-    encoder = build_pair_encoder(tok2vec, type_width, distance_width, distance_buckets)
-    classifier = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
-    model = chain(encoder, classifier)
-    model.set_ref("encoder", encoder)
-    model.set_ref("classifier", classifier)
-    model.set_ref("tok2vec", tok2vec)
-    return model
+    """v2 for the configs of pipelines trained before it: their ``dropout`` never had an
+    effect (``[training] dropout`` overwrote it on every update; prediction uses none)."""
+    return build_relation_classifier(tok2vec, hidden_width, type_width, distance_width, distance_buckets, nO)
 
 
 def build_pair_encoder(
     tok2vec: Model[List[Doc], List[Floats2d]], type_width: int, distance_width: int, distance_buckets: int
 ) -> Model[RelationInputs, Floats2d]:
-    """One row per pair: mean token vector of the head, of the tail and of the tokens
-    between them, embeddings of the two entity labels and of the signed, log-bucketed
-    distance."""
+    """One row per pair: the mean token vector of the head, of the tail and of the tokens
+    between them (a mean, so that a 20-token URL and a one-token version are on one
+    scale; an empty gap gives zeros), embeddings of the two entity labels and of the
+    signed, log2-bucketed distance (see :func:`distance_bucket`)."""
     return Model(
         "somd_pair_encoder",
         encode_forward,
         init=encode_init,
         layers=[
             tok2vec,
-            HashEmbed(nO=type_width, nV=64, seed=17),
+            HashEmbed(nO=type_width, nV=TYPE_ROWS, seed=TYPE_SEED),
             Embed(nO=distance_width, nV=2 * distance_buckets),
         ],
         refs={"tok2vec": tok2vec},
@@ -72,8 +103,10 @@ def encode_init(model: Model, X: Optional[RelationInputs] = None, Y: None = None
 
 
 def distance_bucket(head_start: int, tail_start: int, gap: int, n_buckets: int) -> int:
-    """Log2 bucket of the gap between the spans, offset by ``n_buckets`` when the tail
-    comes first."""
+    """Log2 bucket of the gap between the spans (0, 1, 2-3, 4-7, ... tokens, the last
+    bucket open-ended), offset by ``n_buckets`` when the tail comes first: most
+    attributes sit right next to their software, so near gaps get fine buckets and far
+    ones coarse buckets."""
     bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
     return bucket + (n_buckets if tail_start < head_start else 0)
 

@@ -1,44 +1,49 @@
 """The ``somd_relation_extractor`` pipe: classifies candidate entity pairs into SOMD
 relations, with optional adversarial training (Liu et al.; Miyato et al. 2016)."""
+import warnings
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model, Ops, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 from wasabi import msg
 
 from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
-from .candidates import GetCandidates, Pair, missed_gold_relations
-from .model import RelationInputs, adversarial_perturbation
+from .candidates import GetCandidates, Pair
+from .model import ADVERSARIAL_REFS, RelationInputs, adversarial_perturbation
 
 NO_RELATION = "NO_RELATION"
+# the gold class of a pair whose gold label is not among the classes: not trained on
+UNKNOWN = -1
 Predictions = Tuple[List[List[Pair]], Floats2d]
+# a gold relation: (label, head, tail), head and tail the reference's token indices,
+# keyed by the character offsets of head and tail
+GoldRelations = Dict[Tuple[int, int], Tuple[str, int, int]]
 
 
-class TrainingPairs(NamedTuple):
-    """The candidate pairs of a batch's gold entities (spans on the predicted docs), each
-    pair's gold class index, and the gold relations among them for the dynamics record."""
+class GoldPairs(NamedTuple):
+    """Each candidate pair's gold class index (``UNKNOWN`` for a label the pipe does not
+    have), and the pairs that hold a known gold relation (rows and instances) for the
+    dynamics record."""
 
-    pairs: List[List[Pair]]
-    gold: List[int]
+    classes: List[int]
     rows: List[int]
     instances: List[Instance]
 
 
 DEFAULT_CONFIG_STR = """
 [model]
-@architectures = "spacy_somd.RelationClassifier.v1"
+@architectures = "spacy_somd.RelationClassifier.v2"
 hidden_width = 128
 type_width = 16
 distance_width = 16
 distance_buckets = 8
-dropout = 0.1
 nO = null
 """
 
@@ -123,6 +128,9 @@ class RelationExtractor(ScaledPipe):
             "threshold_samples": threshold_samples,
             "threshold_seed": threshold_seed,
         }
+        self.reported_unknown: Set[str] = set()
+        if adversarial_epsilon > 0:
+            self.adversarial_layers()
 
     @property
     def classes(self) -> List[str]:
@@ -130,12 +138,22 @@ class RelationExtractor(ScaledPipe):
         fake label of the threshold samples, when there are any)."""
         return [NO_RELATION, *self.labels] + [FAKE_LABEL] * (self.cfg["threshold_samples"] > 0)
 
-    def add_label(self, label: str) -> int:
-        if label in self.labels:
-            return 0
-        self._allow_extra_label()
-        self.cfg["labels"] = sorted([*self.labels, label])
-        return 1
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes)
+
+    def adversarial_layers(self) -> Tuple[Model, Model]:
+        """The model's pair encoder and classifier, between which adversarial training
+        perturbs the pair features."""
+        missing = [name for name in ADVERSARIAL_REFS if not self.model.has_ref(name)]
+        if missing:
+            raise ValueError(
+                f"{self.name}: adversarial_epsilon > 0 needs a model with the refs {list(ADVERSARIAL_REFS)} "
+                f"(pair features, and features to logits), but the model {self.model.name!r} lacks {missing}: "
+                "use spacy_somd.RelationClassifier.v2 or set adversarial_epsilon = 0"
+            )
+        encoder, classifier = (self.model.get_ref(name) for name in ADVERSARIAL_REFS)
+        return encoder, classifier
 
     def candidates(self, doc: Doc) -> List[Pair]:
         """The candidate pairs of a doc's entities under this pipe's settings."""
@@ -168,63 +186,67 @@ class RelationExtractor(ScaledPipe):
                     })  # fmt: skip
             doc._.set(RELATIONS_ATTR, relations)
 
-    def training_pairs(self, examples: Iterable[Example]) -> TrainingPairs:
-        """Candidate pairs of the GOLD entities, as spans on the predicted docs: the model
-        trains on the reference entities while its inputs stay the predicted docs that the
-        upstream listener has seen."""
+    def training_pairs(self, examples: Iterable[Example]) -> List[List[Pair]]:
+        """The candidate pairs of the GOLD entities, as spans on the predicted docs and
+        within the predicted docs' sentences: the pairs prediction gives had it found the
+        gold entities, on the inputs that the upstream listener has seen."""
+        batch = []
+        for eg in examples:
+            predicted, view = eg.predicted, gold_entity_view(eg)
+            batch.append([
+                (Span(predicted, h.start, h.end, label=h.label), Span(predicted, t.start, t.end, label=t.label))
+                for h, t in self.candidates(view)
+            ])  # fmt: skip
+        return batch
+
+    def gold_pairs(self, examples: Iterable[Example], pairs: List[List[Pair]]) -> GoldPairs:
+        """The gold class of every pair; a gold label the pipe does not have is neither a
+        relation nor "no relation": warned about once and left out of training."""
         class_ids = {label: i for i, label in enumerate(self.classes)}
         fraction, seed = self.cfg["threshold_samples"], self.cfg["threshold_seed"]
-        batch = TrainingPairs([], [], [], [])
-        for eg in examples:
-            relations = {(r["head"], r["tail"]): r["label"] for r in eg.reference._.get(RELATIONS_ATTR) or []}
-            doc_pairs = []
-            for head, tail in self.candidates(eg.reference):
-                aligned = [eg.predicted.char_span(s.start_char, s.end_char, label=s.label) for s in (head, tail)]
-                if None in aligned:
+        gold, unknown = GoldPairs([], [], []), set()
+        for eg, doc_pairs in zip(examples, pairs):
+            relations = gold_relations(eg.reference)
+            line = eg.reference._.get(LINE_ATTR) or 0
+            for head, tail in doc_pairs:
+                label, ref_head, ref_tail = relations.get((head.start_char, tail.start_char), (NO_RELATION, 0, 0))
+                if label not in class_ids:
+                    unknown.add(label)
+                    gold.classes.append(UNKNOWN)
                     continue
-                doc_pairs.append(tuple(aligned))
-                label = relations.get((head.start, tail.start), NO_RELATION)
                 if label != NO_RELATION:
-                    line = eg.reference._.get(LINE_ATTR) or 0
                     instance = Instance(
-                        f"{line}:{head.start}-{tail.start}", line, eg.reference.text,
+                        f"{line}:{ref_head}-{ref_tail}", line, eg.reference.text,
                         f'{label}: "{head.text}" -> "{tail.text}"',
                     )  # fmt: skip
                     if fraction and is_threshold_sample(instance.id, fraction, seed):
                         label = FAKE_LABEL
-                    batch.rows.append(len(batch.gold))
-                    batch.instances.append(instance)
-                batch.gold.append(class_ids.get(label, 0))
-            batch.pairs.append(doc_pairs)
-        return batch
+                    gold.rows.append(len(gold.classes))
+                    gold.instances.append(instance)
+                gold.classes.append(class_ids[label])
+        self.report_unknown(unknown)
+        return gold
 
-    def loss_and_gradient(self, logits: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:
-        """Softmax cross-entropy summed over the pairs (as spaCy's components sum over
-        their instances) and its gradient on the logits."""
-        ops = self.model.ops
-        n = logits.shape[0]
-        if n == 0:
-            return 0.0, logits
-        rows, gold_ids = ops.xp.arange(n), ops.asarray1i(gold)
-        probs = ops.softmax(logits)
-        loss = -ops.xp.log(probs[rows, gold_ids] + 1e-9).sum()
-        d_logits = probs.copy()
-        d_logits[rows, gold_ids] -= 1.0
-        return float(loss), d_logits
+    def report_unknown(self, labels: Set[str]) -> None:
+        """Warn once per label about gold relations whose label the pipe does not have."""
+        new = labels - self.reported_unknown
+        if new:
+            self.reported_unknown |= new
+            warnings.warn(
+                f"{self.name}: gold relations labelled {sorted(new)} are not among the labels "
+                f"{list(self.labels)}; their pairs are left out of training",
+                stacklevel=2,
+            )
 
-    def get_loss(self, examples: Iterable[Example], logits: Floats2d) -> Tuple[float, Floats2d]:
+    def get_loss(self, examples: Iterable[Example], predictions: Predictions) -> Tuple[float, Floats2d]:
+        """Softmax cross-entropy of the logits of ``predictions`` (the training pairs and
+        their logits) against the gold classes, summed over the pairs (as spaCy's
+        components sum over their instances) and its gradient; pairs of unknown gold
+        labels add nothing."""
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.get_loss")
-        return self.loss_and_gradient(logits, self.training_pairs(examples).gold)
-
-    def classify(self, features: Floats2d, gold: List[int]) -> Tuple[float, Floats2d, Floats2d]:
-        """The classifier's logits on pair features, its loss and the loss gradient on
-        the features."""
-        if features.shape[0] == 0:
-            return 0.0, features, self.model.ops.alloc2f(0, len(self.classes))
-        logits, backprop = self.model.get_ref("classifier").begin_update(features)
-        loss, d_logits = self.loss_and_gradient(logits, gold)
-        return loss, backprop(d_logits), logits
+        pairs, logits = predictions
+        return softmax_loss(self.model.ops, logits, self.gold_pairs(examples, pairs).classes)
 
     def update(
         self,
@@ -241,27 +263,54 @@ class RelationExtractor(ScaledPipe):
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.update")
-        docs = [eg.predicted for eg in examples]
-        batch = self.training_pairs(examples)
+        inputs = ([eg.predicted for eg in examples], self.training_pairs(examples))
         set_dropout_rate(self.model, drop)
-        features, backprop = self.model.get_ref("encoder").begin_update((docs, batch.pairs))
-        loss, d_features, logits = self.classify(features, batch.gold)
-        if self.recorder.enabled and batch.rows:
-            rows = self.model.ops.asarray1i(batch.rows)
-            self.recorder.record(
-                self.name, "relation", self.classes, batch.instances, logits[rows],
-                [batch.gold[row] for row in batch.rows],
-            )  # fmt: skip
-        epsilon = self.cfg["adversarial_epsilon"]
-        if epsilon > 0 and features.shape[0]:
-            perturbed = features + adversarial_perturbation(self.model.ops, d_features, epsilon)
-            adversarial_loss, d_perturbed, _ = self.classify(perturbed, batch.gold)
-            loss, d_features = loss + adversarial_loss, d_features + d_perturbed
-        backprop(d_features)
+        if self.cfg["adversarial_epsilon"] > 0:
+            loss, logits = self.adversarial_update(examples, inputs)
+        else:
+            logits, backprop = self.model.begin_update(inputs)
+            loss, d_logits = self.get_loss(examples, (inputs[1], logits))
+            backprop(d_logits)
+        if self.recorder.enabled:
+            self.record_dynamics(examples, inputs[1], logits)
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def adversarial_update(self, examples: List[Example], inputs: RelationInputs) -> Tuple[float, Floats2d]:
+        """Backpropagate the loss on the pair features plus the loss on the features moved
+        by ``adversarial_epsilon`` along its gradient (Miyato et al.); return the sum and
+        the logits on the unperturbed features."""
+        encoder, classifier = self.adversarial_layers()
+        pairs = inputs[1]
+        features, bp_features = encoder.begin_update(inputs)
+        logits, bp_logits = classifier.begin_update(features)
+        loss, d_logits = self.get_loss(examples, (pairs, logits))
+        d_features = bp_logits(d_logits)
+        delta = adversarial_perturbation(self.model.ops, d_features, self.cfg["adversarial_epsilon"])
+        perturbed_logits, bp_perturbed = classifier.begin_update(features + delta)
+        perturbed_loss, d_perturbed = self.get_loss(examples, (pairs, perturbed_logits))
+        bp_features(d_features + bp_perturbed(d_perturbed))
+        return loss + perturbed_loss, logits
+
+    def record_dynamics(self, examples: List[Example], pairs: List[List[Pair]], logits: Floats2d) -> None:
+        """Record the logits of the pairs that hold a gold relation."""
+        gold = self.gold_pairs(examples, pairs)
+        if gold.rows:
+            rows = self.model.ops.asarray1i(gold.rows)
+            assigned = [gold.classes[row] for row in gold.rows]
+            self.recorder.record(self.name, "relation", self.classes, gold.instances, logits[rows], assigned)
+
+    def missed_relations(self, examples: List[Example]) -> Tuple[int, int]:
+        """How many gold relations are not among the training pairs, and how many there are."""
+        missed = total = 0
+        for eg, doc_pairs in zip(examples, self.training_pairs(examples)):
+            found = {(head.start_char, tail.start_char) for head, tail in doc_pairs}
+            relations = gold_relations(eg.reference)
+            total += len(relations)
+            missed += len(relations.keys() - found)
+        return missed, total
 
     def initialize(
         self,
@@ -270,24 +319,89 @@ class RelationExtractor(ScaledPipe):
         nlp: Optional[Language] = None,
         labels: Optional[List[str]] = None,
     ) -> None:
-        """Labels and seen type pairs from the gold data (or ``labels``), a report of the
-        gold relations the candidate generator misses, then the model's sizes."""
+        """Labels (``labels`` from ``[initialize.components]``, else those of the gold
+        relations) and the seen type pairs; a report of the gold relations that the
+        training pairs miss (on the predicted docs as training sees them); then the
+        model's sizes."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")
-        references = [eg.reference for eg in get_examples()]
+        examples = list(get_examples())
         type_pairs, seen = set(), set()
-        for doc in references:
-            ents = {e.start: e.label_ for e in doc.ents}
-            for rel in doc._.get(RELATIONS_ATTR) or []:
+        for eg in examples:
+            ents = {e.start: e.label_ for e in eg.reference.ents}
+            for rel in eg.reference._.get(RELATIONS_ATTR) or []:
                 seen.add(rel["label"])
                 type_pairs.add((ents[rel["head"]], ents[rel["tail"]]))
-        self.cfg["labels"] = sorted(labels if labels is not None else seen)
+        for label in labels if labels is not None else sorted(seen):
+            self.add_label(label)
+        self._require_labels()
         self.cfg["type_pairs"] = sorted(type_pairs)
         self.recorder.reset()
-        missed, total = missed_gold_relations(references, self.candidates)
+        missed, total = self.missed_relations(as_in_training(examples, nlp, self.name))
         report = msg.warn if missed else msg.info
-        report(f"{self.name}: the candidate pairs miss {missed} of {total} gold relations")
-        sample = [eg.reference for eg in islice(get_examples(), 10)]
+        report(f"{self.name}: the training pairs miss {missed} of {total} gold relations")
+        sample = [eg.reference for eg in islice(examples, 10)]
         self.model.initialize(
             X=(sample, [self.candidates(doc) for doc in sample]),
             Y=self.model.ops.alloc2f(1, len(self.classes)),
         )
+
+
+def softmax_loss(ops: Ops, logits: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:
+    """Softmax cross-entropy of each row of ``logits`` against its gold class index,
+    summed over the rows, and its gradient on the logits; rows whose gold is ``UNKNOWN``
+    add no loss and get no gradient."""
+    if logits.shape[0] == 0:
+        return 0.0, ops.alloc2f(*logits.shape)
+    xp = ops.xp
+    known = ops.asarray1f([g != UNKNOWN for g in gold])
+    truths = ops.alloc2f(*logits.shape)
+    truths[xp.arange(len(gold)), ops.asarray1i([max(g, 0) for g in gold])] = 1.0
+    probs = ops.softmax(logits)
+    loss = -(xp.log((probs * truths).sum(axis=1) + 1e-9) * known).sum()
+    return float(loss), (probs - truths) * known.reshape((-1, 1))
+
+
+def gold_relations(reference: Doc) -> GoldRelations:
+    """A reference doc's relations, keyed by the character offsets of head and tail."""
+    return {
+        (reference[r["head"]].idx, reference[r["tail"]].idx): (r["label"], r["head"], r["tail"])
+        for r in reference._.get(RELATIONS_ATTR) or []
+    }
+
+
+def gold_entity_view(eg: Example) -> Doc:
+    """A doc with the predicted doc's tokens and sentence boundaries and the reference's
+    entities (those whose boundaries are predicted token boundaries)."""
+    predicted = eg.predicted
+    doc = Doc(
+        predicted.vocab,
+        words=[token.text for token in predicted],
+        spaces=[bool(token.whitespace_) for token in predicted],
+        sent_starts=[token.is_sent_start for token in predicted] if predicted.has_annotation("SENT_START") else None,
+    )
+    spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label) for ent in eg.reference.ents)
+    doc.ents = [span for span in spans if span is not None]
+    return doc
+
+
+def as_in_training(examples: List[Example], nlp: Optional[Language], name: str) -> List[Example]:
+    """The examples with their predicted docs annotated as ``Language.update`` annotates
+    them before the pipe ``name``: by the ``[training] annotating_components`` ahead of it
+    whose annotations training does not change (frozen or not trainable: a sentencizer)."""
+    if nlp is None or name not in nlp.pipe_names:
+        return examples
+    training = nlp.config.get("training", {})
+    annotating, frozen = set(training.get("annotating_components", [])), set(training.get("frozen_components", []))
+    procs = [
+        proc for other, proc in nlp.pipeline[: nlp.pipe_names.index(name)]
+        if other in annotating and (other in frozen or not hasattr(proc, "update"))
+    ]  # fmt: skip
+    if not procs:
+        return examples
+    annotated = []
+    for eg in examples:
+        doc = eg.predicted.copy()
+        for proc in procs:
+            doc = proc(doc)
+        annotated.append(Example(doc, eg.reference))
+    return annotated
