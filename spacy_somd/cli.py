@@ -1,4 +1,6 @@
-"""The command line behind ``python -m spacy_somd``: thin wrappers over the modules."""
+"""The command line behind ``spacy-somd`` and ``python -m spacy_somd``: thin wrappers
+over the modules."""
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -8,6 +10,7 @@ from typing import Any, List, Mapping, NoReturn, Optional
 import spacy
 import typer
 from spacy.cli.package import package as spacy_package
+from spacy.cli.train import train as spacy_train
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
@@ -30,12 +33,12 @@ from .corpus import (
     sentence_to_doc,
 )
 from .about import __version__
-from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
-from .packaging import build_wheel, package_meta
-from .reporting import flatten_scores, print_scores
-from .visuals import plot_training_log, read_training_log, render_relations
+from .packaging import build_wheel, held_out_description, package_meta
+from .reporting import flatten_scores, percent, print_scores
+from .training import training_overrides
+
 
 def fail(message: str) -> NoReturn:
     """Print an error on stderr, unwrapped so that paths stay whole, and exit with 1."""
@@ -43,7 +46,32 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-app = typer.Typer(help="spacy-somd: software mention detection with spaCy", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"spacy-somd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True, help="Print the version and exit"),
+) -> None:
+    """spacy-somd: software mentions, their attributes and relations in scholarly text,
+    with spaCy."""
+
+
+def main() -> None:
+    """The ``spacy-somd`` console script."""
+    app(prog_name="spacy-somd")
+
+
+def require_plots() -> None:
+    """Fail with one line when matplotlib (the ``plots`` extra) is not installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        fail("this command draws with matplotlib, which is not installed: pip install 'spacy-somd[plots]'")
 
 
 def print_stats(stats: CorpusStats) -> None:
@@ -68,7 +96,9 @@ def convert(
     n_folds: int = typer.Option(4, help="Sentence i goes to fold i % n_folds"),
     lenient: bool = typer.Option(False, "--lenient", help="Repair what can be repaired, and list each repair"),
 ) -> None:
-    """Validate a SOMD corpus and write one DocBin per fold."""
+    """Validate a SOMD corpus; one DocBin per fold.
+
+    Sentence i goes to fold i % N_FOLDS; the counts of entities and relations are printed."""
     try:
         sentences, repairs = read_corpus_dir(corpus_dir, lenient=lenient)
     except (SomdFormatError, FileNotFoundError) as err:
@@ -95,12 +125,39 @@ def write_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
             shutil.move(str(Path(tmp) / name), out_dir / name)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="The config file (e.g. configs/default.cfg)"),
+    output: Path = typer.Argument(..., help="Folder for model-best and model-last"),
+    corpus: Path = typer.Option(..., help="Folder with the fold DocBins written by `convert`"),
+    fold: int = typer.Option(..., help="The held-out fold (the dev set)"),
+    n_folds: int = typer.Option(..., help="The number of folds the corpus was converted into"),
+    negative_ratio: float = typer.Option(..., help="Share of the entity-free training sentences kept"),
+    gpu_id: int = typer.Option(..., help="GPU to train on (-1: CPU)"),
+) -> None:
+    """Train a config with the fold settings given.
+
+    `spacy train` with the corpus, the held-out fold, the number of folds, the share of
+    entity-free sentences and the GPU; other config settings follow as overrides, e.g.
+    --training.max_steps 100."""
+    from spacy.cli._util import parse_config_overrides  # spacy train's own parser
+
+    try:
+        overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
+    except ValueError as err:
+        fail(str(err))
+    spacy_train(config, output, use_gpu=gpu_id, overrides=overrides)
+
+
 @app.command("fetch-corpus")
 def fetch_corpus_command(
     dest: Path = typer.Argument(..., help="Folder to put the four SOMD 2025 files into"),
     local: Path = typer.Option(None, help="A local copy to take the files from, where it exists"),
 ) -> None:
-    """Copy (or download) the SOMD 2025 Phase I files and check their sha256."""
+    """Copy or download the SOMD 2025 Phase I files.
+
+    Each file's sha256 is checked."""
     try:
         for line in fetch_corpus(dest, local):
             msg.good(line)
@@ -113,8 +170,10 @@ def report(
     metrics_file: Path = typer.Argument(..., help="JSON written by `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON written by `evaluate-gold-entities`"),
 ) -> None:
-    """Print an evaluation's scores as tables: token-level, entity-level, relations (end
-    to end, and with gold entities), the SOMD score and the sentence categories."""
+    """Print an evaluation's scores as tables.
+
+    Token-level, entity-level, relations (end to end, and with gold entities), the SOMD
+    score and the sentence categories, in percent as spaCy prints its own scores."""
     scores = flatten_scores(json.loads(metrics_file.read_text(encoding="utf-8")))
     gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
     print_scores(scores, gold)
@@ -158,8 +217,10 @@ def predict(
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Predict entities and relations and write them in the SOMD corpus format: one
-    output line per input line, in order, with the input's tokens."""
+    """Predict in the SOMD corpus format.
+
+    Entities and relations, one output line per input line, in order, with the input's
+    tokens."""
     docs = run_pipeline(model, texts_file, batch_size, gpu_id, "predict")
     lines = [doc_to_lines(doc) for doc in docs]
     write_all(out_dir, {
@@ -177,14 +238,17 @@ def evaluate_gold_entities(
     output: Path = typer.Option(..., help="JSON file to save the scores to"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Score the relation component given the gold entities (classification quality)."""
+    """Score the relations given the gold entities.
+
+    The relation component's classification quality, apart from entity recognition
+    errors."""
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
     scores = relation_scores_on_gold_entities(nlp, examples)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
-    msg.good(f"Relation F with gold entities: {scores['rel_f']:.3f} (saved to {output})")
+    msg.good(f"Relation F with gold entities: {percent(scores['rel_f'])} (saved to {output})")
 
 
 @app.command()
@@ -193,13 +257,20 @@ def package(
     out_dir: Path = typer.Argument(..., help="Folder for meta.json, the package folder and the wheel"),
     metrics: Path = typer.Option(..., help="Its held-out scores: JSON of `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON of `evaluate-gold-entities` on the same data"),
-    held_out: str = typer.Option("fold 2 of the SOMD 2025 Phase I training data", help="What the scores were measured on"),
-    name: str = typer.Option("somd", help="Package name after the language prefix: en_NAME"),
+    held_out: Optional[str] = typer.Option(None, help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings)"),
+    name: Optional[str] = typer.Option(None, help="Package name after the language prefix, en_NAME (default: the pipeline's [somd] package_name)"),
     version: str = typer.Option(__version__, help="Package version"),
 ) -> None:
-    """Package a trained pipeline as the wheel LANG_NAME-VERSION-py3-none-any.whl with its
-    sources, licenses and held-out scores in the meta (`spacy package`, then `pip wheel`)."""
+    """Package a trained pipeline as a wheel.
+
+    LANG_NAME-VERSION-py3-none-any.whl with the sources, licenses and held-out scores in
+    its meta (`spacy package`, then `pip wheel`)."""
     nlp = load_pipeline(str(model), -1)
+    settings = nlp.config.get("somd", {})
+    name = name or settings.get("package_name")
+    if not name or (held_out is None and not {"fold", "n_folds"} <= set(settings)):
+        fail(f"{model}: its config has no [somd] package_name, fold and n_folds; give --name and --held-out")
+    held_out = held_out or held_out_description(settings["fold"], settings["n_folds"])
     scores = flatten_scores(json.loads(metrics.read_text(encoding="utf-8")))
     gold = None if gold_entities is None else json.loads(gold_entities.read_text(encoding="utf-8"))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -217,8 +288,13 @@ def audit(
     percentile: Optional[float] = typer.Option(None, help="Also write sieve.json: the lowest-AUM PERCENTILE % of instances"),
     threshold_percentile: float = typer.Option(99.0, help="The AUM threshold: this percentile of the threshold samples' AUMs"),
 ) -> None:
-    """Rank training instances by AUM, draw the data map and the AUM histogram, find the
-    fake-class AUM threshold and optionally write a sieve of the lowest-AUM instances."""
+    """Rank training instances by AUM.
+
+    Draws the data map and the AUM histogram, finds the fake-class AUM threshold and
+    optionally writes a sieve of the lowest-AUM instances."""
+    require_plots()
+    from .audit import run_audit
+
     try:
         result = run_audit(dynamics_file, out_dir, percentile, threshold_percentile)
     except (DynamicsFormatError, FileNotFoundError, ValueError) as err:
@@ -233,7 +309,12 @@ def plot(
     training_log: Path = typer.Argument(..., help="JSONL training log (spaCy's ConsoleLogger.v3 output_file)"),
     out_png: Path = typer.Argument(..., help="PNG to draw the loss and score curves into"),
 ) -> None:
-    """Plot the training loss per component and the dev scores against steps and epochs."""
+    """Plot the training loss and the dev scores.
+
+    The loss per component and the dev scores against steps and epochs."""
+    require_plots()
+    from .visuals import plot_training_log, read_training_log
+
     try:
         records = read_training_log(training_log)
     except (SomdFormatError, FileNotFoundError) as err:
@@ -251,8 +332,13 @@ def visualize(
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Render the predicted entities (displaCy) and relations (labelled arcs from each
-    attribute to its software) of every sentence as one HTML page."""
+    """Render predictions as displaCy HTML.
+
+    The predicted entities and relations (labelled arcs from each attribute to its
+    software) of every sentence, as one HTML page."""
+    require_plots()
+    from .visuals import render_relations
+
     docs = run_pipeline(model, texts_file, batch_size, gpu_id, "visualize")
     html = render_relations(docs)
     out_html.parent.mkdir(parents=True, exist_ok=True)
