@@ -17,22 +17,22 @@ from spacy.training import Example
 from tqdm import tqdm
 from wasabi import msg
 
+from .about import __version__
 from .corpus import (
     ENTITY_TYPES,
     RELATION_TYPES,
     CorpusStats,
-    SomdFormatError,
     Sentence,
+    SomdFormatError,
     doc_to_lines,
     ensure_extensions,
+    fetch_corpus,
     fold_docbins,
     fold_path,
-    fetch_corpus,
     read_corpus_dir,
     read_somd,
     sentence_to_doc,
 )
-from .about import __version__
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, held_out_description, package_meta

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, cast
 
 from spacy.language import Language
 
@@ -52,7 +52,7 @@ def requirements(nlp: Language) -> List[str]:
     the backbone: its weights and tokenizer are inside the pipeline."""
     needed = [f"spacy-somd>={__version__}"]
     if "transformer" in nlp.pipe_names:
-        tokenizer = nlp.get_pipe("transformer").model.tokenizer
+        tokenizer = cast(Any, nlp.get_pipe("transformer")).model.tokenizer
         if not tokenizer.is_fast and any(str(f).endswith(".model") for f in tokenizer.vocab_files_names.values()):
             needed += SENTENCEPIECE_REQUIREMENTS
     return needed
