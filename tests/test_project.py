@@ -2,12 +2,14 @@
 are the pinned corpus files, and every training it starts is the one train command."""
 import hashlib
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from spacy.util import load_config
 from typer.testing import CliRunner
+from weasel.cli.document import project_document
 from weasel.util import load_project_config
 
 from spacy_somd.cli import app
@@ -112,3 +114,11 @@ def test_train_command_sets_the_fold_settings_once(tmp_path):
     assert result.exit_code == 1
     assert "somd.fold" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_readme_carries_the_current_project_document(tmp_path):
+    """The README's `spacy project document` block is what project.yml gives today."""
+    readme = tmp_path / "README.md"
+    shutil.copyfile(ROOT / "README.md", readme)
+    project_document(ROOT, readme)
+    assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8")
