@@ -9,6 +9,7 @@ from typing import Any, List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
+from spacy.cli._util import parse_config_overrides  # `spacy train`'s own parser of --section.key value
 from spacy.cli.package import package as spacy_package
 from spacy.cli.train import train as spacy_train
 from spacy.language import Language
@@ -141,8 +142,6 @@ def train(
     `spacy train` with the corpus, the held-out fold, the number of folds, the share of
     entity-free sentences and the GPU; other config settings follow as overrides, e.g.
     --training.max_steps 100."""
-    from spacy.cli._util import parse_config_overrides  # spacy train's own parser
-
     try:
         overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
     except ValueError as err:
