@@ -146,6 +146,7 @@ def train(
         overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
     except ValueError as err:
         fail(str(err))
+    use_gpu(gpu_id)
     spacy_train(config, output, use_gpu=gpu_id, overrides=overrides)
 
 
@@ -189,10 +190,19 @@ def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
     return [sentence_to_doc(vocab, sentence) for sentence in sentences]
 
 
+def use_gpu(gpu_id: int) -> None:
+    """Run on GPU ``gpu_id`` (-1: CPU); a GPU that cannot be used is one line."""
+    if gpu_id < 0:
+        return
+    try:
+        spacy.require_gpu(gpu_id)
+    except ValueError as err:
+        fail(f"--gpu-id {gpu_id}: {err} (a CUDA GPU and CuPy are needed: pip install 'spacy-somd[cuda12x]')")
+
+
 def load_pipeline(model: str, gpu_id: int) -> Language:
     """A trained pipeline, on GPU ``gpu_id`` when it is not -1."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    use_gpu(gpu_id)
     return spacy.load(model)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 
 import pytest
 from spacy.util import load_config
+from thinc.util import has_cupy_gpu
 from typer.testing import CliRunner
 from weasel.cli.document import project_document
 from weasel.util import load_project_config
@@ -122,3 +123,13 @@ def test_readme_carries_the_current_project_document(tmp_path):
     shutil.copyfile(ROOT / "README.md", readme)
     project_document(ROOT, readme)
     assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(has_cupy_gpu, reason="a usable GPU: this checks the error without one")
+def test_train_on_a_gpu_without_one_is_one_line(tmp_path):
+    command = train_command(ROOT / "configs" / "fast.cfg", tmp_path / "out", corpus=tmp_path, fold=1, n_folds=4,
+                            negative_ratio=0.3, gpu_id=0)  # fmt: skip
+    result = CliRunner().invoke(app, command[1:])
+    assert result.exit_code == 1
+    assert result.output.startswith("✘ --gpu-id 0: ") and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
