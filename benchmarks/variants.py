@@ -4,7 +4,7 @@
     python benchmarks/variants.py sieve --sieve audit/default-fold2   # no sieving vs AUM sieves
     python benchmarks/variants.py cv   # each fold held out in turn; mean and standard deviation
 
-Each variant is trained with `spacy train` (skipped when its model-best exists) and
+Each variant is trained with `python -m spacy_somd train` (skipped when its model-best exists) and
 evaluated on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
 evaluate-gold-entities` (skipped when their files are newer than the model); the scores go
 to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown table). Run it from the project
@@ -22,6 +22,7 @@ import spacy
 
 from spacy_somd.corpus import create_fold_corpus
 from spacy_somd.reporting import flatten_scores
+from spacy_somd.training import train_command
 
 COLUMNS = {  # table column: how to read it from (end-to-end scores, gold-entity scores)
     "token F": lambda s, g: s["token_f"],
@@ -59,14 +60,14 @@ def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, 
     out, dev = args.out / variant.name, args.corpus / f"fold{variant.fold}.spacy"
     model = out / "model-best"
     if not model.exists():
-        flags = [item for key, value in variant.overrides.items() for item in (f"--{key}", value)]
-        run("spacy", "train", str(args.config), "--output", str(out), "--paths.corpus", str(args.corpus),
-            "--somd.fold", str(variant.fold), "--somd.n_folds", str(args.n_folds), *flags)  # fmt: skip
+        run(*train_command(args.config, out, corpus=args.corpus, fold=variant.fold, n_folds=args.n_folds,
+                           negative_ratio=args.negative_ratio, gpu_id=args.gpu_id, overrides=variant.overrides))  # fmt: skip
     metrics, gold = out / "metrics.json", out / "gold-entities.json"
+    gpu = ("--gpu-id", str(args.gpu_id))
     if is_stale(metrics, model):
-        run("spacy", "evaluate", str(model), str(dev), "--per-component", "--output", str(metrics))
+        run("spacy", "evaluate", str(model), str(dev), "--per-component", "--output", str(metrics), *gpu)
     if is_stale(gold, model):
-        run("spacy_somd", "evaluate-gold-entities", str(model), str(dev), "--output", str(gold))
+        run("spacy_somd", "evaluate-gold-entities", str(model), str(dev), "--output", str(gold), *gpu)
     scores, gold_scores = flatten_scores(json.loads(metrics.read_text())), json.loads(gold.read_text())
     return {column: read(scores, gold_scores) for column, read in COLUMNS.items()}
 
@@ -132,6 +133,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("training/benchmarks"))
     parser.add_argument("--fold", type=int, default=2, help="The held-out fold (adversarial, sieve)")
     parser.add_argument("--n-folds", type=int, default=4)
+    parser.add_argument("--negative-ratio", type=float, default=0.3, help="Share of the entity-free training sentences kept")
+    parser.add_argument("--gpu-id", type=int, default=-1, help="GPU to train and evaluate on (-1: CPU)")
     parser.add_argument("--epsilons", type=float, nargs="+", default=[0.0, 0.02])
     parser.add_argument("--shares", type=float, nargs="+", default=[1.0, 0.5])
     parser.add_argument("--dynamics", type=Path, default=Path("training/default-fold2-dynamics/dynamics.jsonl"))

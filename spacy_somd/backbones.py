@@ -1,5 +1,6 @@
 """Resolving the transformer backbone: a packaged offline model, a local folder or a hub name."""
 import importlib
+
 from spacy.util import registry
 
 

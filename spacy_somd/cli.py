@@ -1,4 +1,6 @@
-"""The command line behind ``python -m spacy_somd``: thin wrappers over the modules."""
+"""The command line behind ``spacy-somd`` and ``python -m spacy_somd``: thin wrappers
+over the modules."""
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -7,38 +9,40 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence
 
 import spacy
 import typer
+from spacy.cli._util import parse_config_overrides  # `spacy train`'s own parser of --section.key value
 from spacy.cli.package import package as spacy_package
+from spacy.cli.train import train as spacy_train
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from tqdm import tqdm
 from wasabi import msg
 
+from .about import __version__
 from .corpus import (
     ENTITY_TYPES,
     FOLD_MANIFEST,
     RELATION_TYPES,
     CorpusStats,
     ReadResult,
-    SomdFormatError,
     Sentence,
+    SomdFormatError,
     doc_to_lines,
     ensure_extensions,
+    fetch_corpus,
     fold_docbins,
     fold_manifest,
     fold_path,
-    fetch_corpus,
     read_corpus_dir,
     read_somd,
     sentence_to_doc,
 )
-from .about import __version__
-from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
-from .packaging import build_wheel, package_meta
-from .reporting import FAMILIES, flatten_scores, print_scores, score_tables
-from .visuals import plot_training_log, read_training_log, render_relations
+from .packaging import build_wheel, held_out_description, package_meta
+from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
+from .training import training_overrides
+
 
 def fail(message: str) -> NoReturn:
     """Print an error on stderr, unwrapped so that paths stay whole, and exit with 1."""
@@ -46,7 +50,32 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-app = typer.Typer(help="spacy-somd: software mention detection with spaCy", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"spacy-somd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True, help="Print the version and exit"),
+) -> None:
+    """spacy-somd: software mentions, their attributes and relations in scholarly text,
+    with spaCy."""
+
+
+def main() -> None:
+    """The ``spacy-somd`` console script."""
+    app(prog_name="spacy-somd")
+
+
+def require_plots() -> None:
+    """Fail with one line when matplotlib (the ``plots`` extra) is not installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        fail("this command draws with matplotlib, which is not installed: pip install 'spacy-somd[plots]'")
 
 
 def print_stats(stats: CorpusStats) -> None:
@@ -86,8 +115,10 @@ def convert(
         False, "--lenient", help=f"Repair what is unambiguous, skip what is not, list both in OUT_DIR/{CONVERT_REPORT}"
     ),
 ) -> None:
-    """Validate a SOMD corpus and write one DocBin per fold and the manifest folds.json,
-    replacing the folder's fold DocBins as a whole."""
+    """Validate a SOMD corpus; one DocBin per fold.
+
+    Sentence i goes to fold i % N_FOLDS; the folder's fold DocBins and its manifest
+    folds.json are replaced as a whole; the counts of entities and relations are printed."""
     if n_folds < 1:
         fail(f"--n-folds must be at least 1, not {n_folds}")
     try:
@@ -131,12 +162,38 @@ def write_all(out_dir: Path, files: Mapping[str, bytes], replaces: Sequence[str]
             shutil.move(str(Path(tmp) / name), out_dir / name)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="The config file (e.g. configs/default.cfg)"),
+    output: Path = typer.Argument(..., help="Folder for model-best and model-last"),
+    corpus: Path = typer.Option(..., help="Folder with the fold DocBins written by `convert`"),
+    fold: int = typer.Option(..., help="The held-out fold (the dev set)"),
+    n_folds: int = typer.Option(..., help="The number of folds the corpus was converted into"),
+    negative_ratio: float = typer.Option(..., help="Share of the entity-free training sentences kept"),
+    gpu_id: int = typer.Option(..., help="GPU to train on (-1: CPU)"),
+) -> None:
+    """Train a config with the fold settings given.
+
+    `spacy train` with the corpus, the held-out fold, the number of folds, the share of
+    entity-free sentences and the GPU; other config settings follow as overrides, e.g.
+    --training.max_steps 100."""
+    try:
+        overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
+    except ValueError as err:
+        fail(str(err))
+    use_gpu(gpu_id)
+    spacy_train(config, output, use_gpu=gpu_id, overrides=overrides)
+
+
 @app.command("fetch-corpus")
 def fetch_corpus_command(
     dest: Path = typer.Argument(..., help="Folder to put the four SOMD 2025 files into"),
     local: Path = typer.Option(None, help="A local copy to take the files from, where it exists"),
 ) -> None:
-    """Copy (or download) the SOMD 2025 Phase I files and check their sha256."""
+    """Copy or download the SOMD 2025 Phase I files.
+
+    Each file's sha256 is checked."""
     try:
         for line in fetch_corpus(dest, local):
             msg.good(line)
@@ -149,8 +206,10 @@ def report(
     metrics_file: Path = typer.Argument(..., help="JSON written by `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON written by `evaluate-gold-entities`"),
 ) -> None:
-    """Print an evaluation's scores as tables: token-level, entity-level, relations (end
-    to end, and with gold entities), the SOMD score and the sentence categories."""
+    """Print an evaluation's scores as tables.
+
+    Token-level, entity-level, relations (end to end, and with gold entities), the SOMD
+    score and the sentence categories, in percent as spaCy prints its own scores."""
     scores = flatten_scores(read_json(metrics_file))
     gold = None if gold_entities is None else read_json(gold_entities)
     if not score_tables(scores, gold):
@@ -184,18 +243,23 @@ def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
     return [sentence_to_doc(vocab, sentence) for sentence in sentences]
 
 
+def use_gpu(gpu_id: int) -> None:
+    """Run on GPU ``gpu_id`` (-1: CPU); a GPU that cannot be used is one line."""
+    if gpu_id < 0:
+        return
+    try:
+        spacy.require_gpu(gpu_id)
+    except ValueError as err:
+        fail(f"--gpu-id {gpu_id}: no GPU available: {err} (a CUDA GPU and CuPy are needed: pip install 'spacy-somd[cuda12x]', or run with --gpu-id -1)")
+
+
 def load_pipeline(model: str, gpu_id: int) -> Language:
-    """A trained pipeline, on GPU ``gpu_id`` when it is not -1; a missing model or GPU
-    exits with one line."""
-    if gpu_id >= 0:
-        try:
-            spacy.require_gpu(gpu_id)
-        except ValueError as err:
-            hint = " (pip install 'spacy-somd[cuda12x]', or run with --gpu-id -1)" if "CuPy" in str(err) else ""
-            fail(f"--gpu-id {gpu_id}: no GPU available: {err}{hint}")
+    """A trained pipeline, on GPU ``gpu_id`` when it is not -1; a missing or damaged
+    model or an unusable GPU exits with one line."""
+    use_gpu(gpu_id)
     try:
         return spacy.load(model)
-    except OSError as err:
+    except (OSError, ValueError) as err:
         fail(f"cannot load the pipeline {model!r}: {' '.join(str(err).split())}")
 
 
@@ -219,8 +283,10 @@ def predict(
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Predict entities and relations and write them in the SOMD corpus format: one
-    output line per input line, in order, with the input's tokens."""
+    """Predict in the SOMD corpus format.
+
+    Entities and relations, one output line per input line, in order, with the input's
+    tokens."""
     docs = run_pipeline(model, texts_file, batch_size, gpu_id, "predict")
     lines = [doc_to_lines(doc) for doc in docs]
     write_all(out_dir, {
@@ -238,7 +304,10 @@ def evaluate_gold_entities(
     output: Path = typer.Option(..., help="JSON file to save the scores to"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Score the relation component given the gold entities (classification quality)."""
+    """Score the relations given the gold entities.
+
+    The relation component's classification quality, apart from entity recognition
+    errors."""
     if not data_path.is_file():
         fail(f"{data_path}: file not found")
     nlp = load_pipeline(model, gpu_id)
@@ -247,7 +316,7 @@ def evaluate_gold_entities(
     scores = relation_scores_on_gold_entities(nlp, examples)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
-    msg.good(f"Relation F with gold entities: {scores['rel_f']:.3f} (saved to {output})")
+    msg.good(f"Relation F with gold entities: {percent(scores['rel_f'])} (saved to {output})")
 
 
 @app.command()
@@ -256,13 +325,20 @@ def package(
     out_dir: Path = typer.Argument(..., help="Folder for meta.json, the package folder and the wheel"),
     metrics: Path = typer.Option(..., help="Its held-out scores: JSON of `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON of `evaluate-gold-entities` on the same data"),
-    held_out: str = typer.Option("fold 2 of the SOMD 2025 Phase I training data", help="What the scores were measured on"),
-    name: str = typer.Option("somd", help="Package name after the language prefix: en_NAME"),
+    held_out: Optional[str] = typer.Option(None, help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings)"),
+    name: Optional[str] = typer.Option(None, help="Package name after the language prefix, en_NAME (default: the pipeline's [somd] package_name)"),
     version: str = typer.Option(__version__, help="Package version"),
 ) -> None:
-    """Package a trained pipeline as the wheel LANG_NAME-VERSION-py3-none-any.whl with its
-    sources, licenses and held-out scores in the meta (`spacy package`, then `pip wheel`)."""
+    """Package a trained pipeline as a wheel.
+
+    LANG_NAME-VERSION-py3-none-any.whl with the sources, licenses and held-out scores in
+    its meta (`spacy package`, then `pip wheel`)."""
     nlp = load_pipeline(str(model), -1)
+    settings = nlp.config.get("somd", {})
+    name = name or settings.get("package_name")
+    if not name or (held_out is None and not {"fold", "n_folds"} <= set(settings)):
+        fail(f"{model}: its config has no [somd] package_name, fold and n_folds; give --name and --held-out")
+    held_out = held_out or held_out_description(settings["fold"], settings["n_folds"])
     scores = flatten_scores(read_json(metrics))
     gold = None if gold_entities is None else read_json(gold_entities)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -280,8 +356,13 @@ def audit(
     percentile: Optional[float] = typer.Option(None, help="Also write sieve.json: the lowest-AUM PERCENTILE % of instances"),
     threshold_percentile: float = typer.Option(99.0, help="The AUM threshold: this percentile of the threshold samples' AUMs"),
 ) -> None:
-    """Rank training instances by AUM, draw the data map and the AUM histogram, find the
-    fake-class AUM threshold and optionally write a sieve of the lowest-AUM instances."""
+    """Rank training instances by AUM.
+
+    Draws the data map and the AUM histogram, finds the fake-class AUM threshold and
+    optionally writes a sieve of the lowest-AUM instances."""
+    require_plots()
+    from .audit import run_audit
+
     try:
         result = run_audit(dynamics_file, out_dir, percentile, threshold_percentile)
     except (DynamicsFormatError, FileNotFoundError, ValueError) as err:
@@ -296,7 +377,12 @@ def plot(
     training_log: Path = typer.Argument(..., help="JSONL training log (spaCy's ConsoleLogger.v3 output_file)"),
     out_png: Path = typer.Argument(..., help="PNG to draw the loss and score curves into"),
 ) -> None:
-    """Plot the training loss per component and the dev scores against steps and epochs."""
+    """Plot the training loss and the dev scores.
+
+    The loss per component and the dev scores against steps and epochs."""
+    require_plots()
+    from .visuals import plot_training_log, read_training_log
+
     try:
         records = read_training_log(training_log)
     except (SomdFormatError, FileNotFoundError) as err:
@@ -314,8 +400,13 @@ def visualize(
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
-    """Render the predicted entities (displaCy) and relations (labelled arcs from each
-    attribute to its software) of every sentence as one HTML page."""
+    """Render predictions as displaCy HTML.
+
+    The predicted entities and relations (labelled arcs from each attribute to its
+    software) of every sentence, as one HTML page."""
+    require_plots()
+    from .visuals import render_relations
+
     docs = run_pipeline(model, texts_file, batch_size, gpu_id, "visualize")
     html = render_relations(docs)
     out_html.parent.mkdir(parents=True, exist_ok=True)

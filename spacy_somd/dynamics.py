@@ -55,7 +55,7 @@ def is_threshold_sample(instance_id: str, fraction: float, seed: int) -> bool:
     across processes and runs, is below ``fraction`` of its range."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be in [0, 1], not {fraction}")
-    digest = hashlib.blake2b(f"{seed}:{instance_id}".encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{seed}:{instance_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") < fraction * 2**64
 
 

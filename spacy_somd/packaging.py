@@ -2,7 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, cast
 
 from spacy.language import Language
 
@@ -37,6 +37,25 @@ DESCRIPTION = (
     "sentence categories (doc.cats). Trained on the SOMD 2025 Phase I corpus with spacy-somd."
 )
 SCORE_FAMILIES = ("token_", "ents_", "rel_", "somd_", "cats_")
+# what a slow sentencepiece tokenizer (DeBERTa-v3's, configs/gpu.cfg) needs to load
+SENTENCEPIECE_REQUIREMENTS = ["sentencepiece>=0.1.99", "protobuf>=3.20"]
+
+
+def held_out_description(fold: int, n_folds: int) -> str:
+    """What a pipeline trained with fold ``fold`` of ``n_folds`` held out is scored on."""
+    return f"fold {fold} of the SOMD 2025 Phase I training data (sentence index % {n_folds})"
+
+
+def requirements(nlp: Language) -> List[str]:
+    """What the packaged pipeline needs besides what ``spacy package`` finds in its
+    config: spacy-somd, and sentencepiece for a slow sentencepiece tokenizer. Nothing for
+    the backbone: its weights and tokenizer are inside the pipeline."""
+    needed = [f"spacy-somd>={__version__}"]
+    if "transformer" in nlp.pipe_names:
+        tokenizer = cast(Any, nlp.get_pipe("transformer")).model.tokenizer
+        if not tokenizer.is_fast and any(str(f).endswith(".model") for f in tokenizer.vocab_files_names.values()):
+            needed += SENTENCEPIECE_REQUIREMENTS
+    return needed
 
 
 def sources(nlp: Language) -> List[Dict[str, str]]:
@@ -82,7 +101,7 @@ def package_meta(
         "author": "spacy-somd",
         "license": "CC BY 4.0",
         "sources": used,
-        "requirements": [f"spacy-somd>={__version__}"],
+        "requirements": requirements(nlp),
         "performance": performance(scores, gold_entities),
         "notes": f"{sources_markdown(used)}\n\n### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
     }

@@ -1,6 +1,7 @@
-"""Score tables: printed in the terminal (``report``, ``spacy evaluate``) and written as
-Markdown (the packaged pipeline's README)."""
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+"""Score tables: printed in the terminal (``report``) and written as Markdown (the
+packaged pipeline's README). Scores are shown in percent with two decimals, as ``spacy
+evaluate``, ``spacy train`` and ``spacy package`` show theirs."""
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from wasabi import msg
 
@@ -15,6 +16,11 @@ PRF_FAMILIES = (
     ("rel", RELATION_TYPES, "Relations, end to end (predicted entities)"),
 )
 GOLD_ENTITIES_TITLE = "Relations with gold entities"
+
+
+def percent(score: float) -> str:
+    """A score in [0, 1] as spaCy prints it: percent, two decimals."""
+    return f"{100 * score:.2f}"
 
 
 def flatten_scores(metrics: Dict[str, Any]) -> Dict[str, Any]:
@@ -36,14 +42,14 @@ def prf_rows(scores: Mapping[str, Any], prefix: str, order: List[str]) -> List[R
         return []
     per_type = scores.get(f"{prefix}_per_type") or {}
     types = [t for t in order if t in per_type] + sorted(set(per_type) - set(order))
-    rows = [(t, *(f"{per_type[t][k]:.3f}" for k in "prf")) for t in types]
-    return rows + [("ALL (micro)", *(f"{scores[f'{prefix}_{k}']:.3f}" for k in "prf"))]
+    rows = [(t, *(percent(per_type[t][k]) for k in "prf")) for t in types]
+    return rows + [("ALL (micro)", *(percent(scores[f"{prefix}_{k}"]) for k in "prf"))]
 
 
 def somd_rows(scores: Mapping[str, Any]) -> List[Row]:
     if scores.get("somd_macro_f") is None:
         return []
-    return [("macro", f"{scores['somd_macro_f']:.3f}"), ("micro", f"{scores['somd_micro_f']:.3f}")]
+    return [("macro", percent(scores["somd_macro_f"])), ("micro", percent(scores["somd_micro_f"]))]
 
 
 def category_rows(scores: Mapping[str, Any]) -> List[Row]:
@@ -51,8 +57,8 @@ def category_rows(scores: Mapping[str, Any]) -> List[Row]:
     f, auc = scores.get("cats_f_per_type") or {}, scores.get("cats_auc_per_type") or {}
     if not f:
         return []
-    rows = [(c, *(f"{v[k]:.3f}" for k in "prf"), "n/a" if auc.get(c) is None else f"{auc[c]:.3f}") for c, v in f.items()]
-    return rows + [(f"{avg} F", "", "", f"{scores[f'cats_{avg}_f']:.3f}", "") for avg in ("macro", "micro")]
+    rows = [(c, *(percent(v[k]) for k in "prf"), "n/a" if auc.get(c) is None else percent(auc[c])) for c, v in f.items()]
+    return rows + [(f"{avg} F", "", "", percent(scores[f"cats_{avg}_f"]), "") for avg in ("macro", "micro")]
 
 
 SOMD_TITLE = "SOMD score (mean of entity and end-to-end relation F)"
@@ -66,26 +72,21 @@ class Table(NamedTuple):
     rows: List[Row]
 
 
-def score_tables(
-    scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None, families: Iterable[str] = FAMILIES
-) -> List[Table]:
-    """The non-empty tables of the chosen families, in :data:`FAMILIES` order: token-level,
-    entity-level, relations end to end and (when given) with gold entities, the SOMD score
-    and the sentence categories."""
+def score_tables(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> List[Table]:
+    """The non-empty tables, in :data:`FAMILIES` order: token-level, entity-level,
+    relations end to end and (when given) with gold entities, the SOMD score and the
+    sentence categories."""
     tables = {prefix: Table(title, PRF_HEADER, prf_rows(scores, prefix, list(order))) for prefix, order, title in PRF_FAMILIES}
     if gold_entities is not None:
         tables["rel_gold_entities"] = Table(GOLD_ENTITIES_TITLE, PRF_HEADER, prf_rows(gold_entities, "rel", list(RELATION_TYPES)))
     tables["somd"] = Table(SOMD_TITLE, SOMD_HEADER, somd_rows(scores))
     tables["cats"] = Table("Sentence categories", CATEGORY_HEADER, category_rows(scores))
-    chosen = set(families)
-    return [tables[f] for f in FAMILIES if f in chosen and f in tables and tables[f].rows]
+    return [tables[f] for f in FAMILIES if f in tables and tables[f].rows]
 
 
-def print_scores(
-    scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None, families: Iterable[str] = FAMILIES
-) -> None:
+def print_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> None:
     """Print the tables of :func:`score_tables`."""
-    for table in score_tables(scores, gold_entities, families):
+    for table in score_tables(scores, gold_entities):
         msg.table(table.rows, header=table.header, aligns=("l",) + ("r",) * (len(table.header) - 1),
                   title=table.title, divider=True)  # fmt: skip
 

@@ -58,7 +58,8 @@ def token_counts(gold: Iterable[Tuple[Any, int, str]], pred: Iterable[Tuple[Any,
 
 def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
     """Token-level micro P/R/F (``token_p/r/f``) and per-type scores (``token_per_type``)."""
-    gold, pred = [], []
+    gold: List[Tuple[int, int, str]] = []
+    pred: List[Tuple[int, int, str]] = []
     for index, eg in enumerate(examples):
         gold.extend((index, i, lab) for i, lab in enumerate(doc_bio(eg.reference)) if lab != "O")
         pred.extend((index, i, lab) for i, lab in enumerate(predicted_bio(eg)) if lab != "O")

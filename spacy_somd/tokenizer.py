@@ -1,7 +1,7 @@
 """The raw-text tokenizer: spaCy's English rules, adjusted to split the way the SOMD corpus
 is tokenized (citation brackets and versions stay whole, parentheses and hyphens split)."""
 import re
-from typing import Callable, Iterable, List
+from typing import Callable, Iterable, List, Pattern, Union
 
 from spacy.attrs import ORTH
 from spacy.lang.char_classes import UNITS
@@ -15,14 +15,17 @@ CITATION = rf"\[{CITATION_AFTER_BRACKET}"  # [12], [3-5], [9,10]
 UNIT_SUFFIX = rf"(?<=[0-9])(?:{UNITS})"  # English splits "4GB" and "95%"; the corpus only "95 %"
 
 
-def somd_prefixes() -> List[str]:
+Affix = Union[str, Pattern]
+
+
+def somd_prefixes() -> List[Affix]:
     """English prefixes, except that "[" opening a citation stays attached."""
-    return [p for p in English.Defaults.prefixes if p != r"\["] + [rf"\[(?!{CITATION_AFTER_BRACKET})"]
+    return [p for p in English.Defaults.prefixes or () if p != r"\["] + [rf"\[(?!{CITATION_AFTER_BRACKET})"]
 
 
-def somd_suffixes() -> List[str]:
+def somd_suffixes() -> List[Affix]:
     """English suffixes, except that units stay attached to numbers (but "%" does not)."""
-    return [s for s in English.Defaults.suffixes if s != UNIT_SUFFIX] + [r"(?<=[0-9])%"]
+    return [s for s in English.Defaults.suffixes or () if s != UNIT_SUFFIX] + [r"(?<=[0-9])%"]
 
 
 @registry.tokenizers("spacy_somd.SomdTokenizer.v1")

@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.util import load_config
 
 from spacy_somd.corpus import FILE_NAMES, read_corpus_dir
+from spacy_somd.training import train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -298,11 +299,13 @@ def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
 
 
 def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Path:
-    """Train CONFIG for MAX_STEPS steps; return the model-last folder."""
+    """Train CONFIG for MAX_STEPS steps with the project's train command (fold DEV_FOLD
+    held out, the config's other [somd] settings, on CPU); return the model-last folder."""
+    somd = load_config(CONFIGS / config)["somd"]
+    settings = {"training.max_steps": MAX_STEPS, "training.eval_frequency": EVAL_FREQUENCY}
     run([
-        "spacy", "train", str(CONFIGS / config), "--output", str(output),
-        "--paths.corpus", str(corpus), "--somd.fold", str(DEV_FOLD),
-        "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
+        *train_command(CONFIGS / config, output, corpus=corpus, fold=DEV_FOLD, n_folds=somd["n_folds"],
+                       negative_ratio=somd["negative_ratio"], gpu_id=-1, overrides=settings),
         *overrides,
     ])  # fmt: skip
     model = output / "model-last"

