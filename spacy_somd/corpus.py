@@ -260,7 +260,7 @@ def _parse_item(path: Path, number: int, item: int, text: str, notes: Notes) -> 
     are repaired in lenient mode, anything else leaves the item out."""
     match = _ITEM.fullmatch(text)
     if match:
-        return [match.groups()]
+        return [(match[1], match[2], match[3])]
     loose = _LOOSE_ITEM.findall(text)
     if loose and not _LOOSE_ITEM.sub("", text).strip():
         what = "other separators" if len(loose) == 1 else f"{len(loose)} items not joined by '; '"
@@ -305,12 +305,12 @@ def parse_relations(
         return []
     checked: List[Tuple[int, str, int, int]] = []
     for item, text in _item_texts(path, number, line, notes):
-        for label, head, tail in _parse_item(path, number, item, text, notes):
-            problem = _item_problem(label, int(head), int(tail), labels)
+        for label, head_field, tail_field in _parse_item(path, number, item, text, notes):
+            problem = _item_problem(label, int(head_field), int(tail_field), labels)
             if problem:
                 _skip_item(notes, path, number, item, f"{text!r}: {problem}")
             else:
-                checked.append((item, label, int(head), int(tail)))
+                checked.append((item, label, int(head_field), int(tail_field)))
     first: Dict[Tuple[int, int], int] = {}
     conflicting = set()
     for position, (item, label, head, tail) in enumerate(checked):

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
+from test_corpus import ENTITIES, RELATIONS, TEXTS
 from typer.testing import CliRunner
 
 from spacy_somd.cli import CONVERT_REPORT, app
 from spacy_somd.corpus import FILE_NAMES, FOLD_MANIFEST, SomdFormatError, read_corpus_dir
-from test_corpus import ENTITIES, RELATIONS, TEXTS
 
 LINES = {"texts": TEXTS, "entities": ENTITIES, "relations": RELATIONS}
 SUMMARY = re.compile(r"read (\d+) sentences = (\d+) kept \+ (\d+) repaired \+ (\d+) skipped")

@@ -16,11 +16,11 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
+from test_relations import gold_entity_examples, tiny_docs
 from thinc.api import Config, Linear, chain
 
 from conftest import CONFIGS, run, somd_blank
 from spacy_somd.corpus import RELATIONS_ATTR
-from test_relations import gold_entity_examples, tiny_docs
 
 REL = "somd_relation_extractor"
 CAT = "somd_textcat"
