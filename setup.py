@@ -29,7 +29,8 @@ setup(
     ],
     extras_require={
         "cuda12x": ["cupy-cuda12x>=11.5.0,<13.0.0"],
-        "test": ["pytest>=7", "aum>=1.0"],
+        "test": ["pytest>=7", "aum>=1.0", "pyarrow>=14", "ray[data]>=2.9"],
+        "ray": ["ray[data]>=2.9", "pyarrow>=14"],
     },
     entry_points={
         "spacy_factories": [

@@ -1,0 +1,24 @@
+"""The ``local`` engine: one stream through ``nlp.pipe`` (``n_process`` processes) over the
+records of the partitions still to write, in constant memory."""
+from collections import deque
+from pathlib import Path
+from typing import Deque, Iterable, Iterator, List, Tuple
+
+from .annotator import Annotated, Annotator
+from .inputs import Partition, Record, records_of
+
+
+def local_stream(
+    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int
+) -> Tuple[Deque[Partition], Iterator[Annotated]]:
+    """The partitions as they are fed (a queue the writer takes them from) and the output
+    records of their good records, in order."""
+    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process)
+    fed: Deque[Partition] = deque()
+
+    def records() -> Iterator[Record]:
+        for partition in partitions:
+            fed.append(partition)
+            yield from records_of(files, partition)
+
+    return fed, annotator.annotate(records())
