@@ -156,6 +156,13 @@ def test_local_run_accounts_for_every_record(model, tmp_path):
     assert software[("SPSS", "Application")][0] == str(mentions.count(("SPSS", "Application"))) != "0"
 
 
+def test_two_processes_write_the_same_records(model, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(4))
+    run(model, source, tmp_path / "one.jsonl", partition_size=3)
+    run(model, source, tmp_path / "two.jsonl", partition_size=3, n_process=2, batch_size=2)
+    assert read_output(tmp_path / "two.jsonl") == read_output(tmp_path / "one.jsonl") != []
+
+
 def test_fail_stops_at_the_first_bad_record_with_one_line(model, tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", good_rows(2) + BAD_ROWS[2:])
     result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / "o.jsonl"), "--on-error", "fail"])
