@@ -300,7 +300,7 @@ def annotate(
     start = time.perf_counter()
     try:
         run, total = annotate_input(model, input_path, output, settings, on_partition)
-    except InputError as err:
+    except (InputError, OSError) as err:
         fail(str(err))
     finally:
         progress.close()

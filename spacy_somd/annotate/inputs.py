@@ -163,7 +163,7 @@ def read_raw(files: List[Path], start: Start = (0, 0, 0), first: int = 0) -> Ite
 
 def record_id(value: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
     """A record's id as a string and what is wrong with it (None when nothing is)."""
-    if value.get("id") is None:
+    if value.get("id") in (None, ""):
         return None, "missing id"
     raw = value["id"]
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
