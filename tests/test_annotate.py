@@ -9,6 +9,7 @@ import pytest
 import spacy
 from typer.testing import CliRunner
 
+from conftest import run as cli
 from conftest import spacy_train
 from spacy_somd.annotate import InputError, Settings, annotate_input, read_output
 from spacy_somd.annotate.annotator import Annotator, pieces
@@ -156,11 +157,15 @@ def test_local_run_accounts_for_every_record(model, tmp_path):
     assert software[("SPSS", "Application")][0] == str(mentions.count(("SPSS", "Application"))) != "0"
 
 
-def test_two_processes_write_the_same_records(model, tmp_path):
+def test_two_processes_write_the_same_records(default_pipeline, tmp_path):
+    """`--n-process 2` with a (tiny) transformer pipeline, in a subprocess with a time
+    limit, writes what one process writes."""
     source = write_jsonl(tmp_path / "in.jsonl", good_rows(4))
-    run(model, source, tmp_path / "one.jsonl", partition_size=3)
-    run(model, source, tmp_path / "two.jsonl", partition_size=3, n_process=2, batch_size=2)
-    assert read_output(tmp_path / "two.jsonl") == read_output(tmp_path / "one.jsonl") != []
+    run(default_pipeline, source, tmp_path / "one.jsonl", partition_size=3)
+    two = tmp_path / "two.jsonl"
+    cli(["spacy_somd", "annotate", str(default_pipeline), str(source), str(two), "--n-process", "2",
+         "--batch-size", "2", "--partition-size", "3"], timeout=240)  # fmt: skip
+    assert read_output(two) == read_output(tmp_path / "one.jsonl") != []
 
 
 def test_fail_stops_at_the_first_bad_record_with_one_line(model, tmp_path):
