@@ -280,3 +280,34 @@ def test_ray_and_local_write_identical_output(model, tmp_path, ray_cluster, kind
     assert read_output(tmp_path / "ray.parquet") == read_output(tmp_path / "local.parquet")
     for path in (tmp_path / "local.parquet").glob("_part-*.json"):
         assert (tmp_path / "ray.parquet" / path.name).read_text() == path.read_text()
+
+
+def load_benchmark():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("annotate_benchmark", ROOT / "benchmarks" / "annotate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_input_has_the_sentences_in_records_of_5_to_40(tiny_corpus, tmp_path):
+    bench = load_benchmark()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "train_texts.txt").write_bytes((tiny_corpus / "train_texts.txt").read_bytes())
+    (corpus / "test_texts.txt").write_text("Extra test sentence one .\nExtra two .\n", encoding="utf-8")
+    n_records = bench.build_input(corpus, 107, tmp_path / "in.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "in.jsonl").read_text().splitlines()]
+    lines = set(bench.corpus_sentences(corpus))
+    assert len(lines) == 22 and len(rows) == n_records and len({r["id"] for r in rows}) == n_records
+    sizes = [sum(r["text"].count(line) for line in lines) for r in rows]
+    assert sum(sizes) >= 107 and all(5 <= size for size in sizes[:-1])
+
+
+def test_benchmark_startup_is_the_time_before_the_first_partition_less_one():
+    bench = load_benchmark()
+    assert bench.startup({0: 0.0, 1: 12.0, 3: 16.0, 5: 20.0}, 21.0) == pytest.approx(10.0)
+    assert bench.startup({0: 0.0, 1: 12.0}, 15.0) == 15.0
