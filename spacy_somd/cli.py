@@ -412,3 +412,56 @@ def visualize(
     out_html.parent.mkdir(parents=True, exist_ok=True)
     out_html.write_text(html, encoding="utf-8")
     msg.good(f"Rendered {len(docs)} sentences to {out_html}")
+
+
+@app.command()
+def annotate(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    input_path: Path = typer.Argument(..., metavar="INPUT", help='JSONL ({"id": ..., "text": ...} a line), or Parquet (a file or a folder) with id and text columns'),
+    output: Path = typer.Argument(..., help="Output folder, its format by its extension: .parquet or .jsonl"),
+    engine: str = typer.Option("local", help="local (nlp.pipe on this machine) or ray (Ray Data actors)"),
+    batch_size: int = typer.Option(64, help="Sentences per nlp.pipe batch"),
+    n_process: int = typer.Option(1, help="local: processes of nlp.pipe"),
+    ray_address: Optional[str] = typer.Option(None, help="ray: the cluster to join (default: start Ray on this machine's cores)"),
+    num_workers: int = typer.Option(1, help="ray: actors, each with the pipeline loaded"),
+    num_gpus_per_worker: float = typer.Option(0.0, help="ray: GPUs per actor (0: CPU)"),
+    on_error: str = typer.Option("skip", help="Bad records: skip (into OUTPUT-stem.rejects.jsonl) or fail"),
+    partition_size: int = typer.Option(1000, help="Input records per output partition (the unit of resuming)"),
+) -> None:
+    """Annotate raw documents: each record's sentences, entities (character and token
+    offsets into its text), relations and sentence categories, into partitioned Parquet
+    or JSONL. Resumes where an interrupted run stopped. Beside OUTPUT: the summary, the
+    software table (name, type, mentions, versions) and the rejects."""
+    import time
+
+    from .annotate import InputError, Settings, annotate_input
+    from .annotate.summary import software_rows, summary_lines
+
+    if engine not in ("local", "ray") or on_error not in ("skip", "fail"):
+        fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
+    if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
+        fail("--batch-size, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
+    settings = Settings(
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker
+    )
+    progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
+
+    def on_partition(partition, counts, notes) -> None:
+        for line in notes:
+            progress.write(line)
+        progress.update(partition.size)
+
+    start = time.perf_counter()
+    try:
+        run, total = annotate_input(model, input_path, output, settings, on_partition)
+    except (InputError, OSError) as err:
+        fail(str(err))
+    finally:
+        progress.close()
+    for line in summary_lines(total, run, time.perf_counter() - start):
+        msg.info(line)
+    msg.table(sorted(total.entities.items()), header=("Entity type", "Count"), aligns=("l", "r"))
+    msg.table(sorted(total.relations.items()), header=("Relation type", "Count"), aligns=("l", "r"))
+    msg.table(software_rows(total)[:10], header=("Software", "Type", "Mentions", "Versions"), title="Most mentioned software")
+    stem = output.with_suffix("")
+    msg.good(f"Wrote {output}; beside it {stem}.summary.json, {stem}.software.tsv and {stem}.rejects.jsonl")

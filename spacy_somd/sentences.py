@@ -20,12 +20,14 @@ DEFAULT_CONFIG = {
 
 
 def sentence_starts(words: Sequence[str], end_punct: Iterable[str], non_final: Iterable[str]) -> List[bool]:
-    """Whether each word starts a sentence."""
+    """Whether each word starts a sentence. White-space words (raw text's extra spaces,
+    line breaks, tabs) are passed over: they end the sentence before them."""
     end_punct, non_final = set(end_punct), set(non_final)
     starts = [i == 0 for i in range(len(words))]
-    for i in range(2, len(words)):
-        closes_abbreviation = words[i - 2] in non_final or INITIALS.fullmatch(words[i - 2]) is not None
-        if words[i - 1] in end_punct and words[i][:1].isupper() and not closes_abbreviation:
+    kept = [i for i, word in enumerate(words) if word.strip()]
+    for before, end, i in zip(kept, kept[1:], kept[2:]):
+        closes_abbreviation = words[before] in non_final or INITIALS.fullmatch(words[before]) is not None
+        if words[end] in end_punct and words[i][:1].isupper() and not closes_abbreviation:
             starts[i] = True
     return starts
 

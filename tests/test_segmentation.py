@@ -55,6 +55,13 @@ def test_sentence_starts():
     assert sentence_starts([], **DEFAULT_CONFIG) == []
 
 
+def test_sentence_starts_pass_over_white_space_words():
+    """Raw text's extra spaces and line breaks are words of their own; they end the
+    sentence before them and hide neither its period nor an abbreviation."""
+    words = ["We", "used", "SPSS", ".", " ", "R", "too", ".", "\n", "Then", "Inc", ".", "\n\n", "Chicago"]
+    assert [w for w, start in zip(words, sentence_starts(words, **DEFAULT_CONFIG)) if start] == ["We", "R", "Then"]
+
+
 @pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
 def test_sentence_boundaries_on_the_corpus():
     """Corpus lines are rarely split (some lines hold two sentences), and two lines

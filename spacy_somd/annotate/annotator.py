@@ -1,0 +1,121 @@
+"""The per-batch function of both engines: a callable class that loads the pipeline once
+(per process, or per Ray actor) and turns input records into output records.
+
+A text goes through the pipeline's own tokenizer and sentence boundaries; each sentence is
+then annotated as a doc of its own, as the pipeline was trained (on corpus sentences), so
+its entities, relations and categories are the sentence's. A text longer than the
+pipeline's ``max_length`` is cut into pieces at sentence-like boundaries first; the
+offsets still point into the whole text."""
+import json
+import re
+from collections import deque
+from pathlib import Path
+from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
+
+import spacy
+from spacy.language import Language
+
+from ..corpus import ensure_extensions
+from .inputs import Partition, Record, records_of
+from .records import SentencePart, build_record
+
+# where a piece of an over-long text may end: after a sentence end and its white space, or
+# after a line break; failing those, after any white space
+SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*")
+WHITE_SPACE = re.compile(r"\s+")
+SENTENCE_START = "token.is_sent_start"
+
+
+class Annotated(NamedTuple):
+    """An output record with what the summary counts: the input's position, its words
+    (tokens that are not white space) and the pieces its text was cut into."""
+
+    record: Dict[str, Any]
+    position: str
+    words: int
+    pieces: int
+
+
+def pieces(text: str, max_length: int) -> Iterator[Tuple[int, str]]:
+    """``text`` in pieces of at most ``max_length`` characters with their offsets, cut at
+    the last sentence end (or line break, or white space) of each window."""
+    start = 0
+    while len(text) - start > max_length:
+        window = text[start : start + max_length]
+        ends = [m.end() for m in SENTENCE_END.finditer(window) if m.end() < len(window)]
+        ends = ends or [m.end() for m in WHITE_SPACE.finditer(window) if m.end() < len(window)]
+        cut = ends[-1] if ends else max_length
+        yield start, window[:cut]
+        start += cut
+    yield start, text[start:]
+
+
+class Annotator:
+    """Loads ``model`` (on the GPU with ``gpu``) and annotates records: ``__call__`` is
+    Ray Data's ``map_batches`` function over batches of partitions, :meth:`annotate` the
+    stream the local engine runs; both go through :meth:`annotate`."""
+
+    def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu: bool = False):
+        if gpu:
+            spacy.require_gpu()
+        ensure_extensions()
+        self.nlp: Language = spacy.load(model)
+        self.files = [Path(f) for f in files]
+        self.batch_size = batch_size
+        self.n_process = n_process
+        self.boundaries = [n for n in self.nlp.pipe_names if SENTENCE_START in self.nlp.get_pipe_meta(n).assigns]
+
+    def sentences(self, text: str) -> Tuple[List[SentencePart], int]:
+        """A text's sentences as (not yet annotated) docs with their offsets, and the
+        number of pieces the text was cut into."""
+        parts: List[SentencePart] = []
+        tokens = n_pieces = 0
+        for offset, piece in pieces(text, self.nlp.max_length):
+            doc = self.nlp.make_doc(piece)
+            for name in self.boundaries:
+                doc = self.nlp.get_pipe(name)(doc)
+            spans = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+            for sent in spans:
+                words = [token for token in sent if not token.is_space] or list(sent)
+                start, end = offset + words[0].idx, offset + words[-1].idx + len(words[-1])
+                parts.append(SentencePart(sent.as_doc(), offset + sent.start_char, tokens + sent.start, start, end))
+            tokens += len(doc)
+            n_pieces += 1
+        return parts, n_pieces
+
+    def annotate(self, records: Iterable[Record]) -> Iterator[Annotated]:
+        """Output records for ``records``, in order, streaming (``nlp.pipe`` over their
+        sentences, ``n_process`` processes)."""
+        waiting: Deque[Tuple[Record, List[SentencePart], int]] = deque()
+
+        def sentence_docs() -> Iterator[Tuple[Any, int]]:
+            for record in records:
+                parts, n_pieces = self.sentences(record.text)
+                waiting.append((record, parts, n_pieces))
+                for number, part in enumerate(parts):
+                    yield part.doc, number
+
+        done: List[SentencePart] = []
+        docs = self.nlp.pipe(
+            sentence_docs(), as_tuples=True, batch_size=self.batch_size, n_process=self.n_process,
+            disable=self.boundaries,
+        )  # fmt: skip
+        for doc, number in docs:
+            record, parts, n_pieces = waiting[0]
+            done.append(parts[number]._replace(doc=doc))
+            if len(done) == len(parts):
+                waiting.popleft()
+                words = sum(not t.is_space for part in done for t in part.doc)
+                yield Annotated(build_record(record.id, done), record.position, words, n_pieces)
+                done = []
+
+    def __call__(self, batch: Dict[str, Any]) -> Dict[str, List[Any]]:
+        """Ray Data's batch function: partitions (``Partition.to_json``) in; a row per
+        partition out, its output records with the summary's counts as one JSON list."""
+        out: Dict[str, List[Any]] = {"partition": [], "annotated": []}
+        for text in batch["partition"]:
+            partition = Partition.from_json(str(text))
+            items = self.annotate(records_of(self.files, partition))
+            out["partition"].append(partition.number)
+            out["annotated"].append(json.dumps([list(item) for item in items]))
+        return out

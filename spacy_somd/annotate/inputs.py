@@ -1,0 +1,223 @@
+"""Input records for ``annotate``: JSONL (one ``{"id": ..., "text": ...}`` object a line) or
+Parquet (one file or a folder of ``*.parquet`` files with ``id`` and ``text`` columns).
+
+Records are numbered in input order. A partition is the records ``[k * size, (k + 1) * size)``;
+:func:`scan` checks every record once (bad ones are kept with their position and reason) and
+remembers where each partition starts, so that :func:`records_of` can read a partition again
+(on another machine too) without reading what comes before it."""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+
+PARQUET = ".parquet"
+COLUMNS = ("id", "text")
+
+
+class InputError(ValueError):
+    """Input that cannot be read, or a bad record under ``--on-error fail``."""
+
+
+Start = Tuple[int, int, int]  # file number, byte offset (JSONL) or row (Parquet), 0-based line or row
+
+
+class Raw(NamedTuple):
+    """A record as read: its number in input order, where it is, where it starts and the
+    parsed value (a dict, or why there is none)."""
+
+    index: int
+    position: str
+    start: Start
+    value: Any
+
+
+class Record(NamedTuple):
+    """A record that passed the checks."""
+
+    index: int
+    position: str
+    id: str
+    text: str
+
+
+@dataclass
+class Reject:
+    index: int
+    position: str
+    id: Optional[str]
+    reason: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"position": self.position, "id": self.id, "reason": self.reason}
+
+
+@dataclass
+class Partition:
+    """Partition ``number``: ``size`` records from record ``first`` (which starts at
+    ``start``), ``rejects`` among them."""
+
+    number: int
+    first: int
+    start: Start
+    size: int = 0
+    rejects: List[Reject] = field(default_factory=list)
+
+    @property
+    def n_valid(self) -> int:
+        return self.size - len(self.rejects)
+
+    def to_json(self) -> str:
+        rejects = [[r.index, r.position, r.id, r.reason] for r in self.rejects]
+        fields = {"number": self.number, "first": self.first, "start": self.start, "size": self.size}
+        return json.dumps({**fields, "rejects": rejects})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Partition":
+        data = json.loads(text)
+        rejects = [Reject(*r) for r in data["rejects"]]
+        return cls(data["number"], data["first"], tuple(data["start"]), data["size"], rejects)
+
+
+def input_files(path: Path) -> List[Path]:
+    """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == PARQUET and not p.name.startswith((".", "_")))
+        if not files:
+            raise InputError(f"{path}: a folder input must hold *.parquet files, and holds none")
+        return files
+    if not path.is_file():
+        raise InputError(f"{path}: no such file or folder")
+    return [path]
+
+
+def parquet_module() -> Any:
+    """pyarrow.parquet, or a clear error where pyarrow is missing."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("Parquet input and output need pyarrow: pip install pyarrow") from None
+    return pq
+
+
+def read_jsonl(path: Path, number: int, offset: int, line: int, first: int) -> Iterator[Raw]:
+    """The lines of a JSONL file from byte ``offset`` (0-based ``line``, record number
+    ``first``) on."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        for index, data in enumerate(f, start=first):
+            yield Raw(index, f"{path}, line {line + 1}", (number, offset, line), parse_line(data))
+            offset += len(data)
+            line += 1
+
+
+def parse_line(line: bytes) -> Any:
+    """A JSONL line's object, or a string saying why it is none."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 ({err.reason} at byte {err.start})"
+    if not text.strip():
+        return "blank line"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        return f"not JSON ({err.msg}, column {err.colno})"
+    return value if isinstance(value, dict) else f"not a JSON object but {type(value).__name__}"
+
+
+def read_parquet(path: Path, number: int, row: int, _line: int, first: int) -> Iterator[Raw]:
+    """The rows of a Parquet file from ``row`` (record number ``first``) on, a row group at
+    a time."""
+    parquet_file = parquet_module().ParquetFile(path)
+    columns = [c for c in COLUMNS if c in parquet_file.schema_arrow.names]
+    metadata = parquet_file.metadata
+    group, group_start = 0, 0
+    while group < metadata.num_row_groups and group_start + metadata.row_group(group).num_rows <= row:
+        group_start += metadata.row_group(group).num_rows
+        group += 1
+    if group >= metadata.num_row_groups:
+        return
+    index, current = first, group_start
+    for batch in parquet_file.iter_batches(row_groups=range(group, metadata.num_row_groups), columns=columns):
+        for value in batch.to_pylist():
+            if current >= row:
+                yield Raw(index, f"{path}, row {current + 1}", (number, current, current), value)
+                index += 1
+            current += 1
+
+
+def read_raw(files: List[Path], start: Start = (0, 0, 0), first: int = 0) -> Iterator[Raw]:
+    """The records of ``files`` in order from ``start``, the record numbered ``first``."""
+    number, offset, line = start
+    index = first
+    for current in range(number, len(files)):
+        path = files[current]
+        read = read_parquet if path.suffix == PARQUET else read_jsonl
+        here = (offset, line) if current == number else (0, 0)
+        for raw in read(path, current, *here, index):
+            yield raw
+            index = raw.index + 1
+
+
+def record_id(value: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """A record's id as a string and what is wrong with it (None when nothing is)."""
+    if value.get("id") in (None, ""):
+        return None, "missing id"
+    raw = value["id"]
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        return None, f"id must be a string or an integer, not {type(raw).__name__}"
+    return str(raw), None
+
+
+def problem(value: Any) -> Tuple[Optional[str], Optional[str]]:
+    """A raw value's id and what is wrong with it, duplicates aside."""
+    if isinstance(value, str):
+        return None, value
+    id_, wrong = record_id(value)
+    if wrong:
+        return id_, wrong
+    text = value.get("text")
+    if text is None:
+        return id_, "missing text"
+    if not isinstance(text, str):
+        return id_, f"text must be a string, not {type(text).__name__}"
+    if not text.strip():
+        return id_, "empty text"
+    return id_, None
+
+
+def scan(files: List[Path], size: int, fail: bool) -> Iterator[Partition]:
+    """Check every record and yield each partition once all its records are read. A bad
+    record raises :class:`InputError` with ``fail``; else it goes into its partition's
+    rejects. A duplicate id is bad where it comes again (ids are remembered as 8-byte
+    digests: memory grows by about 100 bytes a record)."""
+    first_seen: Dict[bytes, int] = {}
+    partition = Partition(0, 0, (0, 0, 0))
+    for raw in read_raw(files):
+        number = raw.index // size
+        if number != partition.number:
+            yield partition
+            partition = Partition(number, raw.index, raw.start)
+        partition.size += 1
+        id_, wrong = problem(raw.value)
+        if not wrong:
+            digest = hashlib.blake2b(id_.encode("utf-8"), digest_size=8).digest()
+            earlier = first_seen.setdefault(digest, raw.index)
+            if earlier != raw.index:
+                wrong = f"duplicate id {id_!r} (first as record {earlier + 1})"
+        if wrong and fail:
+            raise InputError(f"{raw.position}: {wrong}")
+        if wrong:
+            partition.rejects.append(Reject(raw.index, raw.position, id_, wrong))
+    if partition.size:
+        yield partition
+
+
+def records_of(files: List[Path], partition: Partition) -> Iterator[Record]:
+    """The good records of a scanned partition, read again from where it starts."""
+    rejected = {r.index for r in partition.rejects}
+    for raw in islice(read_raw(files, partition.start, partition.first), partition.size):
+        if raw.index not in rejected:
+            yield Record(raw.index, raw.position, str(raw.value["id"]), raw.value["text"])

@@ -1,0 +1,30 @@
+"""The ``local`` engine: one stream through ``nlp.pipe`` (``n_process`` processes of one
+thread each) over the records of the partitions still to write, in constant memory."""
+from collections import deque
+from pathlib import Path
+from typing import Deque, Iterable, Iterator, List, Tuple
+
+import torch
+
+from .annotator import Annotated, Annotator
+from .inputs import Partition, Record, records_of
+
+
+def local_stream(
+    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int
+) -> Tuple[Deque[Partition], Iterator[Annotated]]:
+    """The partitions as they are fed (a queue the writer takes them from) and the output
+    records of their good records, in order."""
+    if n_process > 1:
+        # one thread per process; and forked processes hang where the parent started
+        # torch's thread pool before the fork (a transformer pipeline)
+        torch.set_num_threads(1)
+    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process)
+    fed: Deque[Partition] = deque()
+
+    def records() -> Iterator[Record]:
+        for partition in partitions:
+            fed.append(partition)
+            yield from records_of(files, partition)
+
+    return fed, annotator.annotate(records())

@@ -1,0 +1,127 @@
+"""The partitioned output of ``annotate``: a folder ``OUTPUT`` (``*.parquet`` or ``*.jsonl``)
+of ``part-NNNNNN.parquet`` (or ``.jsonl``) files, partition k holding the output records of
+input records ``[k * size, (k + 1) * size)``, each beside its counts and rejects
+(``_part-NNNNNN.json``). A partition is written under a temporary name and renamed, its
+counts last: a partition is complete when its counts file exists, absent otherwise.
+``_manifest.json`` says what the folder is the output of, so that a rerun resumes only
+the same run. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
+``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Set
+
+from .inputs import InputError, Partition, parquet_module
+from .summary import Counts, software_tsv
+
+FORMATS = (".parquet", ".jsonl")
+
+
+def record_schema() -> Any:
+    """The Arrow schema of the output records (categories a map of label to score)."""
+    import pyarrow as pa
+
+    sentence = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("cats", pa.map_(pa.string(), pa.float64()))])
+    entity = pa.struct([
+        ("text", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+        ("start_token", pa.int64()), ("end_token", pa.int64()), ("sentence", pa.int64()),
+    ])  # fmt: skip
+    relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
+    return pa.schema([
+        ("id", pa.string()), ("sentences", pa.list_(sentence)), ("entities", pa.list_(entity)),
+        ("relations", pa.list_(relation)),
+    ])  # fmt: skip
+
+
+def replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a hidden temporary file, then a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class PartitionWriter:
+    """Writes the partitions of one run into ``folder`` and knows which are complete."""
+
+    def __init__(self, folder: Path, manifest: Dict[str, Any]) -> None:
+        self.folder = folder
+        self.suffix = folder.suffix
+        if self.suffix not in FORMATS:
+            raise InputError(f"{folder}: the output must end in .parquet or .jsonl (its format), not {self.suffix!r}")
+        if self.suffix == ".parquet":
+            parquet_module()
+        manifest_path = folder / "_manifest.json"
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(f"{folder}: exists and is not a folder")
+            if any(folder.iterdir()) and not manifest_path.is_file():
+                raise InputError(f"{folder}: not empty and not the output of `annotate` (no _manifest.json)")
+            if manifest_path.is_file():
+                found = json.loads(manifest_path.read_text(encoding="utf-8"))
+                if found != manifest:
+                    raise InputError(
+                        f"{folder}: holds the output of another run ({found}); "
+                        "use another OUTPUT or the same MODEL, INPUT and --partition-size"
+                    )
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink()
+        replace(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+
+    def part_path(self, number: int) -> Path:
+        return self.folder / f"part-{number:06d}{self.suffix}"
+
+    def counts_path(self, number: int) -> Path:
+        return self.folder / f"_part-{number:06d}.json"
+
+    def complete(self) -> Set[int]:
+        """The numbers of the partitions written completely."""
+        return {int(p.stem[len("_part-"):]) for p in self.folder.glob("_part-*.json")}
+
+    def write(self, partition: Partition, records: List[Dict[str, Any]], counts: Counts) -> None:
+        """Write a partition's records, then its counts and rejects."""
+        path = self.part_path(partition.number)
+        if self.suffix == ".parquet":
+            import pyarrow as pa
+
+            tmp = path.with_name(f".{path.name}.tmp")
+            rows = [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
+            parquet_module().write_table(pa.Table.from_pylist(rows, schema=record_schema()), tmp)
+            os.replace(tmp, path)
+        else:
+            replace(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
+        data = {"counts": counts.to_dict(), "rejects": [r.to_dict() for r in partition.rejects]}
+        replace(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))
+
+    def partition_data(self) -> Iterator[Dict[str, Any]]:
+        """The counts and rejects of the complete partitions, in order."""
+        for number in sorted(self.complete()):
+            yield json.loads(self.counts_path(number).read_text(encoding="utf-8"))
+
+    def finish(self) -> Counts:
+        """The whole output's counts; writes the summary, the software table and the
+        rejects beside the folder."""
+        total = Counts()
+        stem = self.folder.with_suffix("")
+        with open(f"{stem}.rejects.jsonl", "w", encoding="utf-8") as rejects:
+            for data in self.partition_data():
+                total.merge(Counts.from_dict(data["counts"]))
+                rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
+        summary = {**total.to_dict(), "partitions": len(self.complete())}
+        del summary["software"]
+        Path(f"{stem}.summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        Path(f"{stem}.software.tsv").write_text(software_tsv(total), encoding="utf-8")
+        return total
+
+
+def read_output(folder: Path) -> List[Dict[str, Any]]:
+    """All output records of a folder, in order (categories as dicts, as in JSONL)."""
+    records: List[Dict[str, Any]] = []
+    for path in sorted(folder.glob(f"part-*{folder.suffix}")):
+        if folder.suffix == ".parquet":
+            for row in parquet_module().read_table(path).to_pylist():
+                row["sentences"] = [{**s, "cats": dict(s["cats"])} for s in row["sentences"]]
+                records.append(row)
+        else:
+            records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return records

@@ -1,0 +1,92 @@
+"""An ``annotate`` run: check the input, skip the partitions already written, annotate the
+others with an engine and write them, then write the summary beside the output."""
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+
+from .annotator import Annotated
+from .inputs import Partition, input_files, scan
+from .outputs import PartitionWriter
+from .summary import Counts
+
+# called after each partition is written, with the partition, its counts and the lines
+# that report its rejects and the texts annotated in pieces
+OnPartition = Callable[[Partition, Counts, List[str]], None]
+
+
+class Settings(NamedTuple):
+    engine: str = "local"
+    batch_size: int = 64
+    n_process: int = 1
+    partition_size: int = 1000
+    on_error: str = "skip"
+    ray_address: Optional[str] = None
+    num_workers: int = 1
+    num_gpus_per_worker: float = 0.0
+
+
+def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
+    """A line for each reject and each text annotated in pieces, in input order."""
+    notes = [(r.index, f"rejected: {r.position}: {r.reason}") for r in partition.rejects]
+    notes += [
+        (index, f"annotated in {item.pieces} pieces (over the pipeline's max_length): {item.position}")
+        for index, item in enumerate(items) if item.pieces > 1
+    ]  # fmt: skip
+    return [line for _, line in sorted(notes, key=lambda note: note[0])]
+
+
+def write_partitions(
+    fed: Deque[Partition], items: Iterator[Annotated], writer: PartitionWriter, on_partition: OnPartition
+) -> Counts:
+    """Take the partitions in the order they are fed with as many output records as each
+    has good records, write each, and return this run's counts. Pulling a record feeds
+    the next partitions, so a partition of rejects only is written in its turn."""
+    run = Counts()
+    ahead: List[Annotated] = []
+    while True:
+        if not fed:
+            ahead = list(islice(items, 1))
+            if not fed:
+                return run
+        partition = fed.popleft()
+        need = partition.n_valid
+        taken, ahead = ahead[:need], ahead[need:]
+        taken += islice(items, need - len(taken))
+        if len(taken) != need:
+            raise RuntimeError(f"partition {partition.number}: {len(taken)} output records for {need} good ones")
+        counts = Counts(read=len(partition.rejects), rejected=len(partition.rejects))
+        for item in taken:
+            counts.add(item)
+        writer.write(partition, [item.record for item in taken], counts)
+        run.merge(counts)
+        notes = partition_notes(partition, taken)
+        on_partition(partition, counts, notes)
+
+
+def annotate_input(
+    model: str, input_path: Path, output: Path, settings: Settings, on_partition: OnPartition
+) -> Tuple[Counts, Counts]:
+    """Annotate INPUT into OUTPUT; return this run's counts and the whole output's (also
+    written beside OUTPUT). Raises ``InputError`` on bad input."""
+    files = input_files(input_path)
+    model_name = str(Path(model).resolve()) if Path(model).exists() else model
+    manifest = {"model": model_name, "input": str(input_path.resolve()), "partition_size": settings.partition_size}
+    writer = PartitionWriter(output, manifest)
+    partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail")
+    if settings.on_error == "fail" or settings.engine == "ray":
+        partitions = list(partitions)  # the whole input checked before any annotation
+    done = writer.complete()
+    pending = (p for p in partitions if p.number not in done)
+    if settings.engine == "ray":
+        from .ray_engine import ray_stream
+
+        fed, items = ray_stream(
+            model, files, list(pending), settings.batch_size, settings.num_workers,
+            settings.num_gpus_per_worker, settings.ray_address,
+        )  # fmt: skip
+    else:
+        from .local import local_stream
+
+        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process)
+    run = write_partitions(fed, items, writer, on_partition)
+    return run, writer.finish()

@@ -1,0 +1,104 @@
+"""What an ``annotate`` run counts: records read, annotated and rejected, sentences, words,
+entities and relations per type, and the software found (name, type, mentions, versions
+seen). Each partition keeps its counts beside its output, so that a resumed run's summary
+is the whole output's."""
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Set, Tuple
+
+from ..textcat import DEFAULT_MAPPING
+from .annotator import Annotated
+
+SOFTWARE_TYPES = tuple(DEFAULT_MAPPING)  # the entity types that name software
+VERSION_OF = "Version_of"
+SOFTWARE_HEADER = ("name", "type", "mentions", "versions")
+
+
+def mention_name(text: str) -> str:
+    """An entity's text with its white space runs made single spaces."""
+    return " ".join(text.split())
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    annotated: int = 0
+    rejected: int = 0
+    split: int = 0
+    sentences: int = 0
+    words: int = 0
+    entities: Counter = field(default_factory=Counter)
+    relations: Counter = field(default_factory=Counter)
+    software: Dict[Tuple[str, str], Tuple[int, Set[str]]] = field(default_factory=dict)
+
+    def add(self, item: Annotated) -> None:
+        """Count an output record."""
+        record = item.record
+        self.read += 1
+        self.annotated += 1
+        self.split += item.pieces > 1
+        self.sentences += len(record["sentences"])
+        self.words += item.words
+        entities = record["entities"]
+        self.entities.update(e["label"] for e in entities)
+        self.relations.update(r["type"] for r in record["relations"])
+        versions: Dict[int, Set[str]] = {}
+        for rel in record["relations"]:
+            if rel["type"] == VERSION_OF:
+                versions.setdefault(rel["software"], set()).add(mention_name(entities[rel["attribute"]]["text"]))
+        for number, ent in enumerate(entities):
+            if ent["label"] in SOFTWARE_TYPES:
+                self.add_software((mention_name(ent["text"]), ent["label"]), 1, versions.get(number, set()))
+
+    def add_software(self, key: Tuple[str, str], mentions: int, versions: Iterable[str]) -> None:
+        seen, seen_versions = self.software.get(key, (0, set()))
+        self.software[key] = (seen + mentions, seen_versions | set(versions))
+
+    def merge(self, other: "Counts") -> None:
+        """Add another's counts (another partition's) to these."""
+        for name in ("read", "annotated", "rejected", "split", "sentences", "words"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.entities.update(other.entities)
+        self.relations.update(other.relations)
+        for key, (mentions, versions) in other.software.items():
+            self.add_software(key, mentions, versions)
+
+    def to_dict(self) -> Dict[str, Any]:
+        software = [[name, type_, n, sorted(versions)] for (name, type_), (n, versions) in sorted(self.software.items())]
+        return {
+            "read": self.read, "annotated": self.annotated, "rejected": self.rejected, "split": self.split,
+            "sentences": self.sentences, "words": self.words,
+            "entities": dict(sorted(self.entities.items())), "relations": dict(sorted(self.relations.items())),
+            "software": software,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Counts":
+        software = {(name, type_): (n, set(versions)) for name, type_, n, versions in data["software"]}
+        scalars = {k: data[k] for k in ("read", "annotated", "rejected", "split", "sentences", "words")}
+        return cls(**scalars, entities=Counter(data["entities"]), relations=Counter(data["relations"]), software=software)
+
+
+def software_rows(counts: Counts) -> List[Tuple[str, str, int, str]]:
+    """The software table: most mentioned first, then by name; versions joined by ``; ``."""
+    items = sorted(counts.software.items(), key=lambda item: (-item[1][0], item[0]))
+    return [(name, type_, n, "; ".join(sorted(versions))) for (name, type_), (n, versions) in items]
+
+
+def software_tsv(counts: Counts) -> str:
+    """The software table as TSV with a header (tabs and line breaks in names made spaces)."""
+    rows = [SOFTWARE_HEADER] + software_rows(counts)
+    return "".join("\t".join(mention_name(str(cell)) for cell in row) + "\n" for row in rows)
+
+
+def summary_lines(total: Counts, run: Counts, seconds: float) -> List[str]:
+    """The summary: the whole output's counts, then this run's speed."""
+    per_second = max(seconds, 1e-9)
+    return [
+        f"read {total.read} records = annotated {total.annotated} + rejected {total.rejected} "
+        f"({total.split} annotated in pieces: over the pipeline's max_length)",
+        f"{total.sentences} sentences, {total.words} words, {sum(total.entities.values())} entities, "
+        f"{sum(total.relations.values())} relations, {len(total.software)} distinct software names",
+        f"this run: {run.annotated} records in {seconds:.1f} s: {run.annotated / per_second:.2f} records/s, "
+        f"{run.sentences / per_second:.1f} sentences/s, {run.words / per_second:.0f} words/s",
+    ]
