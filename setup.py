@@ -53,6 +53,10 @@ setup(
         "spacy_tokenizers": [
             "spacy_somd.SomdTokenizer.v1 = spacy_somd.tokenizer:create_somd_tokenizer",
         ],
+        "spacy_augmenters": [
+            "spacy_somd.tokenization_variants.v1 = spacy_somd.augmenters:create_tokenization_augmenter",
+            "spacy_somd.mention_replacement.v1 = spacy_somd.augmenters:create_mention_replacement_augmenter",
+        ],
         "spacy_cli": [
             "spacy_somd = spacy_somd.spacy_cli:evaluate_tables",
         ],
