@@ -4,11 +4,12 @@
     python benchmarks/variants.py sieve --sieve audit/default-fold2   # no sieving vs AUM sieves
     python benchmarks/variants.py cv   # each fold held out in turn; mean and standard deviation
 
-Each variant is trained with `python -m spacy_somd train` (skipped when its model-best exists) and
-evaluated on its held-out fold with `spacy evaluate` (end to end) and `python -m spacy_somd
-evaluate-gold-entities` (skipped when their files are newer than the model); the scores go
-to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown table). Run it from the project
-folder after `spacy project run convert` (and, for `sieve`, after the audit workflow).
+Each variant is trained with `python -m spacy_somd train` (skipped when its model-best exists), its
+model-best chosen on the config's development split (drawn from the training folds, never
+the held-out fold), and evaluated on its held-out fold with `spacy evaluate` (end to end)
+and `python -m spacy_somd evaluate-gold-entities` (skipped when their files are newer
+than the model); the scores go to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown
+table). Run it from the project folder after `spacy project run convert` (and, for `sieve`, after the audit workflow).
 """
 import argparse
 import json
@@ -74,7 +75,7 @@ def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, 
 
 def adversarial_variants(args: argparse.Namespace) -> List[Variant]:
     """epsilon x share of the training data (the first sentences of the training split)."""
-    size = sum(1 for _ in create_fold_corpus(args.corpus, fold=args.fold, split="train")(spacy.blank("en")))
+    size = sum(1 for _ in create_fold_corpus(args.corpus, fold=args.fold, split="train", n_folds=args.n_folds)(spacy.blank("en")))
     return [
         Variant(f"eps{epsilon:g}-share{share:g}", args.fold,
                 {"components.somd_relation_extractor.adversarial_epsilon": str(epsilon),

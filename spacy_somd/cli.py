@@ -21,12 +21,14 @@ from wasabi import msg
 from .about import __version__
 from .corpus import (
     ENTITY_TYPES,
+    FILE_NAMES,
     FOLD_MANIFEST,
     RELATION_TYPES,
     CorpusStats,
     ReadResult,
     Sentence,
     SomdFormatError,
+    check_fold_settings,
     doc_to_lines,
     ensure_extensions,
     fetch_corpus,
@@ -42,6 +44,7 @@ from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, held_out_description, package_meta
 from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
 from .training import training_overrides
+from .variants import corpus_variant, fold_sentences
 
 
 def fail(message: str) -> NoReturn:
@@ -465,3 +468,43 @@ def annotate(
     msg.table(software_rows(total)[:10], header=("Software", "Type", "Mentions", "Versions"), title="Most mentioned software")
     stem = output.with_suffix("")
     msg.good(f"Wrote {output}; beside it {stem}.summary.json, {stem}.software.tsv and {stem}.rejects.jsonl")
+
+
+# --- variant: evaluation variants of a SOMD fold (issue 10) --------------------------------
+
+
+@app.command()
+def variant(
+    corpus_dir: Path = typer.Argument(..., help="Folder with train_texts/entities/relations.txt"),
+    out_dir: Path = typer.Argument(..., help="Folder to write the variant's three files into"),
+    kind: str = typer.Option(..., help="tokenization (the other tokenization style) or unseen-names (software names never seen in the corpus)"),
+    fold: Optional[int] = typer.Option(None, help="Only this fold's sentences (all when not given)"),
+    n_folds: int = typer.Option(4, help="Sentence i belongs to fold i % n_folds"),
+    seed: int = typer.Option(0, help="Seed of the generated names"),
+    docbin: Optional[Path] = typer.Option(None, help="Also write the variant as one DocBin (for `spacy evaluate`)"),
+) -> None:
+    """Write a variant of a SOMD corpus or fold in the corpus format (labels and relations
+    remapped) and check it by reading it back strictly."""
+    try:
+        if fold is not None:
+            check_fold_settings(fold, n_folds)
+        sentences, _ = read_corpus_dir(corpus_dir)
+        variants = corpus_variant(sentences, kind, fold, n_folds, seed)
+    except (SomdFormatError, FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    vocab = spacy.blank("en").vocab
+    lines = [doc_to_lines(sentence_to_doc(vocab, s)) for s in variants]
+    write_all(out_dir, {
+        FILE_NAMES[key]: "".join(f"{line[column]}\n" for line in lines).encode("utf-8")
+        for column, key in enumerate(("texts", "entities", "relations"))
+    })  # fmt: skip
+    written, _ = read_corpus_dir(out_dir)
+    if docbin is not None:
+        docbin.parent.mkdir(parents=True, exist_ok=True)
+        DocBin(docs=[sentence_to_doc(vocab, s) for s in written], store_user_data=True).to_disk(docbin)
+    originals = fold_sentences(sentences, fold, n_folds)
+    changed = sum(a.words != b.words for a, b in zip(originals, written))
+    msg.good(
+        f"Wrote the {kind} variant of {len(written)} sentences ({changed} changed; "
+        f"{sum(len(s.words) for s in originals)} -> {sum(len(s.words) for s in written)} tokens) to {out_dir}"
+    )

@@ -3,7 +3,8 @@
 spaCy's ``sentencizer`` ends a sentence after every period, which cuts corpus sentences at
 "SPSS Inc . , Chicago" and "Pond et al . 2005"; this rule ends one only where a period,
 question or exclamation mark is followed by a capitalised word and does not close an
-abbreviation or an initial."""
+abbreviation or an initial, and where neither side would be a single word ("Consult .
+Sozialforschung . GmbH", "PhysiCell . MathCancer . org": names and split URLs, not sentences)."""
 import re
 from typing import Iterable, List, Sequence
 
@@ -15,7 +16,7 @@ INITIALS = re.compile(r"[A-Z](?:\.[A-Z])*")  # "L", "U.S", "B.V" (not "SPSS")
 
 DEFAULT_CONFIG = {
     "end_punct": [".", "!", "?"],
-    "non_final": ["Inc", "Corp", "Ltd", "Co", "al", "Fig", "Figs", "Dr", "No", "vs", "ca", "approx", "Eq", "St"],
+    "non_final": ["Inc", "Corp", "Ltd", "Co", "al", "Fig", "Figs", "Dr", "No", "vs", "ca", "approx", "Eq", "St", "www"],
 }
 
 
@@ -25,9 +26,11 @@ def sentence_starts(words: Sequence[str], end_punct: Iterable[str], non_final: I
     end_punct, non_final = set(end_punct), set(non_final)
     starts = [i == 0 for i in range(len(words))]
     kept = [i for i, word in enumerate(words) if word.strip()]
-    for before, end, i in zip(kept, kept[1:], kept[2:]):
+    for k in range(2, len(kept)):
+        before, end, i = kept[k - 2], kept[k - 1], kept[k]
         closes_abbreviation = words[before] in non_final or INITIALS.fullmatch(words[before]) is not None
-        if words[end] in end_punct and words[i][:1].isupper() and not closes_abbreviation:
+        single_word = (k + 1 < len(kept) and words[kept[k + 1]] in end_punct) or (k >= 3 and words[kept[k - 3]] in end_punct)
+        if words[end] in end_punct and words[i][:1].isupper() and not closes_abbreviation and not single_word:
             starts[i] = True
     return starts
 

@@ -39,3 +39,19 @@ def test_scores_are_stale_when_missing_or_older_than_the_model(tmp_path):
     os.utime(scores, (0, 0))
     os.utime(model / "meta.json", (100, 100))
     assert variants.is_stale(scores, model)
+
+
+robustness_spec = importlib.util.spec_from_file_location("robustness", ROOT / "benchmarks" / "robustness.py")
+robustness = importlib.util.module_from_spec(robustness_spec)
+robustness_spec.loader.exec_module(robustness)
+
+
+def test_robustness_row_takes_macro_averages_of_the_fold_and_token_f_of_the_variants():
+    fold = {
+        "token_f": 0.9, "somd_macro_f": 0.55,
+        "ents_per_type": {"Application": {"p": 1, "r": 1, "f": 0.8}, "Version": {"p": 1, "r": 1, "f": 0.4}},
+        "rel_per_type": {"Version_of": {"p": 1, "r": 1, "f": 0.5}},
+    }  # fmt: skip
+    scores = {"fold": fold, "tokenization": {"token_f": 0.7}, "unseen-names": {"token_f": 0.6}}
+    assert robustness.row("m", scores) == ["m", "0.900", "0.600", "0.500", "0.550", "0.700", "0.600"]
+    assert len(robustness.HEADER) == 7

@@ -17,7 +17,6 @@ from spacy_somd.corpus import (
     fold_docbins,
     read_corpus_dir,
     read_fold_docs,
-    select_fold,
 )
 
 TEXTS = [
@@ -71,30 +70,11 @@ def test_docbin_round_trip_keeps_everything(tmp_path):
     bins = fold_docbins(nlp.vocab, sentences, 4)
     for k, docbin in enumerate(bins):
         docbin.to_disk(tmp_path / f"fold{k}.spacy")
-    docs = read_fold_docs(tmp_path, nlp.vocab)
+    docs = read_fold_docs(tmp_path, nlp.vocab, 4, range(4))
     assert [doc_to_lines(d) for d in docs] == list(zip(TEXTS, ENTITIES, RELATIONS))
     assert [d._.somd_line for d in docs] == [1, 2, 3, 4, 5]
     citation = [e for e in docs[2].ents if e.label_ == "Citation"][0]
     assert citation.text == "[ 12 ]"
-
-
-def test_folds_and_negative_sampling(tmp_path):
-    sentences, _ = read_corpus_dir(write(tmp_path))
-    nlp = spacy.blank("en")
-    ensure_extensions()
-    bins = fold_docbins(nlp.vocab, sentences, 2)
-    assert [len(b) for b in bins] == [3, 2]  # lines 1,3,5 -> fold 0; lines 2,4 -> fold 1
-    docs = sorted(
-        (d for b in bins for d in b.get_docs(nlp.vocab)), key=lambda d: d._.somd_line
-    )
-    lines = lambda ds: [d._.somd_line for d in ds]  # noqa: E731
-    assert lines(select_fold(docs, 1, 2, "dev", 0.5)) == [2, 4]
-    # negatives are lines 2 and 4; ratio 0.5 keeps the first one (line 2) only
-    assert lines(select_fold(docs, 0, 2, "train", 0.5)) == [2]
-    assert lines(select_fold(docs, 1, 2, "train", 0.0)) == [1, 3, 5]
-    assert lines(select_fold(docs, 0, 2, "train", 1.0)) == [2, 4]
-    with pytest.raises(ValueError):
-        select_fold(docs, 2, 2, "dev", 0.3)
 
 
 def test_stats_count_what_was_read(tmp_path):

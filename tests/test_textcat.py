@@ -225,7 +225,7 @@ def test_config_pipelines_train_and_score_cats(name, tiny_corpus_docbins, reques
     for start in range(0, len(train), 4):
         nlp.update(train[start : start + 4], sgd=optimizer, losses=losses)
     assert losses["somd_textcat"] > 0
-    dev = list(create_fold_corpus(tiny_corpus_docbins, fold=2, split="dev")(nlp))
+    dev = list(create_fold_corpus(tiny_corpus_docbins, fold=2, split="heldout")(nlp))
     scores = nlp.evaluate(dev)
     for key in ("cats_macro_f", "cats_micro_f", "cats_score", "cats_f_per_type", "cats_auc_per_type"):
         assert key in scores, key

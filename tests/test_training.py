@@ -26,7 +26,7 @@ def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     doc = nlp(TEXT)
     assert [t.text for t in doc] == TEXT.split(" ")
     assert all(ent.label_ in ENTITY_TYPES for ent in doc.ents)
-    dev = list(create_fold_corpus(docbins, fold=DEV_FOLD, split="dev")(nlp))
+    dev = list(create_fold_corpus(docbins, fold=DEV_FOLD, split="heldout")(nlp))
     assert len(dev) == 5
     scores = nlp.evaluate(dev)
     for key in SCORE_KEYS + RELATION_SCORE_KEYS + CATS_SCORE_KEYS:

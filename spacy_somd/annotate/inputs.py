@@ -27,7 +27,7 @@ class Raw(NamedTuple):
     """A record as read: its number in input order, where it is, where it starts and the
     parsed value (a dict, or why there is none)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the record's number; shadows tuple.index, unused here
     position: str
     start: Start
     value: Any
@@ -36,7 +36,7 @@ class Raw(NamedTuple):
 class Record(NamedTuple):
     """A record that passed the checks."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # as in Raw
     position: str
     id: str
     text: str
@@ -202,7 +202,7 @@ def scan(files: List[Path], size: int, fail: bool) -> Iterator[Partition]:
             partition = Partition(number, raw.index, raw.start)
         partition.size += 1
         id_, wrong = problem(raw.value)
-        if not wrong:
+        if not wrong and id_ is not None:
             digest = hashlib.blake2b(id_.encode("utf-8"), digest_size=8).digest()
             earlier = first_seen.setdefault(digest, raw.index)
             if earlier != raw.index:

@@ -1,0 +1,75 @@
+"""Trained pipelines scored on a held-out fold as written and on its two variants.
+
+    python benchmarks/robustness.py training/default-fold2/model-last training/default-fold2/model-best \
+        --corpus-dir assets/somd2025 --corpus corpus --fold 2 --out training/robustness
+
+The fold's tokenization variant (versions, citations, URLs split at their punctuation,
+"Inc ." joined, ...) and unseen-names variant (software names replaced by generated names
+that occur nowhere in the corpus) are written with `python -m spacy_somd variant`; each
+model is evaluated on the fold (CORPUS/foldF.spacy) and on both variants with `spacy
+evaluate` (skipped when the scores are newer than the model). The table goes to
+OUT/robustness.md and is printed.
+"""
+import argparse
+import importlib.util
+import json
+from pathlib import Path
+from typing import Dict, List
+
+from spacy_somd.reporting import flatten_scores
+from spacy_somd.scoring import macro_f
+
+_spec = importlib.util.spec_from_file_location("variants", Path(__file__).with_name("variants.py"))
+variants = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(variants)
+
+KINDS = ("tokenization", "unseen-names")
+HEADER = ["model", "token F", "entity macro F", "relation macro F (end to end)", "SOMD macro F",
+          "token F, tokenization variant", "token F, unseen-names variant"]  # fmt: skip
+
+
+def evaluate(model: Path, data: Path, out: Path) -> Dict[str, float]:
+    """`spacy evaluate` scores of a model on a DocBin (cached in ``out``)."""
+    if variants.is_stale(out, model):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        variants.run("spacy", "evaluate", str(model), str(data), "--per-component", "--output", str(out))
+    return flatten_scores(json.loads(out.read_text()))
+
+
+def row(name: str, scores: Dict[str, Dict[str, float]]) -> List[str]:
+    fold = scores["fold"]
+    entity, relation = macro_f(fold["ents_per_type"] or {}), macro_f(fold["rel_per_type"] or {})
+    values = [fold["token_f"], entity, relation, fold["somd_macro_f"], *(scores[k]["token_f"] for k in KINDS)]
+    return [name, *(f"{v:.3f}" for v in values)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", type=Path, nargs="+")
+    parser.add_argument("--corpus-dir", type=Path, default=Path("assets/somd2025"))
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="The fold DocBins of `convert`")
+    parser.add_argument("--fold", type=int, default=2)
+    parser.add_argument("--n-folds", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the generated names")
+    parser.add_argument("--out", type=Path, default=Path("training/robustness"))
+    args = parser.parse_args()
+    data = {"fold": args.corpus / f"fold{args.fold}.spacy"}
+    for kind in KINDS:
+        data[kind] = args.out / f"fold{args.fold}-{kind}.spacy"
+        variants.run("spacy_somd", "variant", str(args.corpus_dir), str(args.out / f"fold{args.fold}-{kind}"),
+                     "--kind", kind, "--fold", str(args.fold), "--n-folds", str(args.n_folds),
+                     "--seed", str(args.seed), "--docbin", str(data[kind]))  # fmt: skip
+    rows = []
+    for model in args.models:
+        slug = str(model.resolve()).strip("/").replace("/", "_")
+        scores = {key: evaluate(model, path, args.out / "scores" / f"{slug}-{key}.json") for key, path in data.items()}
+        rows.append(row(str(model), scores))
+    lines = ["| " + " | ".join(HEADER) + " |", "| --- |" + " ---: |" * (len(HEADER) - 1)]
+    table = "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "robustness.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Registered data augmenters for ``[corpora.train.augmenter]`` (like spaCy's
+``spacy.orth_variants.v1``): each replaces a ``level`` share of the training examples by
+a variant whose tokens, BIO labels and relations stay consistent.
+
+Randomness comes from Python's ``random`` module, which `spacy train` seeds."""
+import random
+from typing import Callable, Iterator
+
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import registry
+
+from .corpus import LINE_ATTR, RELATIONS_ATTR, Sentence, doc_bio, gold_tokenized_example, sentence_to_doc
+from .names import MentionPool, replace_mentions, software_mentions
+from .retokenization import tokenization_variant
+
+AugmenterFn = Callable[[Language, Example], Iterator[Example]]
+
+
+def check_share(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], not {value}")
+
+
+def example_sentence(example: Example) -> Sentence:
+    """The reference of an Example as a labelled :class:`Sentence`."""
+    doc = example.reference
+    relations = [(r["label"], r["head"], r["tail"]) for r in doc._.get(RELATIONS_ATTR) or []]
+    return Sentence(doc._.get(LINE_ATTR) or 0, [t.text for t in doc], doc_bio(doc), relations)
+
+
+def sentence_example(nlp: Language, example: Example, sentence: Sentence) -> Example:
+    """A gold-tokenized Example of ``sentence``, keeping the original reference's cats."""
+    reference = sentence_to_doc(nlp.vocab, sentence)
+    reference.cats = dict(example.reference.cats)
+    return gold_tokenized_example(nlp, reference)
+
+
+@registry.augmenters("spacy_somd.tokenization_variants.v1")
+def create_tokenization_augmenter(level: float) -> AugmenterFn:
+    """Writes a ``level`` share of the sentences in the other tokenization style ("2.2.1"
+    <-> "2 . 2 . 1", "[5,8]" <-> "[ 5 , 8 ]", URLs split at punctuation, "Inc ." <-> "Inc.")."""
+    check_share("level (tokenization_variants)", level)
+
+    def augment(nlp: Language, example: Example) -> Iterator[Example]:
+        if random.random() >= level:
+            yield example
+        else:
+            yield sentence_example(nlp, example, tokenization_variant(example_sentence(example)))
+
+    return augment
+
+
+@registry.augmenters("spacy_somd.mention_replacement.v1")
+def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5) -> AugmenterFn:
+    """In a ``level`` share of the sentences with software mentions, replaces every software
+    mention by another name of its type met earlier in the training data or, with
+    probability ``unseen_share`` (or when none is known yet), by a generated unseen name."""
+    check_share("level (mention_replacement)", level)
+    check_share("unseen_share (mention_replacement)", unseen_share)
+    pool = MentionPool()
+
+    def augment(nlp: Language, example: Example) -> Iterator[Example]:
+        sentence = example_sentence(example)
+        pool.add(sentence)
+        mentions = software_mentions(sentence)
+        if not mentions or random.random() >= level:
+            yield example
+            return
+        rng = random.Random(random.getrandbits(64))
+        names = {(start, end): pool.replacement(rng, type_, unseen_share) for start, end, type_ in mentions}
+        yield sentence_example(nlp, example, replace_mentions(sentence, names))
+
+    return augment

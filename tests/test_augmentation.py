@@ -1,0 +1,231 @@
+"""Re-tokenized and renamed variants: labels and relations carried along (hand-worked
+examples, every corpus sentence), the registered augmenters, and the `variant` command."""
+import random
+from typing import List, Sequence, Tuple
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+from conftest import SHARED_CORPUS
+from spacy_somd.augmenters import create_mention_replacement_augmenter, create_tokenization_augmenter, example_sentence
+from spacy_somd.cli import app
+from spacy_somd.corpus import (
+    FILE_NAMES,
+    Sentence,
+    bio_to_spans,
+    gold_tokenized_example,
+    parse_labels,
+    parse_relations,
+    read_corpus_dir,
+    sentence_to_doc,
+)
+from spacy_somd.names import SHAPES, SOFTWARE_TYPES, generate_name, software_mentions, unseen_names_variant
+from spacy_somd.retokenization import Edit, apply_edits, tokenization_variant
+from spacy_somd.sentences import DEFAULT_CONFIG, sentence_starts
+
+
+def sentence(text: str, labels: str, relations: Sequence[Tuple[str, int, int]] = ()) -> Sentence:
+    return Sentence(1, text.split(" "), labels.split(" "), list(relations))
+
+
+def entities(s: Sentence) -> List[Tuple[str, str]]:
+    return [(" ".join(s.words[a:b]), t) for a, b, t in bio_to_spans(s.labels)]
+
+
+def relation_texts(s: Sentence) -> List[Tuple[str, str, str]]:
+    """Relations as (label, head entity text, tail entity text)."""
+    spans = {a: " ".join(s.words[a:b]) for a, b, _ in bio_to_spans(s.labels)}
+    return [(label, spans[head], spans[tail]) for label, head, tail in s.relations]
+
+
+def check_valid(s: Sentence) -> None:
+    """What `convert` checks: BIO labels valid, relations at entity starts."""
+    assert parse_labels("variant", s.line, s.labels, None) == s.labels
+    line = "; ".join(f"{label}\t{head}\t{tail}" for label, head, tail in s.relations)
+    assert parse_relations("variant", s.line, line, s.labels, None) == s.relations
+
+
+VERSIONS = sentence(
+    "R 4.0.3 with lme4 [3-5] , see http://fiji.sc .",
+    "B-ProgrammingEnvironment B-Version O B-PlugIn B-Citation O O B-URL O",
+    [("Version_of", 1, 0), ("PlugIn_of", 3, 0), ("Citation_of", 4, 3), ("URL_of", 7, 3)],
+)
+
+
+def test_versions_citations_and_urls_are_split_with_labels_and_relations_moved():
+    variant = tokenization_variant(VERSIONS)
+    assert " ".join(variant.words) == "R 4 . 0 . 3 with lme4 [ 3 - 5 ] , see http : / / fiji . sc ."
+    assert variant.labels == (
+        ["B-ProgrammingEnvironment", "B-Version"] + ["I-Version"] * 4 + ["O", "B-PlugIn", "B-Citation"]
+        + ["I-Citation"] * 4 + ["O", "O", "B-URL"] + ["I-URL"] * 6 + ["O"]
+    )  # fmt: skip
+    assert variant.relations == [("Version_of", 1, 0), ("PlugIn_of", 7, 0), ("Citation_of", 8, 7), ("URL_of", 15, 7)]
+    assert relation_texts(variant) == [
+        ("Version_of", "4 . 0 . 3", "R"), ("PlugIn_of", "lme4", "R"),
+        ("Citation_of", "[ 3 - 5 ]", "lme4"), ("URL_of", "http : / / fiji . sc", "lme4"),
+    ]  # fmt: skip
+    check_valid(variant)
+
+
+def test_split_pieces_of_the_corpus_are_joined():
+    s = sentence(
+        "SPSS Inc . , Chicago ( Pond et al . 2005 ; [ 5 , 8 ] ) v2.1",
+        "B-Developer I-Developer O O O O O O O O O O B-Citation I-Citation I-Citation I-Citation I-Citation O B-Version",
+        [("Citation_of", 12, 0), ("Version_of", 18, 0)],
+    )  # the relations need not make sense here, only point at entity starts
+    variant = tokenization_variant(s)
+    assert " ".join(variant.words) == "SPSS Inc. , Chicago ( Pond et al. 2005 ; [5,8] ) v2 . 1"
+    assert entities(variant) == [("SPSS Inc.", "Developer"), ("[5,8]", "Citation"), ("v2 . 1", "Version")]
+    assert variant.relations == [("Citation_of", 10, 0), ("Version_of", 12, 0)]
+    check_valid(variant)
+
+
+def test_pieces_are_not_joined_across_an_entity_start():
+    s = sentence("Acme Inc . and [ 7 ]", "B-Developer I-Developer B-Abbreviation O O B-Citation O", [("Citation_of", 5, 0)])
+    variant = tokenization_variant(s)
+    assert variant.words == s.words and variant.labels == s.labels and variant.relations == s.relations
+
+
+def test_apply_edits_refuses_to_hide_an_entity_start():
+    s = sentence("SPSS 22 .", "B-Application B-Version O", [("Version_of", 1, 0)])
+    with pytest.raises(ValueError, match="would lose an entity start"):
+        apply_edits(s, [Edit(0, 2, ["SPSS22"])])
+    with pytest.raises(ValueError, match="overlapping"):
+        apply_edits(s, [Edit(2, 3, ["a"]), Edit(2, 3, ["b"])])
+    renamed = apply_edits(s, [Edit(0, 1, ["IBM", "SPSS", "Statistics"])])
+    assert entities(renamed) == [("IBM SPSS Statistics", "Application"), ("22", "Version")]
+    assert renamed.relations == [("Version_of", 3, 0)]
+
+
+@pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
+def test_every_corpus_sentence_has_a_valid_variant_whose_entities_stay_within_sentences():
+    sentences, _ = read_corpus_dir(SHARED_CORPUS)
+    changed = 0
+    for s in sentences:
+        variant = tokenization_variant(s)
+        check_valid(variant)
+        assert [t for _, t in entities(variant)] == [t for _, t in entities(s)]
+        assert [label for label, _, _ in variant.relations] == [label for label, _, _ in s.relations]
+        assert ["".join(text.split(" ")) for text in map(" ".join, [variant.words])] == ["".join(s.words)]
+        changed += variant.words != s.words
+        # the sentencizer never cuts a gold entity: NER training needs it (spaCy's E024)
+        for words, labels in ((s.words, s.labels), (variant.words, variant.labels)):
+            starts = sentence_starts(words, **DEFAULT_CONFIG)
+            assert not any(any(starts[a + 1:b]) for a, b, _ in bio_to_spans(labels)), words
+    assert changed > len(sentences) / 2
+
+
+def test_generated_names_take_every_shape_and_avoid_the_vocabulary():
+    rng = random.Random(0)
+    names = [generate_name(rng) for _ in range(200)]
+    shapes = {
+        "camel": any(n[:1].isupper() and any(c.isupper() for c in n[1:]) and n.isalpha() for n in names),
+        "caps": any(n.isupper() and n.isalpha() for n in names),
+        "digits": any(n.islower() and n[-1].isdigit() for n in names),
+        "hyphen": any("-" in n for n in names),
+    }
+    assert set(shapes) == set(SHAPES) and all(shapes.values())
+    s = sentence(
+        "SPSS and R with lme4 on Windows ; SPSS 22 by IBM",
+        "B-Application O B-ProgrammingEnvironment O B-PlugIn O B-OperatingSystem O B-Application B-Version O B-Developer",
+        [("PlugIn_of", 4, 2), ("Version_of", 9, 8), ("Developer_of", 11, 8)],
+    )
+    vocabulary = {w.lower() for w in s.words} | {n.lower() for n in names[:100]}
+    first, again = (unseen_names_variant([s], vocabulary, seed=3)[0] for _ in range(2))
+    assert first == again  # deterministic by seed
+    new = [first.words[a] for a, _, _ in software_mentions(first)]
+    assert len(new) == 5 and new[0] == new[4]  # the same name twice gets the same replacement
+    assert not {n.lower() for n in new} & vocabulary
+    assert [t for _, t in entities(first)] == [t for _, t in entities(s)]
+    assert entities(first)[-2:] == [("22", "Version"), ("IBM", "Developer")]
+    assert [label for label, _, _ in first.relations] == ["PlugIn_of", "Version_of", "Developer_of"]
+    check_valid(first)
+
+
+def examples_of(nlp, sentences: Sequence[Sentence]):
+    return [gold_tokenized_example(nlp, sentence_to_doc(nlp.vocab, s)) for s in sentences]
+
+
+def test_tokenization_augmenter_replaces_a_share_of_the_examples():
+    nlp = spacy.blank("en")
+    examples = examples_of(nlp, [VERSIONS] * 200)
+    random.seed(0)
+    assert all(out == [eg] for eg in examples for out in [list(create_tokenization_augmenter(0.0)(nlp, eg))])
+    augment = create_tokenization_augmenter(0.3)
+    augmented = [out for eg in examples for out in augment(nlp, eg)]
+    assert len(augmented) == 200
+    variants = [eg for eg in augmented if len(eg.reference) != len(VERSIONS.words)]
+    assert 40 <= len(variants) <= 80
+    for eg in variants:
+        assert [t.text for t in eg.predicted] == [t.text for t in eg.reference]
+        assert example_sentence(eg).words == tokenization_variant(VERSIONS).words
+        check_valid(example_sentence(eg))
+    with pytest.raises(ValueError, match="level"):
+        create_tokenization_augmenter(1.5)
+
+
+def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
+    nlp = spacy.blank("en")
+    seen = [
+        sentence("We used Stata 15 .", "O O B-Application B-Version O", [("Version_of", 3, 2)]),
+        sentence("With lme4 in R .", "O B-PlugIn O B-ProgrammingEnvironment O", [("PlugIn_of", 1, 3)]),
+        sentence("We used GraphPad Prism 8 .", "O O B-Application I-Application B-Version O", [("Version_of", 4, 2)]),
+    ]
+    random.seed(1)
+    augment = create_mention_replacement_augmenter(level=1.0, unseen_share=0.0)
+    for eg in examples_of(nlp, seen):
+        list(augment(nlp, eg))  # the pool learns the names
+    target = sentence("Plots from SPSS 22 and ggplot2 .", "O O B-Application B-Version O B-PlugIn O", [("Version_of", 3, 2)])
+    for _ in range(10):
+        (out,) = augment(nlp, examples_of(nlp, [target])[0])
+        variant = example_sentence(out)
+        check_valid(variant)
+        names = entities(variant)
+        assert names[0][0] in ("Stata", "GraphPad Prism", "SPSS") and names[0][1] == "Application"
+        assert names[1] == ("22", "Version") and names[2][1] == "PlugIn" and names[2][0] in ("lme4", "ggplot2")
+        assert relation_texts(variant) == [("Version_of", "22", names[0][0])]
+    unseen = create_mention_replacement_augmenter(level=1.0, unseen_share=1.0)
+    (out,) = unseen(nlp, examples_of(nlp, [target])[0])
+    new = [text for text, type_ in entities(example_sentence(out)) if type_ in SOFTWARE_TYPES]
+    assert len(new) == 2 and not {"spss", "ggplot2"} & {n.lower() for n in new}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["variant", *args])
+
+
+@pytest.mark.parametrize("kind", ["tokenization", "unseen-names"])
+def test_variant_command_writes_a_valid_fold(kind, tiny_corpus, tmp_path):
+    out, docbin = tmp_path / "variant", tmp_path / "variant.spacy"
+    result = invoke(str(tiny_corpus), str(out), "--kind", kind, "--fold", "2", "--docbin", str(docbin))
+    assert result.exit_code == 0, result.output
+    original, _ = read_corpus_dir(tiny_corpus)
+    fold = [s for s in original if (s.line - 1) % 4 == 2]
+    written, _ = read_corpus_dir(out)  # strict: the files are valid SOMD
+    assert len(written) == len(fold) == 5
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILE_NAMES.values())
+    for before, after in zip(fold, written):
+        assert [t for _, t in entities(after)] == [t for _, t in entities(before)]
+        assert [label for label, _, _ in after.relations] == [label for label, _, _ in before.relations]
+    assert any(a.words != b.words for a, b in zip(fold, written))
+    docs = list(DocBin().from_disk(docbin).get_docs(spacy.blank("en").vocab))
+    assert [[t.text for t in d] for d in docs] == [s.words for s in written]
+    if kind == "unseen-names":
+        vocabulary = {w.lower() for s in original for w in s.words}
+        new = [" ".join(s.words[a:b]) for s in written for a, b, _ in software_mentions(s)]
+        assert new and not {n.lower() for n in new} & vocabulary
+
+
+@pytest.mark.parametrize(
+    "args,problem",
+    [
+        (["--kind", "shuffled"], "kind must be one of tokenization, unseen-names, not 'shuffled'"),
+        (["--kind", "tokenization", "--fold", "7"], "fold (somd.fold) must be in 0..3 for n_folds 4, not 7"),
+    ],
+)
+def test_variant_command_bad_input_is_one_line(args, problem, tiny_corpus, tmp_path):
+    result = invoke(str(tiny_corpus), str(tmp_path / "out"), *args)
+    assert result.exit_code == 1 and problem in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
