@@ -14,7 +14,6 @@ from spacy.cli.package import package as spacy_package
 from spacy.cli.train import train as spacy_train
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
-from spacy.training import Example
 from tqdm import tqdm
 from wasabi import msg
 
@@ -35,6 +34,7 @@ from .corpus import (
     fold_docbins,
     fold_manifest,
     fold_path,
+    gold_tokenized_example,
     read_corpus_dir,
     read_somd,
     sentence_to_doc,
@@ -315,7 +315,7 @@ def evaluate_gold_entities(
         fail(f"{data_path}: file not found")
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
-    examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
+    examples = [gold_tokenized_example(nlp, doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
     scores = relation_scores_on_gold_entities(nlp, examples)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
