@@ -60,5 +60,8 @@ setup(
             "spacy_somd.backbone_path.v1 = spacy_somd.backbones:backbone_path",
             "spacy_somd.entity_pairs.v1 = spacy_somd.relations.candidates:make_entity_pairs",
         ],
+        "spacy_callbacks": [
+            "spacy_somd.quantize_backbone.v1 = spacy_somd.quantization:make_quantize_backbone",
+        ],
     },
 )

@@ -1,6 +1,5 @@
 """The relation classifier: pooled entity-pair representations from a shared tok2vec,
 then a small feed-forward classifier over the relation labels plus "no relation"."""
-import math
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
@@ -71,34 +70,38 @@ def encode_init(model: Model, X: Optional[RelationInputs] = None, Y: None = None
     model.layers[2].initialize()
 
 
-def distance_bucket(head_start: int, tail_start: int, gap: int, n_buckets: int) -> int:
-    """Log2 bucket of the gap between the spans, offset by ``n_buckets`` when the tail
-    comes first."""
-    bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
-    return bucket + (n_buckets if tail_start < head_start else 0)
+def distance_buckets(head_starts: numpy.ndarray, tail_starts: numpy.ndarray, gaps: numpy.ndarray, n_buckets: int) -> numpy.ndarray:
+    """Per pair: the log2 bucket of the gap between the spans (0 for no gap, at most
+    ``n_buckets - 1``), offset by ``n_buckets`` when the tail comes first."""
+    log_gaps = numpy.floor(numpy.log2(numpy.maximum(gaps, 1))).astype("int64")
+    buckets = numpy.minimum(numpy.where(gaps > 0, 1 + log_gaps, 0), n_buckets - 1)
+    return buckets + n_buckets * (tail_starts < head_starts)
 
 
 def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
     """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
     2n..3n-1): row indices into the flattened token vectors, their segment ids and the
-    segment lengths; then the label keys (heads, then tails) and the distance buckets."""
-    spans, keys, buckets = [], [], []
-    offset = 0
-    for doc, doc_pairs in zip(docs, pairs):
-        for head, tail in doc_pairs:
-            left, right = sorted((head, tail), key=lambda span: span.start)
-            spans.append([(offset + s, offset + e) for s, e in (
-                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
-            )])  # fmt: skip
-            keys.append((head.label, tail.label))
-            buckets.append(distance_bucket(head.start, tail.start, right.start - left.end, n_buckets))
-        offset += len(doc)
-    bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
-    lengths = numpy.array([e - s for s, e in bounds], dtype="int64")
-    idx = numpy.concatenate([numpy.arange(s, e) for s, e in bounds] + [numpy.zeros(0, "int64")])
-    seg = numpy.repeat(numpy.arange(len(bounds)), lengths)
-    label_keys = numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64")
-    return PairIndices(idx, seg, lengths, label_keys, numpy.array(buckets, dtype="int64"))
+    segment lengths; then the label keys (heads, then tails) and the distance buckets.
+    One Python step per pair (reading its spans); the rest is numpy index arithmetic."""
+    offsets = numpy.cumsum([0] + [len(doc) for doc in docs[:-1]], dtype="int64")
+    rows = [
+        (offset, head.start, head.end, tail.start, tail.end, head.label, tail.label)
+        for offset, doc_pairs in zip(offsets.tolist(), pairs)
+        for head, tail in doc_pairs
+    ]
+    table = numpy.array(rows, dtype="uint64").reshape((-1, 7))
+    offset, h_start, h_end, t_start, t_end = table[:, :5].astype("int64").T
+    head_first = h_start <= t_start
+    left_end = numpy.where(head_first, h_end, t_end)
+    right_start = numpy.where(head_first, t_start, h_start)
+    starts = numpy.concatenate([h_start, t_start, left_end]) + numpy.tile(offset, 3)
+    lengths = numpy.concatenate([h_end - h_start, t_end - t_start, numpy.maximum(right_start - left_end, 0)])
+    seg = numpy.repeat(numpy.arange(len(lengths)), lengths)
+    first_of_segment = numpy.cumsum(lengths) - lengths
+    idx = numpy.arange(len(seg), dtype="int64") - first_of_segment[seg] + starts[seg]
+    label_keys = numpy.concatenate([table[:, 5], table[:, 6]])
+    buckets = distance_buckets(h_start, t_start, right_start - left_end, n_buckets)
+    return PairIndices(idx, seg, lengths, label_keys, buckets)
 
 
 def segment_mean(
