@@ -318,3 +318,7 @@ def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
         "default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert),
         "--paths.training_log", str(output / "log.jsonl"),
     )  # fmt: skip
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a test that takes minutes (deselect with -m 'not slow')")

@@ -1,24 +1,33 @@
 """The inference speed-ups: vectorized pair indices of the relation model, the opt-in int8
 quantized backbone, and the speed benchmark's own helpers."""
+import importlib.util
 import math
 import random
+import subprocess
+import sys
 from typing import List, Sequence
 
 import numpy
 import pytest
 import spacy
 import torch
-from spacy.tokens import Doc, Span
+from thinc.api import NumpyOps
+from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
+from conftest import ENV, ROOT
 from spacy_somd.relations.candidates import Pair
-from spacy_somd.relations.model import pair_indices
+from spacy_somd.relations.model import pair_indices, span_means
+
+spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
+speed = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(speed)
 
 QUANTIZE = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}}
 
 
 def reference_pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int):
-    """The straightforward per-pair, per-token version that pair_indices replaces."""
+    """The straightforward per-pair version of pair_indices."""
     spans, keys, buckets = [], [], []
     offset = 0
     for doc, doc_pairs in zip(docs, pairs):
@@ -33,11 +42,12 @@ def reference_pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]],
             buckets.append(bucket + (n_buckets if tail.start < head.start else 0))
         offset += len(doc)
     bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
-    lengths = numpy.array([e - s for s, e in bounds], dtype="int64")
-    idx = numpy.concatenate([numpy.arange(s, e) for s, e in bounds] + [numpy.zeros(0, "int64")])
-    seg = numpy.repeat(numpy.arange(len(bounds)), lengths)
-    label_keys = numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64")
-    return idx, seg, lengths, label_keys, numpy.array(buckets, dtype="int64")
+    return (
+        numpy.array([s for s, _ in bounds], dtype="int64"),
+        numpy.array([e for _, e in bounds], dtype="int64"),
+        numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64"),
+        numpy.array(buckets, dtype="int64"),
+    )
 
 
 def random_batch(rng: random.Random, vocab: Vocab) -> List[List[Pair]]:
@@ -75,7 +85,27 @@ def test_pair_indices_buckets_far_pairs_and_reversed_pairs():
     head, tail = Span(doc, 0, 1, label="A"), Span(doc, 34, 35, label="B")  # gap 33 -> 1 + 5
     ix = pair_indices([doc], [[(head, tail), (tail, head)]], 8)
     assert ix.buckets.tolist() == [6, 14]
-    assert ix.lengths.tolist() == [1, 1, 1, 1, 33, 33]
+    assert (ix.ends - ix.starts).tolist() == [1, 1, 1, 1, 33, 33]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_span_means_and_their_gradient_match_the_per_row_version(seed):
+    rng = numpy.random.default_rng(seed)
+    ops = NumpyOps()
+    X = rng.normal(size=(int(rng.integers(1, 60)), 7)).astype("float32") * 5
+    starts = rng.integers(0, len(X), size=20)
+    ends = numpy.minimum(starts + rng.integers(0, 12, size=20), len(X))  # some spans are empty
+    means, backprop = span_means(ops, X, ops.asarray1i(starts), ops.asarray1i(ends))
+    expected = numpy.array([X[s:e].mean(axis=0) if e > s else numpy.zeros(7) for s, e in zip(starts, ends)])
+    numpy.testing.assert_allclose(means, expected, rtol=1e-5, atol=1e-5)
+    assert means.dtype == numpy.float32
+    d_means = rng.normal(size=means.shape).astype("float32")
+    dX = backprop(d_means)
+    expected_dX = numpy.zeros_like(X)
+    for (s, e), d in zip(zip(starts, ends), d_means):
+        expected_dX[s:e] += d / max(e - s, 1)
+    numpy.testing.assert_allclose(dX, expected_dX, rtol=1e-5, atol=1e-5)
+    assert dX.dtype == numpy.float32 and dX.shape == X.shape
 
 
 def linear_layers(module: torch.nn.Module):
@@ -104,3 +134,38 @@ def test_quantize_backbone_loads_quantized_and_predicts(default_pipeline):
 def test_quantize_backbone_needs_a_transformer():
     with pytest.raises(ValueError, match="no transformer component"):
         spacy.blank("en", config=QUANTIZE)
+
+
+@pytest.mark.slow
+def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline, tiny_corpus, tiny_corpus_docbins):
+    from conftest import corpus_text
+
+    test_texts = tmp_path / "test_texts.txt"
+    test_texts.write_text("\n".join(corpus_text(tiny_corpus)[:3]) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), str(default_pipeline), "--heldout",
+         str(tiny_corpus_docbins / "fold2.spacy"), "--test-texts", str(test_texts), "--repeats", "1", "--limit", "3"],
+        capture_output=True, text=True, timeout=900, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    inputs = ["fold2, Docs", "fold2, text", "test_texts, Docs", "test_texts, text"]
+    for line, name in zip(lines, inputs):
+        assert line.startswith(f"{name}: pipeline / raw forward ") and ", pipeline int8 / raw forward " in line
+    rows = [line.split(" | ") for line in lines if line.startswith("| ") and "words/s" not in line and "---" not in line]
+    assert [(row[0][2:], row[1]) for row in rows] == [(kind, name) for kind in speed.KINDS for name in inputs]
+    assert all(float(row[3].replace(",", "")) > 0 for row in rows)
+    words = {name: sum(len(line.split(" ")) for line in texts) for name, texts in (
+        ("fold2", [" ".join(t.text for t in doc) for doc in DocBin().from_disk(tiny_corpus_docbins / "fold2.spacy").get_docs(Vocab())][:3]),
+        ("test_texts", corpus_text(tiny_corpus)[:3]),
+    )}  # fmt: skip
+    assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
+
+
+def test_ratios_are_inverse_median_seconds_per_input():
+    inputs = [speed.Input("fold2, Docs", [["a", "b"]], False)]
+    runs = lambda *seconds: [{"fold2, Docs": s} for s in seconds]  # noqa: E731
+    results = {"pipeline": runs(1.0, 9.0, 2.0), "pipeline int8": runs(1.0), "raw forward": runs(3.0), "HF pipeline": runs(4.0, 5.0, 6.0)}
+    assert speed.ratio_lines(results, inputs) == [
+        "fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"
+    ]

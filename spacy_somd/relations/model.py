@@ -14,9 +14,8 @@ RelationInputs = Tuple[List[Doc], List[List[Pair]]]
 
 
 class PairIndices(NamedTuple):
-    idx: numpy.ndarray
-    seg: numpy.ndarray
-    lengths: numpy.ndarray
+    starts: numpy.ndarray  # the head, tail and between spans' first rows (3 per pair)
+    ends: numpy.ndarray  # and their ends (exclusive)
     keys: numpy.ndarray
     buckets: numpy.ndarray
 
@@ -80,9 +79,9 @@ def distance_buckets(head_starts: numpy.ndarray, tail_starts: numpy.ndarray, gap
 
 def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
     """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
-    2n..3n-1): row indices into the flattened token vectors, their segment ids and the
-    segment lengths; then the label keys (heads, then tails) and the distance buckets.
-    One Python step per pair (reading its spans); the rest is numpy index arithmetic."""
+    2n..3n-1): their start and end rows in the flattened token vectors; then the label
+    keys (heads, then tails) and the distance buckets. One Python step per pair (reading
+    its spans); the rest is numpy index arithmetic."""
     offsets = numpy.cumsum([0] + [len(doc) for doc in docs[:-1]], dtype="int64")
     rows = [
         (offset, head.start, head.end, tail.start, tail.end, head.label, tail.label)
@@ -94,30 +93,34 @@ def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets
     head_first = h_start <= t_start
     left_end = numpy.where(head_first, h_end, t_end)
     right_start = numpy.where(head_first, t_start, h_start)
-    starts = numpy.concatenate([h_start, t_start, left_end]) + numpy.tile(offset, 3)
-    lengths = numpy.concatenate([h_end - h_start, t_end - t_start, numpy.maximum(right_start - left_end, 0)])
-    seg = numpy.repeat(numpy.arange(len(lengths)), lengths)
-    first_of_segment = numpy.cumsum(lengths) - lengths
-    idx = numpy.arange(len(seg), dtype="int64") - first_of_segment[seg] + starts[seg]
+    starts = numpy.concatenate([h_start, t_start, left_end])
+    ends = numpy.concatenate([h_end, t_end, numpy.maximum(left_end, right_start)])
+    shift = numpy.tile(offset, 3)
     label_keys = numpy.concatenate([table[:, 5], table[:, 6]])
     buckets = distance_buckets(h_start, t_start, right_start - left_end, n_buckets)
-    return PairIndices(idx, seg, lengths, label_keys, buckets)
+    return PairIndices(starts + shift, ends + shift, label_keys, buckets)
 
 
-def segment_mean(
-    ops: Ops, X: Floats2d, idx: Ints1d, seg: Ints1d, lengths: Floats2d
-) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
-    """Mean of the rows ``X[idx]`` grouped by segment id (empty segments give zeros)."""
-    denom = ops.xp.maximum(lengths, 1.0).reshape((-1, 1))
-    sums = ops.alloc2f(lengths.shape[0], X.shape[1])
-    ops.scatter_add(sums, seg, X[idx])
+def span_means(ops: Ops, X: Floats2d, starts: Ints1d, ends: Ints1d) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The mean of the rows ``X[s:e]`` for every span (empty spans give zeros), as
+    differences of prefix sums (in float64): time and memory linear in the rows plus
+    the spans, whatever the spans' lengths. The gradient uses a difference array."""
+    xp = ops.xp
+    prefix = xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
+    prefix[1:] = xp.cumsum(X, axis=0, dtype="float64")
+    lengths = xp.maximum(ends - starts, 1).astype("float32").reshape((-1, 1))
+    sums = prefix[ends]
+    sums -= prefix[starts]
+    means = sums.astype("float32") / lengths
 
     def backprop(d_means: Floats2d) -> Floats2d:
-        dX = ops.alloc2f(*X.shape)
-        ops.scatter_add(dX, idx, (d_means / denom)[seg])
-        return dX
+        d_rows = d_means / lengths
+        diff = ops.alloc2f(X.shape[0] + 1, X.shape[1])
+        ops.scatter_add(diff, starts, d_rows)
+        ops.scatter_add(diff, ends, -d_rows)
+        return xp.cumsum(diff[:-1], axis=0, dtype="float64").astype("float32")
 
-    return sums / denom, backprop
+    return means, backprop
 
 
 def embed(layer: Model, ids: Ints1d, is_train: bool) -> Tuple[Floats2d, Callable]:
@@ -149,9 +152,7 @@ def encode_forward(
     tokvecs, bp_tokvecs = tok2vec(docs, is_train)
     flat = ops.flatten(tokvecs)
     ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
-    pooled, bp_pooled = segment_mean(
-        ops, flat, ops.asarray1i(ix.idx), ops.asarray1i(ix.seg), ops.asarray1f(ix.lengths)
-    )
+    pooled, bp_pooled = span_means(ops, flat, ops.asarray1i(ix.starts), ops.asarray1i(ix.ends))
     types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
     distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
     pooled, bp_side = side_by_side(ops, pooled, 3)
