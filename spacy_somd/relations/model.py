@@ -1,6 +1,5 @@
 """The relation classifier: pooled entity-pair representations from a shared tok2vec,
 then a small feed-forward classifier over the relation labels plus "no relation"."""
-import math
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
@@ -15,9 +14,8 @@ RelationInputs = Tuple[List[Doc], List[List[Pair]]]
 
 
 class PairIndices(NamedTuple):
-    idx: numpy.ndarray
-    seg: numpy.ndarray
-    lengths: numpy.ndarray
+    starts: numpy.ndarray  # the head, tail and between spans' first rows (3 per pair)
+    ends: numpy.ndarray  # and their ends (exclusive)
     keys: numpy.ndarray
     buckets: numpy.ndarray
 
@@ -80,7 +78,7 @@ def build_pair_encoder(
     """One row per pair: the mean token vector of the head, of the tail and of the tokens
     between them (a mean, so that a 20-token URL and a one-token version are on one
     scale; an empty gap gives zeros), embeddings of the two entity labels and of the
-    signed, log2-bucketed distance (see :func:`distance_bucket`)."""
+    signed, log2-bucketed distance (see :func:`distance_buckets`)."""
     return Model(
         "somd_pair_encoder",
         encode_forward,
@@ -102,52 +100,60 @@ def encode_init(model: Model, X: Optional[RelationInputs] = None, Y: None = None
     model.layers[2].initialize()
 
 
-def distance_bucket(head_start: int, tail_start: int, gap: int, n_buckets: int) -> int:
-    """Log2 bucket of the gap between the spans (0, 1, 2-3, 4-7, ... tokens, the last
-    bucket open-ended), offset by ``n_buckets`` when the tail comes first: most
+def distance_buckets(head_starts: numpy.ndarray, tail_starts: numpy.ndarray, gaps: numpy.ndarray, n_buckets: int) -> numpy.ndarray:
+    """Per pair: the log2 bucket of the gap between the spans (0, 1, 2-3, 4-7, ... tokens,
+    the last bucket open-ended), offset by ``n_buckets`` when the tail comes first: most
     attributes sit right next to their software, so near gaps get fine buckets and far
     ones coarse buckets."""
-    bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
-    return bucket + (n_buckets if tail_start < head_start else 0)
+    log_gaps = numpy.floor(numpy.log2(numpy.maximum(gaps, 1))).astype("int64")
+    buckets = numpy.minimum(numpy.where(gaps > 0, 1 + log_gaps, 0), n_buckets - 1)
+    return buckets + n_buckets * (tail_starts < head_starts)
 
 
 def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
     """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
-    2n..3n-1): row indices into the flattened token vectors, their segment ids and the
-    segment lengths; then the label keys (heads, then tails) and the distance buckets."""
-    spans, keys, buckets = [], [], []
-    offset = 0
-    for doc, doc_pairs in zip(docs, pairs):
-        for head, tail in doc_pairs:
-            left, right = sorted((head, tail), key=lambda span: span.start)
-            spans.append([(offset + s, offset + e) for s, e in (
-                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
-            )])  # fmt: skip
-            keys.append((head.label, tail.label))
-            buckets.append(distance_bucket(head.start, tail.start, right.start - left.end, n_buckets))
-        offset += len(doc)
-    bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
-    lengths = numpy.array([e - s for s, e in bounds], dtype="int64")
-    idx = numpy.concatenate([numpy.arange(s, e) for s, e in bounds] + [numpy.zeros(0, "int64")])
-    seg = numpy.repeat(numpy.arange(len(bounds)), lengths)
-    label_keys = numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64")
-    return PairIndices(idx, seg, lengths, label_keys, numpy.array(buckets, dtype="int64"))
+    2n..3n-1): their start and end rows in the flattened token vectors; then the label
+    keys (heads, then tails) and the distance buckets. One Python step per pair (reading
+    its spans); the rest is numpy index arithmetic."""
+    offsets = numpy.cumsum([0] + [len(doc) for doc in docs[:-1]], dtype="int64")
+    rows = [
+        (offset, head.start, head.end, tail.start, tail.end, head.label, tail.label)
+        for offset, doc_pairs in zip(offsets.tolist(), pairs)
+        for head, tail in doc_pairs
+    ]
+    table = numpy.array(rows, dtype="uint64").reshape((-1, 7))
+    offset, h_start, h_end, t_start, t_end = table[:, :5].astype("int64").T
+    head_first = h_start <= t_start
+    left_end = numpy.where(head_first, h_end, t_end)
+    right_start = numpy.where(head_first, t_start, h_start)
+    starts = numpy.concatenate([h_start, t_start, left_end])
+    ends = numpy.concatenate([h_end, t_end, numpy.maximum(left_end, right_start)])
+    shift = numpy.tile(offset, 3)
+    label_keys = numpy.concatenate([table[:, 5], table[:, 6]])
+    buckets = distance_buckets(h_start, t_start, right_start - left_end, n_buckets)
+    return PairIndices(starts + shift, ends + shift, label_keys, buckets)
 
 
-def segment_mean(
-    ops: Ops, X: Floats2d, idx: Ints1d, seg: Ints1d, lengths: Floats2d
-) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
-    """Mean of the rows ``X[idx]`` grouped by segment id (empty segments give zeros)."""
-    denom = ops.xp.maximum(lengths, 1.0).reshape((-1, 1))
-    sums = ops.alloc2f(lengths.shape[0], X.shape[1])
-    ops.scatter_add(sums, seg, X[idx])
+def span_means(ops: Ops, X: Floats2d, starts: Ints1d, ends: Ints1d) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The mean of the rows ``X[s:e]`` for every span (empty spans give zeros), as
+    differences of prefix sums (in float64): time and memory linear in the rows plus
+    the spans, whatever the spans' lengths. The gradient uses a difference array."""
+    xp = ops.xp
+    prefix = xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
+    prefix[1:] = xp.cumsum(X, axis=0, dtype="float64")
+    lengths = xp.maximum(ends - starts, 1).astype("float32").reshape((-1, 1))
+    sums = prefix[ends]
+    sums -= prefix[starts]
+    means = sums.astype("float32") / lengths
 
     def backprop(d_means: Floats2d) -> Floats2d:
-        dX = ops.alloc2f(*X.shape)
-        ops.scatter_add(dX, idx, (d_means / denom)[seg])
-        return dX
+        d_rows = d_means / lengths
+        diff = ops.alloc2f(X.shape[0] + 1, X.shape[1])
+        ops.scatter_add(diff, starts, d_rows)
+        ops.scatter_add(diff, ends, -d_rows)
+        return xp.cumsum(diff[:-1], axis=0, dtype="float64").astype("float32")
 
-    return sums / denom, backprop
+    return means, backprop
 
 
 def embed(layer: Model, ids: Ints1d, is_train: bool) -> Tuple[Floats2d, Callable]:
@@ -179,9 +185,7 @@ def encode_forward(
     tokvecs, bp_tokvecs = tok2vec(docs, is_train)
     flat = ops.flatten(tokvecs)
     ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
-    pooled, bp_pooled = segment_mean(
-        ops, flat, ops.asarray1i(ix.idx), ops.asarray1i(ix.seg), ops.asarray1f(ix.lengths)
-    )
+    pooled, bp_pooled = span_means(ops, flat, ops.asarray1i(ix.starts), ops.asarray1i(ix.ends))
     types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
     distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
     pooled, bp_side = side_by_side(ops, pooled, 3)

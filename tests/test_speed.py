@@ -1,0 +1,171 @@
+"""The inference speed-ups: vectorized pair indices of the relation model, the opt-in int8
+quantized backbone, and the speed benchmark's own helpers."""
+import importlib.util
+import math
+import random
+import subprocess
+import sys
+from typing import List, Sequence
+
+import numpy
+import pytest
+import spacy
+import torch
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
+from thinc.api import NumpyOps
+
+from conftest import ENV, ROOT
+from spacy_somd.relations.candidates import Pair
+from spacy_somd.relations.model import pair_indices, span_means
+
+spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
+speed = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(speed)
+
+QUANTIZE = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}}
+
+
+def reference_pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int):
+    """The straightforward per-pair version of pair_indices."""
+    spans, keys, buckets = [], [], []
+    offset = 0
+    for doc, doc_pairs in zip(docs, pairs):
+        for head, tail in doc_pairs:
+            left, right = sorted((head, tail), key=lambda span: span.start)
+            spans.append([(offset + s, offset + e) for s, e in (
+                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
+            )])  # fmt: skip
+            keys.append((head.label, tail.label))
+            gap = right.start - left.end
+            bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
+            buckets.append(bucket + (n_buckets if tail.start < head.start else 0))
+        offset += len(doc)
+    bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
+    return (
+        numpy.array([s for s, _ in bounds], dtype="int64"),
+        numpy.array([e for _, e in bounds], dtype="int64"),
+        numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64"),
+        numpy.array(buckets, dtype="int64"),
+    )
+
+
+def random_batch(rng: random.Random, vocab: Vocab) -> List[List[Pair]]:
+    """Docs of random lengths (some empty) with random, possibly overlapping span pairs."""
+    labels = ["Application", "Version", "Developer", "PlugIn"]
+    docs, pairs = [], []
+    for _ in range(rng.randint(0, 6)):
+        n = rng.choice([0, 1, rng.randint(2, 300)])
+        doc = Doc(vocab, words=["w"] * n)
+        doc_pairs = []
+        for _ in range(rng.randint(0, 12) if n else 0):
+            spans = []
+            for _ in range(2):
+                start = rng.randrange(n)
+                spans.append(Span(doc, start, rng.randint(start + 1, min(n, start + 5)), label=rng.choice(labels)))
+            doc_pairs.append(tuple(spans))
+        docs.append(doc)
+        pairs.append(doc_pairs)
+    return docs, pairs
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pair_indices_match_the_per_token_version(seed):
+    rng = random.Random(seed)
+    docs, pairs = random_batch(rng, Vocab())
+    n_buckets = rng.choice([1, 2, 8])
+    got = pair_indices(docs, pairs, n_buckets)
+    for name, value, expected in zip(got._fields, got, reference_pair_indices(docs, pairs, n_buckets)):
+        assert value.dtype == expected.dtype, name
+        numpy.testing.assert_array_equal(value, expected, err_msg=name)
+
+
+def test_pair_indices_buckets_far_pairs_and_reversed_pairs():
+    doc = Doc(Vocab(), words=["w"] * 40)
+    head, tail = Span(doc, 0, 1, label="A"), Span(doc, 34, 35, label="B")  # gap 33 -> 1 + 5
+    ix = pair_indices([doc], [[(head, tail), (tail, head)]], 8)
+    assert ix.buckets.tolist() == [6, 14]
+    assert (ix.ends - ix.starts).tolist() == [1, 1, 1, 1, 33, 33]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_span_means_and_their_gradient_match_the_per_row_version(seed):
+    rng = numpy.random.default_rng(seed)
+    ops = NumpyOps()
+    X = rng.normal(size=(int(rng.integers(1, 60)), 7)).astype("float32") * 5
+    starts = rng.integers(0, len(X), size=20)
+    ends = numpy.minimum(starts + rng.integers(0, 12, size=20), len(X))  # some spans are empty
+    means, backprop = span_means(ops, X, ops.asarray1i(starts), ops.asarray1i(ends))
+    expected = numpy.array([X[s:e].mean(axis=0) if e > s else numpy.zeros(7) for s, e in zip(starts, ends)])
+    numpy.testing.assert_allclose(means, expected, rtol=1e-5, atol=1e-5)
+    assert means.dtype == numpy.float32
+    d_means = rng.normal(size=means.shape).astype("float32")
+    dX = backprop(d_means)
+    expected_dX = numpy.zeros_like(X)
+    for (s, e), d in zip(zip(starts, ends), d_means):
+        expected_dX[s:e] += d / max(e - s, 1)
+    numpy.testing.assert_allclose(dX, expected_dX, rtol=1e-5, atol=1e-5)
+    assert dX.dtype == numpy.float32 and dX.shape == X.shape
+
+
+def linear_layers(module: torch.nn.Module):
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    kinds = [type(m) for m in module.modules()]
+    return kinds.count(torch.nn.Linear), kinds.count(QuantizedLinear)
+
+
+def test_quantize_backbone_loads_quantized_and_predicts(default_pipeline):
+    plain = spacy.load(default_pipeline)
+    quantized = spacy.load(default_pipeline, config=QUANTIZE)
+    n_plain, _ = linear_layers(plain.get_pipe("transformer").model.transformer)
+    assert n_plain > 0
+    assert linear_layers(quantized.get_pipe("transformer").model.transformer) == (0, n_plain)
+    text = "We used SPSS version 22 ( IBM ) for the analysis ."
+    doc, reference = quantized(text), plain(text)
+    assert set(doc.cats) == set(reference.cats)
+    hidden = doc._.trf_data.model_output.last_hidden_state
+    expected = reference._.trf_data.model_output.last_hidden_state
+    assert hidden.shape == expected.shape
+    assert not numpy.array_equal(hidden, expected)
+    assert numpy.corrcoef(hidden.ravel(), expected.ravel())[0, 1] > 0.9
+
+
+def test_quantize_backbone_needs_a_transformer():
+    with pytest.raises(ValueError, match="no transformer component"):
+        spacy.blank("en", config=QUANTIZE)
+
+
+@pytest.mark.slow
+def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline, tiny_corpus, tiny_corpus_docbins):
+    from conftest import corpus_text
+
+    test_texts = tmp_path / "test_texts.txt"
+    test_texts.write_text("\n".join(corpus_text(tiny_corpus)[:3]) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), str(default_pipeline), "--heldout",
+         str(tiny_corpus_docbins / "fold2.spacy"), "--test-texts", str(test_texts), "--repeats", "1", "--limit", "3"],
+        capture_output=True, text=True, timeout=900, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    inputs = ["fold2, Docs", "fold2, text", "test_texts, Docs", "test_texts, text"]
+    for line, name in zip(lines, inputs):
+        assert line.startswith(f"{name}: pipeline / raw forward ") and ", pipeline int8 / raw forward " in line
+    rows = [line.split(" | ") for line in lines if line.startswith("| ") and "words/s" not in line and "---" not in line]
+    assert [(row[0][2:], row[1]) for row in rows] == [(kind, name) for kind in speed.KINDS for name in inputs]
+    assert all(float(row[3].replace(",", "")) > 0 for row in rows)
+    words = {name: sum(len(line.split(" ")) for line in texts) for name, texts in (
+        ("fold2", [" ".join(t.text for t in doc) for doc in DocBin().from_disk(tiny_corpus_docbins / "fold2.spacy").get_docs(Vocab())][:3]),
+        ("test_texts", corpus_text(tiny_corpus)[:3]),
+    )}  # fmt: skip
+    assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
+
+
+def test_ratios_are_inverse_median_seconds_per_input():
+    inputs = [speed.Input("fold2, Docs", [["a", "b"]], False)]
+    runs = lambda *seconds: [{"fold2, Docs": s} for s in seconds]  # noqa: E731
+    results = {"pipeline": runs(1.0, 9.0, 2.0), "pipeline int8": runs(1.0), "raw forward": runs(3.0), "HF pipeline": runs(4.0, 5.0, 6.0)}
+    assert speed.ratio_lines(results, inputs) == [
+        "fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"
+    ]
