@@ -41,6 +41,7 @@ setup(
             "spacy_somd.RelationClassifier.v1 = spacy_somd.relations.model:build_relation_classifier",
             "spacy_somd.SentenceLogits.v1 = spacy_somd.textcat:build_sentence_logits",
             "spacy_somd.BagOfWordsLogits.v1 = spacy_somd.textcat:build_bag_of_words_logits",
+            "spacy_somd.PieceBoundedTransformer.v1 = spacy_somd.windows:build_piece_bounded_transformer",
         ],
         "spacy_readers": [
             "spacy_somd.FoldCorpus.v1 = spacy_somd.corpus:create_fold_corpus",

@@ -4,7 +4,7 @@ import math
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import registry
 from thinc.api import Embed, HashEmbed, Linear, Model, Ops, Relu, chain
 from thinc.types import Floats2d, Ints1d
@@ -14,10 +14,12 @@ from .candidates import Pair
 RelationInputs = Tuple[List[Doc], List[List[Pair]]]
 
 
+PairRow = Tuple[int, Span, Span]
+
+
 class PairIndices(NamedTuple):
-    idx: numpy.ndarray
-    seg: numpy.ndarray
-    lengths: numpy.ndarray
+    starts: numpy.ndarray
+    ends: numpy.ndarray
     keys: numpy.ndarray
     buckets: numpy.ndarray
 
@@ -78,43 +80,61 @@ def distance_bucket(head_start: int, tail_start: int, gap: int, n_buckets: int) 
     return bucket + (n_buckets if tail_start < head_start else 0)
 
 
-def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
-    """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
-    2n..3n-1): row indices into the flattened token vectors, their segment ids and the
-    segment lengths; then the label keys (heads, then tails) and the distance buckets."""
-    spans, keys, buckets = [], [], []
-    offset = 0
+def pair_rows(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]]) -> List[PairRow]:
+    """Every pair of the batch as (its doc's first row in the flattened token vectors,
+    head, tail), in order."""
+    rows, offset = [], 0
     for doc, doc_pairs in zip(docs, pairs):
-        for head, tail in doc_pairs:
-            left, right = sorted((head, tail), key=lambda span: span.start)
-            spans.append([(offset + s, offset + e) for s, e in (
-                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
-            )])  # fmt: skip
-            keys.append((head.label, tail.label))
-            buckets.append(distance_bucket(head.start, tail.start, right.start - left.end, n_buckets))
+        rows.extend((offset, head, tail) for head, tail in doc_pairs)
         offset += len(doc)
-    bounds = [bound for seg in range(3) for bound in (pair[seg] for pair in spans)]
-    lengths = numpy.array([e - s for s, e in bounds], dtype="int64")
-    idx = numpy.concatenate([numpy.arange(s, e) for s, e in bounds] + [numpy.zeros(0, "int64")])
-    seg = numpy.repeat(numpy.arange(len(bounds)), lengths)
-    label_keys = numpy.array([k[0] for k in keys] + [k[1] for k in keys], dtype="uint64")
-    return PairIndices(idx, seg, lengths, label_keys, numpy.array(buckets, dtype="int64"))
+    return rows
 
 
-def segment_mean(
-    ops: Ops, X: Floats2d, idx: Ints1d, seg: Ints1d, lengths: Floats2d
+def pair_indices(rows: Sequence[PairRow], n_buckets: int) -> PairIndices:
+    """The first and end rows, in the flattened token vectors, of the head, tail and
+    between spans of every pair (segments 0..n-1, n..2n-1, 2n..3n-1); then the label
+    keys (heads, then tails) and the distance buckets."""
+    bounds: List[List[Tuple[int, int]]] = [[], [], []]
+    keys: List[List[int]] = [[], []]
+    buckets = []
+    for offset, head, tail in rows:
+        left, right = sorted((head, tail), key=lambda span: span.start)
+        spans = ((head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start)))
+        for segment, (start, end) in zip(bounds, spans):
+            segment.append((offset + start, offset + end))
+        keys[0].append(head.label)
+        keys[1].append(tail.label)
+        buckets.append(distance_bucket(head.start, tail.start, right.start - left.end, n_buckets))
+    flat = numpy.array(bounds[0] + bounds[1] + bounds[2], dtype="int64").reshape((-1, 2))
+    label_keys = numpy.array(keys[0] + keys[1], dtype="uint64")
+    return PairIndices(flat[:, 0], flat[:, 1], label_keys, numpy.array(buckets, dtype="int64"))
+
+
+def prefix_sums(ops: Ops, X: Floats2d) -> Floats2d:
+    """Row ``i`` holds the sum of the rows ``X[:i]`` (in float64, so that differences of
+    two rows stay exact enough)."""
+    prefix = ops.xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
+    ops.xp.cumsum(X, axis=0, dtype="float64", out=prefix[1:])
+    return prefix
+
+
+def span_means(
+    ops: Ops, prefix: Floats2d, starts: Ints1d, ends: Ints1d
 ) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
-    """Mean of the rows ``X[idx]`` grouped by segment id (empty segments give zeros)."""
-    denom = ops.xp.maximum(lengths, 1.0).reshape((-1, 1))
-    sums = ops.alloc2f(lengths.shape[0], X.shape[1])
-    ops.scatter_add(sums, seg, X[idx])
+    """The mean of the rows ``X[start:end]`` of every span (zeros for an empty span),
+    from the prefix sums of ``X``: memory and time grow with the rows plus the spans,
+    not with the spans' lengths. The backprop gives the gradient on ``X``."""
+    denom = ops.xp.maximum(ends - starts, 1).reshape((-1, 1))
+    means = ((prefix[ends] - prefix[starts]) / denom).astype("float32")
 
     def backprop(d_means: Floats2d) -> Floats2d:
-        dX = ops.alloc2f(*X.shape)
-        ops.scatter_add(dX, idx, (d_means / denom)[seg])
-        return dX
+        d_spans = ops.as_contig((d_means / denom).astype("float32"))
+        edges = ops.alloc2f(prefix.shape[0], prefix.shape[1])
+        ops.scatter_add(edges, starts, d_spans)
+        ops.scatter_add(edges, ends, -d_spans)
+        return ops.xp.cumsum(edges[:-1], axis=0, dtype="float64").astype("float32")
 
-    return sums / denom, backprop
+    return means, backprop
 
 
 def embed(layer: Model, ids: Ints1d, is_train: bool) -> Tuple[Floats2d, Callable]:
@@ -141,14 +161,26 @@ def encode_forward(
     model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
     docs, pairs = inputs
-    tok2vec, type_embed, distance_embed = model.layers
     ops = model.ops
-    tokvecs, bp_tokvecs = tok2vec(docs, is_train)
-    flat = ops.flatten(tokvecs)
-    ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
-    pooled, bp_pooled = segment_mean(
-        ops, flat, ops.asarray1i(ix.idx), ops.asarray1i(ix.seg), ops.asarray1f(ix.lengths)
-    )
+    tokvecs, bp_tokvecs = model.layers[0](docs, is_train)
+    output, bp_output = pair_features(model, prefix_sums(ops, ops.flatten(tokvecs)), pair_rows(docs, pairs), is_train)
+
+    def backprop(d_output: Floats2d) -> RelationInputs:
+        bp_tokvecs(ops.unflatten(bp_output(d_output), [len(doc) for doc in docs]))
+        return inputs
+
+    return output, backprop
+
+
+def pair_features(
+    model: Model[RelationInputs, Floats2d], prefix: Floats2d, rows: Sequence[PairRow], is_train: bool
+) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The pair encoder's output for ``rows`` from the prefix sums of the flattened token
+    vectors; the backprop gives the gradient on the token vectors."""
+    _, type_embed, distance_embed = model.layers
+    ops = model.ops
+    ix = pair_indices(rows, model.attrs["distance_buckets"])
+    pooled, bp_pooled = span_means(ops, prefix, ops.asarray1i(ix.starts), ops.asarray1i(ix.ends))
     types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
     distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
     pooled, bp_side = side_by_side(ops, pooled, 3)
@@ -156,15 +188,29 @@ def encode_forward(
     output = ops.xp.hstack([pooled, types, distances])
     widths = (pooled.shape[1], pooled.shape[1] + types.shape[1])
 
-    def backprop(d_output: Floats2d) -> RelationInputs:
+    def backprop(d_output: Floats2d) -> Floats2d:
         d_pooled, d_types, d_distances = ops.xp.split(d_output, widths, axis=1)
         bp_types(bp_types_side(d_types))
         bp_distances(ops.as_contig(d_distances))
-        d_flat = bp_pooled(bp_side(d_pooled))
-        bp_tokvecs(ops.unflatten(d_flat, [len(doc) for doc in docs]))
-        return inputs
+        return bp_pooled(bp_side(d_pooled))
 
     return output, backprop
+
+
+def predict_in_chunks(model: Model[RelationInputs, Floats2d], inputs: RelationInputs, max_pairs: int) -> Floats2d:
+    """The relation classifier's logits for every pair, with the token vectors computed
+    once for the batch and the pairs encoded and classified ``max_pairs`` at a time: the
+    memory for the pairs stays bounded however many candidates a doc has."""
+    docs, pairs = inputs
+    encoder, classifier = model.get_ref("encoder"), model.get_ref("classifier")
+    ops = model.ops
+    prefix = prefix_sums(ops, ops.flatten(encoder.layers[0].predict(docs)))
+    rows = pair_rows(docs, pairs)
+    chunks = [
+        classifier.predict(pair_features(encoder, prefix, rows[start : start + max_pairs], False)[0])
+        for start in range(0, len(rows), max_pairs)
+    ]
+    return ops.xp.vstack(chunks) if chunks else ops.alloc2f(0, classifier.get_dim("nO"))
 
 
 def adversarial_perturbation(ops: Ops, gradient: Floats2d, epsilon: float) -> Floats2d:
