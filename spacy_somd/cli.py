@@ -3,7 +3,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, List, Mapping, NoReturn, Optional
+from typing import List, Mapping, NoReturn, Optional
 
 import spacy
 import typer
@@ -17,16 +17,14 @@ from wasabi import msg
 from .corpus import (
     ENTITY_TYPES,
     RELATION_TYPES,
+    RELATIONS_ATTR,
     CorpusStats,
     SomdFormatError,
-    Sentence,
-    doc_to_lines,
     ensure_extensions,
     fold_docbins,
     fold_path,
     fetch_corpus,
     read_corpus_dir,
-    read_somd,
     sentence_to_doc,
 )
 from .about import __version__
@@ -34,7 +32,9 @@ from .audit import run_audit
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, package_meta
+from .prediction import OUTPUT_NAMES, StagedFiles, predict_lines, read_input
 from .reporting import flatten_scores, print_scores
+from .scoring import has_gold_relations
 from .visuals import plot_training_log, read_training_log, render_relations
 
 def fail(message: str) -> NoReturn:
@@ -120,17 +120,6 @@ def report(
     print_scores(scores, gold)
 
 
-def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
-    """Docs from a texts file in the corpus format (tokens exactly as written) or from a
-    DocBin (its docs without their annotations)."""
-    ensure_extensions()
-    if path.suffix == ".spacy":
-        docs = DocBin().from_disk(path).get_docs(vocab)
-        return [sentence_to_doc(vocab, Sentence(i + 1, [t.text for t in d])) for i, d in enumerate(docs)]
-    sentences, _ = read_somd(path)
-    return [sentence_to_doc(vocab, sentence) for sentence in sentences]
-
-
 def load_pipeline(model: str, gpu_id: int) -> Language:
     """A trained pipeline, on GPU ``gpu_id`` when it is not -1."""
     if gpu_id >= 0:
@@ -143,11 +132,11 @@ def run_pipeline(model: str, texts_file: Path, batch_size: int, gpu_id: int, wha
     exits with its file and line."""
     nlp = load_pipeline(model, gpu_id)
     try:
-        docs = read_input_docs(texts_file, nlp.vocab)
+        sentences = list(read_input(texts_file))
     except (SomdFormatError, FileNotFoundError) as err:
         fail(str(err))
-    batches = nlp.pipe(docs, batch_size=batch_size)
-    return list(tqdm(batches, total=len(docs), desc=what, unit=" sentences", leave=False))
+    docs = nlp.pipe((sentence_to_doc(nlp.vocab, sentence) for sentence in sentences), batch_size=batch_size)
+    return list(tqdm(docs, total=len(sentences), desc=what, unit=" sentences", leave=False))
 
 
 @app.command()
@@ -159,15 +148,23 @@ def predict(
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
 ) -> None:
     """Predict entities and relations and write them in the SOMD corpus format: one
-    output line per input line, in order, with the input's tokens."""
-    docs = run_pipeline(model, texts_file, batch_size, gpu_id, "predict")
-    lines = [doc_to_lines(doc) for doc in docs]
-    write_all(out_dir, {
-        name: "".join(f"{line[column]}\n" for line in lines).encode("utf-8")
-        for column, name in enumerate(("texts.txt", "entities.txt", "relations.txt"))
-    })  # fmt: skip
-    n_relations = sum(line[2].count("\t") // 2 for line in lines)
-    msg.good(f"Wrote predictions for {len(lines)} sentences ({n_relations} relations) to {out_dir}")
+    output line per input line, in order, with the input's tokens (a DocBin's
+    whitespace-only tokens left out). Streams: the input is read and the output written
+    line by line, and the three files replace any old ones only when all is done."""
+    try:
+        sentences = tqdm(read_input(texts_file), desc="predict", unit=" sentences", leave=False)
+        staged = StagedFiles(out_dir, OUTPUT_NAMES)
+    except FileNotFoundError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
+    with staged as files:
+        nlp = load_pipeline(model, gpu_id)
+        try:
+            counts = predict_lines(nlp, sentences, files, batch_size)
+        except (SomdFormatError, FileNotFoundError) as err:
+            fail(str(err))
+    msg.good(f"Wrote predictions for {counts.lines} sentences ({counts.relations} relations) to {out_dir}")
 
 
 @app.command("evaluate-gold-entities")
@@ -181,6 +178,8 @@ def evaluate_gold_entities(
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
+    if not any(has_gold_relations(eg.reference) for eg in examples):
+        fail(f"{data_path}: no doc holds gold relation data (doc._.{RELATIONS_ATTR} is unset): nothing to score")
     scores = relation_scores_on_gold_entities(nlp, examples)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
