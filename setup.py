@@ -29,7 +29,7 @@ setup(
     ],
     extras_require={
         "cuda12x": ["cupy-cuda12x>=11.5.0,<13.0.0"],
-        "test": ["pytest>=7", "aum>=1.0"],
+        "test": ["pytest>=7", "aum>=1.0", "hypothesis>=6"],
     },
     entry_points={
         "spacy_factories": [
