@@ -152,7 +152,7 @@ def predict(
     whitespace-only tokens left out). Streams: the input is read and the output written
     line by line, and the three files replace any old ones only when all is done."""
     try:
-        sentences = tqdm(read_input(texts_file), desc="predict", unit=" sentences", leave=False)
+        sentences = read_input(texts_file)
         staged = StagedFiles(out_dir, OUTPUT_NAMES)
     except FileNotFoundError as err:
         fail(str(err))
@@ -160,8 +160,9 @@ def predict(
         fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
     with staged as files:
         nlp = load_pipeline(model, gpu_id)
+        progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
         try:
-            counts = predict_lines(nlp, sentences, files, batch_size)
+            counts = predict_lines(nlp, progress, files, batch_size)
         except (SomdFormatError, FileNotFoundError) as err:
             fail(str(err))
     msg.good(f"Wrote predictions for {counts.lines} sentences ({counts.relations} relations) to {out_dir}")

@@ -38,7 +38,7 @@ def doc_words(path: Path, number: int, doc: Doc) -> List[str]:
     newline would break the line; a token with whitespace inside text is an error."""
     words = []
     for token in doc:
-        if token.is_space:
+        if token.text.isspace():
             continue
         if any(char.isspace() for char in token.text):
             raise SomdFormatError(path, number, f"token {token.i} {token.text!r} holds whitespace: SOMD tokens cannot")
