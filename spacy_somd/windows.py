@@ -32,7 +32,8 @@ def fit_window(tokenizer: Any, span: Span, pieces: int, max_pieces: int) -> List
         return [span]
     middle = span.start + len(span) // 2
     halves = [span.doc[span.start : middle], span.doc[middle : span.end]]
-    return [part for half, count in zip(halves, n_pieces(tokenizer, halves)) for part in fit_window(tokenizer, half, count, max_pieces)]
+    counts = n_pieces(tokenizer, halves)
+    return [part for half, count in zip(halves, counts) for part in fit_window(tokenizer, half, count, max_pieces)]
 
 
 class PieceBoundedSpans:
@@ -48,7 +49,10 @@ class PieceBoundedSpans:
         nested = self.get_spans(docs)
         counts = iter(n_pieces(tokenizer, [span for spans in nested for span in spans]))
         max_pieces = tokenizer.model_max_length
-        return [[part for span in spans for part in fit_window(tokenizer, span, next(counts), max_pieces)] for spans in nested]
+        return [
+            [part for span in spans for part in fit_window(tokenizer, span, next(counts), max_pieces)]
+            for spans in nested
+        ]
 
 
 @registry.architectures("spacy_somd.PieceBoundedTransformer.v1")

@@ -21,7 +21,8 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scope
 # any text, and long texts: a random piece repeated into thousands of characters
 TEXTS = st.one_of(st.text(), st.text(min_size=1, max_size=12).map(lambda piece: piece * (4_000 // len(piece))))
 # tokens without whitespace or control characters (valid in the corpus format)
-TOKEN = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"), blacklist_characters="\ufeff"), min_size=1, max_size=10)
+CHARACTERS = st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"), blacklist_characters="\ufeff")
+TOKEN = st.text(CHARACTERS, min_size=1, max_size=10)
 LINES = st.lists(st.lists(TOKEN, max_size=25).map(" ".join), max_size=12)
 
 
@@ -83,5 +84,6 @@ def test_predict_writes_one_line_per_input_line_in_order(rule_pipeline, tmp_path
     labels = (out / "entities.txt").read_text(encoding="utf-8").split("\n")
     relations = (out / "relations.txt").read_text(encoding="utf-8").split("\n")
     assert labels[-1] == relations[-1] == ""
-    assert [len(line.split(" ")) if line else 0 for line in labels[:-1]] == [len(line.split(" ")) if line else 0 for line in lines]
+    n_tokens = [len(line.split(" ")) if line else 0 for line in lines]
+    assert [len(line.split(" ")) if line else 0 for line in labels[:-1]] == n_tokens
     assert len(relations) == len(lines) + 1
