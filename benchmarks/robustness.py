@@ -1,11 +1,11 @@
 """Long and odd input: time and memory that must not grow faster than the input (run from
 the project folder):
 
-    python benchmarks/robustness.py MODEL [TEST_TEXTS]
+    python benchmarks/robustness.py MODEL [TEST_TEXTS] [--lines 2000 20000]
 
 - sentence boundaries plus relation candidates on a doc of 8k and of 32k tokens (CPU
   time, best of 5; the ratio must stay near 4, linear);
-- `predict` on 2,000 and on 20,000 lines drawn from TEST_TEXTS (default
+- `predict` on 2,000 and on 20,000 lines (``--lines``) drawn from TEST_TEXTS (default
   ../shared/somd2025/test_texts.txt): the peak memory (RSS) of the child process must
   not grow with the number of lines;
 - `predict` on one 2,000-token line that is a list of software and versions (hundreds of
@@ -13,6 +13,7 @@ the project folder):
 
 The inputs are written to a temporary folder and removed afterwards.
 """
+import argparse
 import random
 import subprocess
 import sys
@@ -94,17 +95,17 @@ def peak_rss_of_predict(model: str, texts: Path, out_dir: Path) -> Tuple[float, 
     return int(result.stdout.split()[-1]) / 1024**2, time.perf_counter() - start
 
 
-def predict_memory(model: str, test_texts: Path, tmp: Path) -> List[Tuple[str, str, str]]:
+def predict_memory(model: str, test_texts: Path, tmp: Path, sizes: Tuple[int, int]) -> List[Tuple[str, str, str]]:
     lines = test_texts.read_text(encoding="utf-8").splitlines()
     rng = random.Random(0)
     rows, peaks = [], {}
-    for n in (2_000, 20_000):
+    for n in sizes:
         texts = tmp / f"lines-{n}.txt"
         texts.write_text("".join(line + "\n" for line in rng.choices(lines, k=n)), encoding="utf-8")
         peaks[n], seconds = peak_rss_of_predict(model, texts, tmp / f"out-{n}")
         written = len((tmp / f"out-{n}" / "entities.txt").read_text(encoding="utf-8").splitlines())
         rows.append((f"`predict`, {n:,} lines ({written:,} written, {seconds:.0f} s)", f"{peaks[n]:.2f} GB", ""))
-    rows[-1] = (*rows[-1][:2], f"{peaks[20_000] / peaks[2_000]:.2f} (at most 1.2)")
+    rows[-1] = (*rows[-1][:2], f"{peaks[sizes[1]] / peaks[sizes[0]]:.2f} (at most 1.2)")
     return rows
 
 
@@ -124,15 +125,20 @@ def long_line_memory(model: str, tmp: Path) -> List[Tuple[str, str, str]]:
     return [(what, f"{peak:.2f} GB", "(under 3 GB)")]
 
 
-def main(model: str, test_texts: Path) -> None:
+def main(model: str, test_texts: Path, sizes: Tuple[int, int]) -> None:
     rows = boundaries_and_candidates()
     with tempfile.TemporaryDirectory() as tmp:
         rows += long_line_memory(model, Path(tmp))
-        rows += predict_memory(model, test_texts, Path(tmp))
+        rows += predict_memory(model, test_texts, Path(tmp), sizes)
     print("| Measure | Value | Ratio |\n| --- | ---: | ---: |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else Path("../shared/somd2025/test_texts.txt"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model")
+    parser.add_argument("test_texts", nargs="?", type=Path, default=Path("../shared/somd2025/test_texts.txt"))
+    parser.add_argument("--lines", nargs=2, type=int, default=[2_000, 20_000], help="the two input sizes of `predict`")
+    args = parser.parse_args()
+    main(args.model, args.test_texts, tuple(args.lines))
