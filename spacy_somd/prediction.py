@@ -3,7 +3,10 @@ batches and written line by line, all three files or none.
 
 Memory does not grow with the number of input lines: sentences are read one at a time,
 every doc is written and dropped as soon as the pipeline yields it, and the strings of
-each block of lines live in a spaCy memory zone that is freed after the block."""
+each block of lines live in a spaCy memory zone that is freed after the block, when the
+freed heap memory is also given back to the system."""
+import ctypes
+import ctypes.util
 import os
 import tempfile
 from itertools import islice
@@ -17,7 +20,7 @@ from spacy.vocab import Vocab
 from .corpus import RELATIONS_ATTR, Sentence, SomdFormatError, _fields, doc_to_lines, sentence_to_doc
 
 OUTPUT_NAMES = ("texts.txt", "entities.txt", "relations.txt")
-ZONE_LINES = 1000  # input lines whose strings share one memory zone
+ZONE_LINES = 500  # input lines whose strings share one memory zone
 
 
 def read_texts(path: Path) -> Iterator[Sentence]:
@@ -99,6 +102,16 @@ class StagedFiles:
                 folder.rmdir()
 
 
+def release_free_memory() -> None:
+    """Give the heap memory freed so far back to the system (glibc's ``malloc_trim``; a
+    no-op elsewhere): without it glibc keeps the fragments of the transformer's
+    differently shaped batches, and the process grows with the number of lines."""
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:
+        trim(0)
+
+
 def blocks(items: Iterable[Sentence], size: int) -> Iterator[List[Sentence]]:
     iterator = iter(items)
     while block := list(islice(iterator, size)):
@@ -117,4 +130,5 @@ def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[
                     file.write(line + "\n")
                 lines += 1
                 relations += len(doc._.get(RELATIONS_ATTR) or [])
+        release_free_memory()
     return Counts(lines, relations)

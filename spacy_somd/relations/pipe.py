@@ -79,8 +79,7 @@ def make_relation_extractor(
 ) -> "RelationExtractor":
     return RelationExtractor(
         nlp.vocab, model, name, get_candidates=get_candidates, max_pairs_per_batch=max_pairs_per_batch,
-        threshold=threshold,
-        adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
+        threshold=threshold, adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
         learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, threshold_samples=threshold_samples,
         threshold_seed=threshold_seed, scorer=scorer,
     )  # fmt: skip
