@@ -23,9 +23,9 @@ from .corpus import (
     FILE_NAMES,
     FOLD_MANIFEST,
     RELATION_TYPES,
+    RELATIONS_ATTR,
     CorpusStats,
     ReadResult,
-    Sentence,
     SomdFormatError,
     check_fold_settings,
     doc_to_lines,
@@ -36,13 +36,14 @@ from .corpus import (
     fold_path,
     gold_tokenized_example,
     read_corpus_dir,
-    read_somd,
     sentence_to_doc,
 )
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, held_out_description, package_meta
+from .prediction import OUTPUT_NAMES, StagedFiles, predict_lines, read_input
 from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
+from .scoring import has_gold_relations
 from .training import training_overrides
 from .variants import corpus_variant, fold_sentences
 
@@ -235,17 +236,6 @@ def read_json(path: Path) -> Dict[str, Any]:
     return data
 
 
-def read_input_docs(path: Path, vocab: Any) -> List[Doc]:
-    """Docs from a texts file in the corpus format (tokens exactly as written) or from a
-    DocBin (its docs without their annotations)."""
-    ensure_extensions()
-    if path.suffix == ".spacy":
-        docs = DocBin().from_disk(path).get_docs(vocab)
-        return [sentence_to_doc(vocab, Sentence(i + 1, [t.text for t in d])) for i, d in enumerate(docs)]
-    sentences, _ = read_somd(path)
-    return [sentence_to_doc(vocab, sentence) for sentence in sentences]
-
-
 def use_gpu(gpu_id: int) -> None:
     """Run on GPU ``gpu_id`` (-1: CPU); a GPU that cannot be used is one line."""
     if gpu_id < 0:
@@ -271,11 +261,11 @@ def run_pipeline(model: str, texts_file: Path, batch_size: int, gpu_id: int, wha
     exits with its file and line."""
     nlp = load_pipeline(model, gpu_id)
     try:
-        docs = read_input_docs(texts_file, nlp.vocab)
+        sentences = list(read_input(texts_file))
     except (SomdFormatError, FileNotFoundError) as err:
         fail(str(err))
-    batches = nlp.pipe(docs, batch_size=batch_size)
-    return list(tqdm(batches, total=len(docs), desc=what, unit=" sentences", leave=False))
+    docs = nlp.pipe((sentence_to_doc(nlp.vocab, sentence) for sentence in sentences), batch_size=batch_size)
+    return list(tqdm(docs, total=len(sentences), desc=what, unit=" sentences", leave=False))
 
 
 @app.command()
@@ -289,15 +279,24 @@ def predict(
     """Predict in the SOMD corpus format.
 
     Entities and relations, one output line per input line, in order, with the input's
-    tokens."""
-    docs = run_pipeline(model, texts_file, batch_size, gpu_id, "predict")
-    lines = [doc_to_lines(doc) for doc in docs]
-    write_all(out_dir, {
-        name: "".join(f"{line[column]}\n" for line in lines).encode("utf-8")
-        for column, name in enumerate(("texts.txt", "entities.txt", "relations.txt"))
-    })  # fmt: skip
-    n_relations = sum(line[2].count("\t") // 2 for line in lines)
-    msg.good(f"Wrote predictions for {len(lines)} sentences ({n_relations} relations) to {out_dir}")
+    tokens (a DocBin's whitespace-only tokens left out). Streams: the input is read and
+    the output written line by line, and the three files replace any old ones only when
+    all is done."""
+    try:
+        sentences = read_input(texts_file)
+        staged = StagedFiles(out_dir, OUTPUT_NAMES)
+    except FileNotFoundError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
+    with staged as files:
+        nlp = load_pipeline(model, gpu_id)
+        progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
+        try:
+            counts = predict_lines(nlp, progress, files, batch_size)
+        except (SomdFormatError, FileNotFoundError) as err:
+            fail(str(err))
+    msg.good(f"Wrote predictions for {counts.lines} sentences ({counts.relations} relations) to {out_dir}")
 
 
 @app.command("evaluate-gold-entities")
@@ -316,6 +315,8 @@ def evaluate_gold_entities(
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
     examples = [gold_tokenized_example(nlp, doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
+    if not any(has_gold_relations(eg.reference) for eg in examples):
+        fail(f"{data_path}: no doc holds gold relation data (doc._.{RELATIONS_ATTR} is unset): nothing to score")
     scores = relation_scores_on_gold_entities(nlp, examples)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")

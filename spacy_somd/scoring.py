@@ -1,7 +1,8 @@
 """Scores: the seed notebook's token-level per-type PRF beside spaCy's entity PRF, the
 relation PRF and the SOMD shared task's combined score."""
+import warnings
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from spacy.scorer import get_ner_prf
 from spacy.training import Example
@@ -108,12 +109,29 @@ def relation_triples(example: Example) -> Tuple[Set[Triple], Set[Triple]]:
     return gold, pred
 
 
+def has_gold_relations(doc: Any) -> bool:
+    """Whether a reference doc holds gold relation data: ``doc._.somd_relations`` is a
+    list (empty when the sentence has no relation), not None (no data)."""
+    return doc._.get(RELATIONS_ATTR) is not None
+
+
 def relation_prf(examples: Iterable[Example]) -> Dict[str, Any]:
     """Micro P/R/F over (head, tail, label) triples (``rel_p/r/f``) and per label
     (``rel_per_type``). Every gold relation counts, also those whose entities were
-    missed."""
+    missed. Examples whose reference holds no gold relation data are left out with a
+    warning; without any such data every score is None (not scored), not 0."""
+    examples = list(examples)
+    scored = [eg for eg in examples if has_gold_relations(eg.reference)]
+    if len(scored) < len(examples):
+        warnings.warn(
+            f"{len(examples) - len(scored)} of {len(examples)} reference docs hold no gold relation data "
+            f"(doc._.{RELATIONS_ATTR} is None): relations are scored on the other {len(scored)} only",
+            stacklevel=2,
+        )
+    if not scored:
+        return {"rel_p": None, "rel_r": None, "rel_f": None, "rel_per_type": None}
     counts: Dict[str, Counts] = defaultdict(Counts)
-    for eg in examples:
+    for eg in scored:
         gold, pred = relation_triples(eg)
         for triple in gold | pred:
             c = counts[triple[2]]
@@ -128,10 +146,12 @@ def macro_f(per_type: Mapping[str, Mapping[str, float]]) -> float:
     return sum(t["f"] for t in per_type.values()) / len(per_type) if per_type else 0.0
 
 
-def somd_scores(entities: Mapping[str, Any], relations: Mapping[str, Any]) -> Dict[str, float]:
+def somd_scores(entities: Mapping[str, Any], relations: Mapping[str, Any]) -> Dict[str, Optional[float]]:
     """The SOMD 2025 combined score: the mean of the macro-averaged entity-level F1 and
     the macro-averaged relation F1 (``somd_macro_f``); and the same with micro averages
-    (``somd_micro_f``)."""
+    (``somd_micro_f``). None when the relations were not scored."""
+    if relations["rel_f"] is None:
+        return {"somd_macro_f": None, "somd_micro_f": None}
     return {
         "somd_macro_f": (macro_f(entities["ents_per_type"] or {}) + macro_f(relations["rel_per_type"])) / 2,
         "somd_micro_f": ((entities["ents_f"] or 0.0) + relations["rel_f"]) / 2,

@@ -6,11 +6,14 @@ question or exclamation mark is followed by a capitalised word and does not clos
 abbreviation or an initial, and where neither side would be a single word ("Consult .
 Sozialforschung . GmbH", "PhysiCell . MathCancer . org": names and split URLs, not sentences)."""
 import re
-from typing import Iterable, List, Sequence
+from typing import Iterable, List, Sequence, cast
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
+from thinc.types import Ints2d
 
 INITIALS = re.compile(r"[A-Z](?:\.[A-Z])*")  # "L", "U.S", "B.V" (not "SPSS")
 
@@ -36,7 +39,8 @@ def sentence_starts(words: Sequence[str], end_punct: Iterable[str], non_final: I
 
 
 class SentenceBoundaries(Pipe):
-    """Sets ``Token.is_sent_start`` on every token by :func:`sentence_starts`."""
+    """Sets ``Token.is_sent_start`` on every token by :func:`sentence_starts`, in one
+    array (setting the tokens one by one takes time quadratic in the doc's length)."""
 
     def __init__(self, name: str, end_punct: List[str], non_final: List[str]) -> None:
         self.name = name
@@ -44,9 +48,9 @@ class SentenceBoundaries(Pipe):
         self.non_final = non_final
 
     def __call__(self, doc: Doc) -> Doc:
-        for token, start in zip(doc, sentence_starts([t.text for t in doc], self.end_punct, self.non_final)):
-            token.is_sent_start = start
-        return doc
+        starts = sentence_starts([t.text for t in doc], self.end_punct, self.non_final)
+        values = numpy.array([1 if start else -1 for start in starts], dtype="int64").reshape((-1, 1))
+        return doc.from_array([SENT_START], cast(Ints2d, values.astype("uint64")))
 
 
 @Language.factory("somd_sentencizer", default_config=DEFAULT_CONFIG, assigns=["token.is_sent_start"])

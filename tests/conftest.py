@@ -325,3 +325,29 @@ def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "slow: subprocess trainings or CLI runs (deselect with -m 'not slow')")
+
+
+@pytest.fixture(scope="session")
+def rule_pipeline(tmp_path_factory) -> Path:
+    """A quick CNN pipeline folder for runtime tests: the SOMD tokenizer and sentence
+    boundaries, an entity ruler (capitalised words are Applications, numbers Versions)
+    and an initialized, untrained relation extractor with threshold 0, which predicts a
+    relation for almost every candidate pair."""
+    from spacy.training import Example
+
+    from spacy_somd.corpus import Sentence, sentence_to_doc
+
+    spacy.util.fix_random_seed(0)
+    nlp = somd_blank()
+    nlp.add_pipe("somd_sentencizer", name="sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe("somd_relation_extractor", config={"threshold": 0.0})
+    docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
+    nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc) for doc in docs])
+    ruler.add_patterns([
+        {"label": "Application", "pattern": [{"TEXT": {"REGEX": "^[A-Z]"}}]},
+        {"label": "Version", "pattern": [{"LIKE_NUM": True}]},
+    ])  # fmt: skip
+    path = tmp_path_factory.mktemp("rule_pipeline") / "model"
+    nlp.to_disk(path)
+    return path

@@ -13,11 +13,10 @@ import spacy
 import torch
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
-from thinc.api import NumpyOps
 
 from conftest import ENV, ROOT
 from spacy_somd.relations.candidates import Pair
-from spacy_somd.relations.model import pair_indices, span_means
+from spacy_somd.relations.model import pair_indices, pair_rows
 
 spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
 speed = importlib.util.module_from_spec(spec)
@@ -74,7 +73,7 @@ def test_pair_indices_match_the_per_token_version(seed):
     rng = random.Random(seed)
     docs, pairs = random_batch(rng, Vocab())
     n_buckets = rng.choice([1, 2, 8])
-    got = pair_indices(docs, pairs, n_buckets)
+    got = pair_indices(pair_rows(docs, pairs), n_buckets)
     for name, value, expected in zip(got._fields, got, reference_pair_indices(docs, pairs, n_buckets)):
         assert value.dtype == expected.dtype, name
         numpy.testing.assert_array_equal(value, expected, err_msg=name)
@@ -83,29 +82,9 @@ def test_pair_indices_match_the_per_token_version(seed):
 def test_pair_indices_buckets_far_pairs_and_reversed_pairs():
     doc = Doc(Vocab(), words=["w"] * 40)
     head, tail = Span(doc, 0, 1, label="A"), Span(doc, 34, 35, label="B")  # gap 33 -> 1 + 5
-    ix = pair_indices([doc], [[(head, tail), (tail, head)]], 8)
+    ix = pair_indices(pair_rows([doc], [[(head, tail), (tail, head)]]), 8)
     assert ix.buckets.tolist() == [6, 14]
     assert (ix.ends - ix.starts).tolist() == [1, 1, 1, 1, 33, 33]
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_span_means_and_their_gradient_match_the_per_row_version(seed):
-    rng = numpy.random.default_rng(seed)
-    ops = NumpyOps()
-    X = rng.normal(size=(int(rng.integers(1, 60)), 7)).astype("float32") * 5
-    starts = rng.integers(0, len(X), size=20)
-    ends = numpy.minimum(starts + rng.integers(0, 12, size=20), len(X))  # some spans are empty
-    means, backprop = span_means(ops, X, ops.asarray1i(starts), ops.asarray1i(ends))
-    expected = numpy.array([X[s:e].mean(axis=0) if e > s else numpy.zeros(7) for s, e in zip(starts, ends)])
-    numpy.testing.assert_allclose(means, expected, rtol=1e-5, atol=1e-5)
-    assert means.dtype == numpy.float32
-    d_means = rng.normal(size=means.shape).astype("float32")
-    dX = backprop(d_means)
-    expected_dX = numpy.zeros_like(X)
-    for (s, e), d in zip(zip(starts, ends), d_means):
-        expected_dX[s:e] += d / max(e - s, 1)
-    numpy.testing.assert_allclose(dX, expected_dX, rtol=1e-5, atol=1e-5)
-    assert dX.dtype == numpy.float32 and dX.shape == X.shape
 
 
 def linear_layers(module: torch.nn.Module):

@@ -1,5 +1,5 @@
 """Candidate entity pairs for relation extraction, generated from a doc's entities."""
-from typing import Callable, Collection, Iterable, List, Optional, Tuple
+from typing import Callable, Collection, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.util import registry
@@ -25,20 +25,45 @@ def sentence_ids(doc: Doc) -> List[int]:
     return ids
 
 
+def entities_by_sentence(doc: Doc) -> List[List[Span]]:
+    """The doc's entities grouped by the sentence of their first token, in document order."""
+    sentence = sentence_ids(doc)
+    groups: List[List[Span]] = []
+    previous = -1
+    for ent in doc.ents:
+        if sentence[ent.start] != previous:
+            groups.append([])
+            previous = sentence[ent.start]
+        groups[-1].append(ent)
+    return groups
+
+
+def neighbours(ents: Sequence[Span], i: int, max_distance: int) -> range:
+    """The index range of the entities (``ents`` in document order) at most
+    ``max_distance`` tokens from ``ents[i]``, ``i`` included: the gap grows with the
+    distance in the list, so the scan stops at the first entity too far away."""
+    lo, hi = i, i + 1
+    while lo > 0 and span_gap(ents[lo - 1], ents[i]) <= max_distance:
+        lo -= 1
+    while hi < len(ents) and span_gap(ents[i], ents[hi]) <= max_distance:
+        hi += 1
+    return range(lo, hi)
+
+
 def entity_pairs(doc: Doc, max_distance: int, type_pairs: TypePairs = None) -> List[Pair]:
     """Ordered pairs (head, tail) of different entities in the same sentence and at most
     ``max_distance`` tokens apart, in document order of the head then the tail; with
-    ``type_pairs``, only pairs whose (head label, tail label) is in it."""
-    sentence = sentence_ids(doc)
-    return [
-        (head, tail)
-        for head in doc.ents
-        for tail in doc.ents
-        if head != tail
-        and sentence[head.start] == sentence[tail.start]
-        and span_gap(head, tail) <= max_distance
-        and (type_pairs is None or (head.label_, tail.label_) in type_pairs)
-    ]
+    ``type_pairs``, only pairs whose (head label, tail label) is in it. Time linear in the
+    doc's tokens plus the pairs: entities are paired within their sentence, and only with
+    their neighbours within ``max_distance``."""
+    pairs = []
+    for ents in entities_by_sentence(doc):
+        for i, head in enumerate(ents):
+            for j in neighbours(ents, i, max_distance):
+                tail = ents[j]
+                if j != i and (type_pairs is None or (head.label_, tail.label_) in type_pairs):
+                    pairs.append((head, tail))
+    return pairs
 
 
 @registry.misc("spacy_somd.entity_pairs.v1")

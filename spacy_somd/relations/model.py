@@ -3,7 +3,7 @@ then a small feed-forward classifier over the relation labels plus "no relation"
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import registry
 from thinc.api import Embed, HashEmbed, Linear, Model, Ops, Relu, chain
 from thinc.types import Floats2d, Ints1d
@@ -11,6 +11,9 @@ from thinc.types import Floats2d, Ints1d
 from .candidates import Pair
 
 RelationInputs = Tuple[List[Doc], List[List[Pair]]]
+
+
+PairRow = Tuple[int, Span, Span]
 
 
 class PairIndices(NamedTuple):
@@ -110,18 +113,25 @@ def distance_buckets(head_starts: numpy.ndarray, tail_starts: numpy.ndarray, gap
     return buckets + n_buckets * (tail_starts < head_starts)
 
 
-def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets: int) -> PairIndices:
+def pair_rows(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]]) -> List[PairRow]:
+    """Every pair of the batch as (its doc's first row in the flattened token vectors,
+    head, tail), in order."""
+    rows, offset = [], 0
+    for doc, doc_pairs in zip(docs, pairs):
+        rows.extend((offset, head, tail) for head, tail in doc_pairs)
+        offset += len(doc)
+    return rows
+
+
+def pair_indices(rows: Sequence[PairRow], n_buckets: int) -> PairIndices:
     """For the head, tail and between spans of every pair (segments 0..n-1, n..2n-1,
     2n..3n-1): their start and end rows in the flattened token vectors; then the label
     keys (heads, then tails) and the distance buckets. One Python step per pair (reading
     its spans); the rest is numpy index arithmetic."""
-    offsets = numpy.cumsum([0] + [len(doc) for doc in docs[:-1]], dtype="int64")
-    rows = [
-        (offset, head.start, head.end, tail.start, tail.end, head.label, tail.label)
-        for offset, doc_pairs in zip(offsets.tolist(), pairs)
-        for head, tail in doc_pairs
-    ]
-    table = numpy.array(rows, dtype="uint64").reshape((-1, 7))
+    table = numpy.array(
+        [(offset, head.start, head.end, tail.start, tail.end, head.label, tail.label) for offset, head, tail in rows],
+        dtype="uint64",
+    ).reshape((-1, 7))
     offset, h_start, h_end, t_start, t_end = table[:, :5].astype("int64").T
     head_first = h_start <= t_start
     left_end = numpy.where(head_first, h_end, t_end)
@@ -134,24 +144,29 @@ def pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]], n_buckets
     return PairIndices(starts + shift, ends + shift, label_keys, buckets)
 
 
-def span_means(ops: Ops, X: Floats2d, starts: Ints1d, ends: Ints1d) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
-    """The mean of the rows ``X[s:e]`` for every span (empty spans give zeros), as
-    differences of prefix sums (in float64): time and memory linear in the rows plus
-    the spans, whatever the spans' lengths. The gradient uses a difference array."""
-    xp = ops.xp
-    prefix = xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
-    prefix[1:] = xp.cumsum(X, axis=0, dtype="float64")
-    lengths = xp.maximum(ends - starts, 1).astype("float32").reshape((-1, 1))
-    sums = prefix[ends]
-    sums -= prefix[starts]
-    means = sums.astype("float32") / lengths
+def prefix_sums(ops: Ops, X: Floats2d) -> Floats2d:
+    """Row ``i`` holds the sum of the rows ``X[:i]`` (in float64, so that differences of
+    two rows stay exact enough)."""
+    prefix = ops.xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
+    ops.xp.cumsum(X, axis=0, dtype="float64", out=prefix[1:])
+    return prefix
+
+
+def span_means(
+    ops: Ops, prefix: Floats2d, starts: Ints1d, ends: Ints1d
+) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The mean of the rows ``X[start:end]`` of every span (zeros for an empty span),
+    from the prefix sums of ``X``: memory and time grow with the rows plus the spans,
+    not with the spans' lengths. The backprop gives the gradient on ``X``."""
+    denom = ops.xp.maximum(ends - starts, 1).reshape((-1, 1))
+    means = ((prefix[ends] - prefix[starts]) / denom).astype("float32")
 
     def backprop(d_means: Floats2d) -> Floats2d:
-        d_rows = d_means / lengths
-        diff = ops.alloc2f(X.shape[0] + 1, X.shape[1])
-        ops.scatter_add(diff, starts, d_rows)
-        ops.scatter_add(diff, ends, -d_rows)
-        return xp.cumsum(diff[:-1], axis=0, dtype="float64").astype("float32")
+        d_spans = ops.as_contig((d_means / denom).astype("float32"))
+        edges = ops.alloc2f(prefix.shape[0], prefix.shape[1])
+        ops.scatter_add(edges, starts, d_spans)
+        ops.scatter_add(edges, ends, -d_spans)
+        return ops.xp.cumsum(edges[:-1], axis=0, dtype="float64").astype("float32")
 
     return means, backprop
 
@@ -180,12 +195,26 @@ def encode_forward(
     model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
     docs, pairs = inputs
-    tok2vec, type_embed, distance_embed = model.layers
     ops = model.ops
-    tokvecs, bp_tokvecs = tok2vec(docs, is_train)
-    flat = ops.flatten(tokvecs)
-    ix = pair_indices(docs, pairs, model.attrs["distance_buckets"])
-    pooled, bp_pooled = span_means(ops, flat, ops.asarray1i(ix.starts), ops.asarray1i(ix.ends))
+    tokvecs, bp_tokvecs = model.layers[0](docs, is_train)
+    output, bp_output = pair_features(model, prefix_sums(ops, ops.flatten(tokvecs)), pair_rows(docs, pairs), is_train)
+
+    def backprop(d_output: Floats2d) -> RelationInputs:
+        bp_tokvecs(ops.unflatten(bp_output(d_output), [len(doc) for doc in docs]))
+        return inputs
+
+    return output, backprop
+
+
+def pair_features(
+    model: Model[RelationInputs, Floats2d], prefix: Floats2d, rows: Sequence[PairRow], is_train: bool
+) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+    """The pair encoder's output for ``rows`` from the prefix sums of the flattened token
+    vectors; the backprop gives the gradient on the token vectors."""
+    _, type_embed, distance_embed = model.layers
+    ops = model.ops
+    ix = pair_indices(rows, model.attrs["distance_buckets"])
+    pooled, bp_pooled = span_means(ops, prefix, ops.asarray1i(ix.starts), ops.asarray1i(ix.ends))
     types, bp_types = embed(type_embed, ops.asarray(ix.keys, dtype="uint64"), is_train)
     distances, bp_distances = embed(distance_embed, ops.asarray1i(ix.buckets), is_train)
     pooled, bp_side = side_by_side(ops, pooled, 3)
@@ -193,15 +222,29 @@ def encode_forward(
     output = ops.xp.hstack([pooled, types, distances])
     widths = (pooled.shape[1], pooled.shape[1] + types.shape[1])
 
-    def backprop(d_output: Floats2d) -> RelationInputs:
+    def backprop(d_output: Floats2d) -> Floats2d:
         d_pooled, d_types, d_distances = ops.xp.split(d_output, widths, axis=1)
         bp_types(bp_types_side(d_types))
         bp_distances(ops.as_contig(d_distances))
-        d_flat = bp_pooled(bp_side(d_pooled))
-        bp_tokvecs(ops.unflatten(d_flat, [len(doc) for doc in docs]))
-        return inputs
+        return bp_pooled(bp_side(d_pooled))
 
     return output, backprop
+
+
+def predict_in_chunks(model: Model[RelationInputs, Floats2d], inputs: RelationInputs, max_pairs: int) -> Floats2d:
+    """The relation classifier's logits for every pair, with the token vectors computed
+    once for the batch and the pairs encoded and classified ``max_pairs`` at a time: the
+    memory for the pairs stays bounded however many candidates a doc has."""
+    docs, pairs = inputs
+    encoder, classifier = model.get_ref("encoder"), model.get_ref("classifier")
+    ops = model.ops
+    prefix = prefix_sums(ops, ops.flatten(encoder.layers[0].predict(docs)))
+    rows = pair_rows(docs, pairs)
+    chunks = [
+        classifier.predict(pair_features(encoder, prefix, rows[start : start + max_pairs], False)[0])
+        for start in range(0, len(rows), max_pairs)
+    ]
+    return ops.xp.vstack(chunks) if chunks else ops.alloc2f(0, classifier.get_dim("nO"))
 
 
 def adversarial_perturbation(ops: Ops, gradient: Floats2d, epsilon: float) -> Floats2d:

@@ -16,7 +16,7 @@ from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 from .candidates import GetCandidates, Pair
-from .model import ADVERSARIAL_REFS, RelationInputs, adversarial_perturbation
+from .model import ADVERSARIAL_REFS, RelationInputs, adversarial_perturbation, predict_in_chunks
 
 NO_RELATION = "NO_RELATION"
 # the gold class of a pair whose gold label is not among the classes: not trained on
@@ -55,6 +55,7 @@ nO = null
     default_config={
         "model": Config().from_str(DEFAULT_CONFIG_STR + DEFAULT_TOK2VEC_STR)["model"],
         "get_candidates": {"@misc": "spacy_somd.entity_pairs.v1", "max_distance": 100},
+        "max_pairs_per_batch": 2048,
         "threshold": 0.5,
         "adversarial_epsilon": 0.02,
         "seen_type_pairs_only": False,
@@ -71,6 +72,7 @@ def make_relation_extractor(
     name: str,
     model: Model[RelationInputs, Floats2d],
     get_candidates: GetCandidates,
+    max_pairs_per_batch: int,
     threshold: float,
     adversarial_epsilon: float,
     seen_type_pairs_only: bool,
@@ -81,8 +83,8 @@ def make_relation_extractor(
     scorer: Optional[Callable],
 ) -> "RelationExtractor":
     return RelationExtractor(
-        nlp.vocab, model, name, get_candidates=get_candidates, threshold=threshold,
-        adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
+        nlp.vocab, model, name, get_candidates=get_candidates, max_pairs_per_batch=max_pairs_per_batch,
+        threshold=threshold, adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
         learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, threshold_samples=threshold_samples,
         threshold_seed=threshold_seed, scorer=scorer,
     )  # fmt: skip
@@ -91,6 +93,9 @@ def make_relation_extractor(
 class RelationExtractor(ScaledPipe):
     """Predicts ``doc._.somd_relations`` (``{"head", "tail", "label", "score", "scores"}``
     dicts, head and tail the first tokens of the two entities) from ``doc.ents``.
+
+    Prediction encodes and classifies at most ``max_pairs_per_batch`` candidate pairs at
+    a time, so that a doc with very many entities runs in bounded memory.
 
     With ``dynamics_path``, every update records the logits of the gold relations it
     trained on (see :mod:`spacy_somd.dynamics`); ``threshold_samples`` > 0 gives that share
@@ -104,6 +109,7 @@ class RelationExtractor(ScaledPipe):
         name: str = "somd_relation_extractor",
         *,
         get_candidates: GetCandidates,
+        max_pairs_per_batch: int = 2048,
         threshold: float = 0.5,
         adversarial_epsilon: float = 0.0,
         seen_type_pairs_only: bool = False,
@@ -114,8 +120,11 @@ class RelationExtractor(ScaledPipe):
         scorer: Optional[Callable] = None,
     ) -> None:
         ensure_extensions()
+        if max_pairs_per_batch < 1:
+            raise ValueError(f"{name}: max_pairs_per_batch must be at least 1, not {max_pairs_per_batch}")
         self.vocab, self.model, self.name = vocab, model, name
         self.get_candidates = get_candidates
+        self.max_pairs_per_batch = max_pairs_per_batch
         self.scorer = scorer
         self.recorder = DynamicsRecorder(dynamics_path)
         self.cfg: Dict[str, Any] = {
@@ -165,7 +174,7 @@ class RelationExtractor(ScaledPipe):
         pairs = [self.candidates(doc) for doc in docs]
         if not any(pairs):
             return pairs, self.model.ops.alloc2f(0, len(self.classes))
-        logits = self.model.predict((docs, pairs))
+        logits = predict_in_chunks(self.model, (docs, pairs), self.max_pairs_per_batch)
         return pairs, self.model.ops.softmax(logits)
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Predictions) -> None:

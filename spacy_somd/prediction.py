@@ -1,0 +1,133 @@
+"""Streaming prediction into the SOMD corpus format: input read lazily, docs annotated in
+batches and written line by line, all three files or none.
+
+Memory does not grow with the number of input lines: sentences are read one at a time,
+every doc is written and dropped as soon as the pipeline yields it, and the strings of
+each block of lines live in a spaCy memory zone that is freed after the block, when the
+freed heap memory is also given back to the system."""
+import ctypes
+import ctypes.util
+import os
+import tempfile
+from itertools import islice
+from pathlib import Path
+from typing import IO, Iterable, Iterator, List, NamedTuple, Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+from .corpus import RELATIONS_ATTR, Sentence, SomdFormatError, decode_line, doc_to_lines, sentence_to_doc, split_fields
+
+OUTPUT_NAMES = ("texts.txt", "entities.txt", "relations.txt")
+ZONE_LINES = 500  # input lines whose strings share one memory zone
+
+
+def read_texts(path: Path) -> Iterator[Sentence]:
+    """The sentences of a texts file in the corpus format (tokens separated by single
+    spaces), one line at a time, checked as the corpus reader's strict mode checks them
+    (a last line without a newline is read as it is); a bad line raises
+    :class:`SomdFormatError`."""
+    with open(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            text = decode_line(path, number, raw.removesuffix(b"\n"), False, None)
+            yield Sentence(number, split_fields(path, number, text, "token", None))
+
+
+def doc_words(path: Path, number: int, doc: Doc) -> List[str]:
+    """A DocBin doc's tokens as SOMD tokens: whitespace-only tokens (spaCy's tokenizer
+    makes them of newlines and runs of spaces) are left out, as they hold no text and a
+    newline would break the line; a token with whitespace inside text is an error."""
+    words = []
+    for token in doc:
+        if token.text.isspace():
+            continue
+        if any(char.isspace() for char in token.text):
+            raise SomdFormatError(path, number, f"token {token.i} {token.text!r} holds whitespace: SOMD tokens cannot")
+        words.append(token.text)
+    return words
+
+
+def read_docbin(path: Path) -> Iterator[Sentence]:
+    """The sentences of a DocBin's docs (their tokens only; doc ``n`` is line ``n``)."""
+    try:
+        docbin = DocBin().from_disk(path)
+    except ValueError:
+        raise SomdFormatError(path, 1, "not a DocBin (.spacy) file") from None
+    for number, doc in enumerate(docbin.get_docs(Vocab()), start=1):
+        yield Sentence(number, doc_words(path, number, doc))
+
+
+def read_input(path: Path) -> Iterator[Sentence]:
+    """The sentences of a texts file or (``.spacy``) DocBin, read lazily; a missing file
+    fails at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    return read_docbin(path) if path.suffix == ".spacy" else read_texts(path)
+
+
+class Counts(NamedTuple):
+    lines: int
+    relations: int
+
+
+class StagedFiles:
+    """Output files written into a hidden temporary folder inside ``out_dir`` and moved
+    over the final names only when the ``with`` block ends without an error; after an
+    error nothing is left, not even the folders it created. Creating it creates the
+    temporary folder, so an output folder that cannot be written fails at once."""
+
+    def __init__(self, out_dir: Path, names: Sequence[str]) -> None:
+        self.out_dir, self.names = Path(out_dir), names
+        self.created = [folder for folder in (self.out_dir, *self.out_dir.parents) if not folder.exists()]
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp = tempfile.TemporaryDirectory(dir=self.out_dir, prefix=".staging-")
+        self.files: List[IO[str]] = []
+
+    def __enter__(self) -> List[IO[str]]:
+        self.files = [open(Path(self.tmp.name) / name, "w", encoding="utf-8", newline="\n") for name in self.names]
+        return self.files
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        for file in self.files:
+            file.close()
+        if kind is None:
+            for name in self.names:
+                os.replace(Path(self.tmp.name) / name, self.out_dir / name)
+        self.tmp.cleanup()
+        if kind is not None:
+            for folder in self.created:
+                folder.rmdir()
+
+
+def release_free_memory() -> None:
+    """Give the heap memory freed so far back to the system (glibc's ``malloc_trim``; a
+    no-op elsewhere): without it glibc keeps the fragments of the transformer's
+    differently shaped batches, and the process grows with the number of lines."""
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:
+        trim(0)
+
+
+def blocks(items: Iterable[Sentence], size: int) -> Iterator[List[Sentence]]:
+    iterator = iter(items)
+    while block := list(islice(iterator, size)):
+        yield block
+
+
+def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[IO[str]], batch_size: int) -> Counts:
+    """Annotate the sentences in batches and write each doc's texts, entities and
+    relations lines to ``files`` as soon as it is done."""
+    lines = relations = 0
+    for block in blocks(sentences, ZONE_LINES):
+        with nlp.memory_zone():
+            docs = (sentence_to_doc(nlp.vocab, sentence) for sentence in block)
+            for doc in nlp.pipe(docs, batch_size=batch_size):
+                for file, line in zip(files, doc_to_lines(doc)):
+                    file.write(line + "\n")
+                lines += 1
+                relations += len(doc._.get(RELATIONS_ATTR) or [])
+        release_free_memory()
+    return Counts(lines, relations)

@@ -1,0 +1,74 @@
+"""Transformer windows that fit the model: no token is left without word pieces.
+
+spacy-transformers cuts a doc into windows of spaCy tokens (``get_spans``) and truncates
+every window at the tokenizer's ``model_max_length`` word pieces; the tokens past the cut
+get no piece and so a zero vector. A window of 128 tokens dense with URLs or identifiers
+easily holds more than 512 pieces. The architecture here is spacy-transformers'
+``TransformerModel.v3`` whose span getter splits every window that the model's own
+tokenizer turns into too many pieces."""
+from typing import Any, Callable, Dict, List
+
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+from spacy_transformers.architectures import create_TransformerModel_v3
+from thinc.api import Model
+
+GetSpans = Callable[[List[Doc]], List[List[Span]]]
+
+
+def n_pieces(tokenizer: Any, spans: List[Span]) -> List[int]:
+    """The number of word pieces, special tokens included, of each span's text."""
+    if not spans:
+        return []
+    encoded = tokenizer([span.text for span in spans], add_special_tokens=True, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
+
+
+def fit_window(tokenizer: Any, span: Span, pieces: int, max_pieces: int) -> List[Span]:
+    """``span`` as consecutive parts of at most ``max_pieces`` pieces each: halved until
+    each part fits. A single token is never split (the model truncates its own pieces,
+    and keeps its first ones)."""
+    if pieces <= max_pieces or len(span) == 1:
+        return [span]
+    middle = span.start + len(span) // 2
+    halves = [span.doc[span.start : middle], span.doc[middle : span.end]]
+    counts = n_pieces(tokenizer, halves)
+    return [part for half, count in zip(halves, counts) for part in fit_window(tokenizer, half, count, max_pieces)]
+
+
+class PieceBoundedSpans:
+    """A span getter that splits the windows of ``get_spans`` holding more word pieces than
+    the transformer of ``model`` takes (``model_max_length`` of its tokenizer)."""
+
+    def __init__(self, get_spans: GetSpans, model: Model) -> None:
+        self.get_spans = get_spans
+        self.model = model
+
+    def __call__(self, docs: List[Doc]) -> List[List[Span]]:
+        tokenizer = self.model.tokenizer  # type: ignore[attr-defined]  # TransformerModel
+        nested = self.get_spans(docs)
+        counts = iter(n_pieces(tokenizer, [span for spans in nested for span in spans]))
+        max_pieces = tokenizer.model_max_length
+        return [
+            [part for span in spans for part in fit_window(tokenizer, span, next(counts), max_pieces)]
+            for spans in nested
+        ]
+
+
+@registry.architectures("spacy_somd.PieceBoundedTransformer.v1")
+def build_piece_bounded_transformer(
+    name: str,
+    get_spans: GetSpans,
+    tokenizer_config: Dict[str, Any] = {},  # noqa: B006  (TransformerModel.v3's signature)
+    transformer_config: Dict[str, Any] = {},  # noqa: B006
+    mixed_precision: bool = False,
+    grad_scaler_config: Dict[str, Any] = {},  # noqa: B006
+) -> Model:
+    """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
+    hold more word pieces than the model takes: a window of ``get_spans`` that does is
+    split into consecutive parts that fit, so every token gets word pieces."""
+    model = create_TransformerModel_v3(
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
+    )
+    model.attrs["get_spans"] = PieceBoundedSpans(get_spans, model)
+    return model

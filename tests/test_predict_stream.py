@@ -1,0 +1,121 @@
+"""`predict` streams: one output line per input line, in order, always; the output folder
+is checked before the model is loaded; all three files or none."""
+import io
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import spacy
+from spacy.tokens import Doc, DocBin
+from typer.testing import CliRunner
+
+from spacy_somd.cli import app
+from spacy_somd.corpus import Sentence, SomdFormatError, read_somd
+from spacy_somd.prediction import ZONE_LINES, predict_lines, read_input
+
+LINES = ["We used SPSS 22 .", "", "R 4.0.3 and Stata 15 .", "Nothing here"]
+
+
+def predict(*args: str):
+    return CliRunner().invoke(app, ["predict", *map(str, args)])
+
+
+def output_lines(out: Path, name: str) -> List[str]:
+    return (out / name).read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def test_predict_writes_one_line_per_input_line_in_order(rule_pipeline, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(line + "\n" for line in LINES), encoding="utf-8")
+    result = predict(rule_pipeline, texts, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert output_lines(tmp_path / "out", "texts.txt") == LINES
+    for name in ("entities.txt", "relations.txt"):
+        assert len(output_lines(tmp_path / "out", name)) == len(LINES)
+    sentences, _ = read_somd(*(tmp_path / "out" / n for n in ("texts.txt", "entities.txt", "relations.txt")))
+    assert sentences[0].labels == ["B-Application", "O", "B-Application", "B-Version", "O"]
+    assert sentences[0].relations and sentences[1].words == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["entities.txt", "relations.txt", "texts.txt"]
+
+
+def test_whitespace_tokens_of_a_docbin_are_left_out_and_lines_stay_aligned(rule_pipeline, tmp_path):
+    nlp = spacy.blank("en")
+    texts = ["We used SPSS\n22 .", "R  4.0.3 \n\n was used .", "\n"]
+    docs = [nlp(text) for text in texts]
+    assert any(token.is_space for doc in docs for token in doc)
+    path = tmp_path / "docs.spacy"
+    DocBin(docs=docs).to_disk(path)
+    result = predict(rule_pipeline, path, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert output_lines(tmp_path / "out", "texts.txt") == ["We used SPSS 22 .", "R 4.0.3 was used .", ""]
+    labels = output_lines(tmp_path / "out", "entities.txt")
+    assert [len(line.split()) for line in labels] == [5, 5, 0]
+
+
+def test_a_docbin_token_with_whitespace_inside_is_an_error_naming_the_doc(rule_pipeline, tmp_path):
+    vocab = spacy.blank("en").vocab
+    docs = [Doc(vocab, words=["fine"]), Doc(vocab, words=["New\nYork", "is"])]
+    DocBin(docs=docs).to_disk(tmp_path / "docs.spacy")
+    result = predict(rule_pipeline, tmp_path / "docs.spacy", tmp_path / "out")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'docs.spacy'}, line 2: token 0 'New\\nYork' holds whitespace" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_the_model_is_loaded(tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("We used SPSS .\n", encoding="utf-8")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    result = predict(tmp_path / "no-such-model", texts, tmp_path / "a-file" / "out")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"✘ {tmp_path / 'a-file' / 'out'}: cannot write the predictions there (Not a directory)"
+    ]
+
+
+def test_a_bad_line_late_in_the_input_leaves_the_old_output_untouched(rule_pipeline, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "texts.txt").write_text("old\n", encoding="utf-8")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("We used SPSS .\n" * 50 + "bad  line\n", encoding="utf-8")
+    result = predict(rule_pipeline, texts, out)
+    assert result.exit_code == 1 and f"{texts}, line 51" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["texts.txt"]
+    assert (out / "texts.txt").read_text(encoding="utf-8") == "old\n"
+
+
+def test_input_is_read_lazily_and_written_as_it_goes(rule_pipeline):
+    nlp = spacy.load(rule_pipeline)
+    read: List[int] = []
+
+    def sentences() -> Iterator[Sentence]:
+        for number in range(1, 3 * ZONE_LINES + 1):
+            read.append(number)
+            yield Sentence(number, ["We", "used", "SPSS", str(number)])
+
+    class Recorder(io.StringIO):
+        def write(self, text: str) -> int:
+            if not self.getvalue():
+                self.read_when_first_written = len(read)
+            return super().write(text)
+
+    files = [Recorder() for _ in range(3)]
+    counts = predict_lines(nlp, sentences(), files, batch_size=16)
+    assert counts.lines == 3 * ZONE_LINES and counts.relations > 0
+    assert files[0].read_when_first_written <= ZONE_LINES
+    assert files[0].getvalue().splitlines()[-1] == f"We used SPSS {3 * ZONE_LINES}"
+
+
+def test_read_input_checks_the_file_at_once_and_the_lines_as_it_reads(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_input(tmp_path / "missing.txt")
+    (tmp_path / "bad.spacy").write_bytes(b"not a docbin")
+    with pytest.raises(SomdFormatError, match="not a DocBin"):
+        list(read_input(tmp_path / "bad.spacy"))
+    texts = tmp_path / "texts.txt"
+    texts.write_bytes(b"fine line\nbad \xff byte\n")
+    lines = read_input(texts)
+    assert next(lines).words == ["fine", "line"]
+    with pytest.raises(SomdFormatError, match="line 2: not valid UTF-8"):
+        next(lines)
