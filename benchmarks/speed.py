@@ -43,7 +43,7 @@ from spacy.tokens import Doc
 from spacy.util import load_config
 
 from spacy_somd.backbones import backbone_path
-from spacy_somd.cli import read_input_docs
+from spacy_somd.prediction import read_input
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -64,10 +64,9 @@ class Input(NamedTuple):
 def read_inputs(heldout: Path, test_texts: Path, limit: int = 0) -> List[Input]:
     """The held-out fold and the test texts (the first ``limit`` lines of each when it is
     not 0), each as Docs and as raw text."""
-    vocab = spacy.blank("en").vocab
     inputs = []
     for label, path in ((heldout.stem, heldout), ("test_texts", test_texts)):
-        words = [[token.text for token in doc] for doc in read_input_docs(path, vocab)][: limit or None]
+        words = [sentence.words for sentence in read_input(path)][: limit or None]
         inputs += [Input(f"{label}, Docs", words, False), Input(f"{label}, text", words, True)]
     return inputs
 
