@@ -41,7 +41,7 @@ from .corpus import (
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
 from .packaging import build_wheel, held_out_description, package_meta
-from .prediction import OUTPUT_NAMES, StagedFiles, predict_lines, read_input
+from .prediction import OUTPUT_NAMES, StagedFiles, limit_heap_growth, predict_lines, read_input
 from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
 from .scoring import has_gold_relations
 from .training import training_overrides
@@ -290,6 +290,7 @@ def predict(
     except OSError as err:
         fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
     with staged as files:
+        limit_heap_growth()
         nlp = load_pipeline(model, gpu_id)
         progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
         try:

@@ -11,7 +11,7 @@ import os
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import IO, Iterable, Iterator, List, NamedTuple, Sequence
+from typing import IO, Iterable, Iterator, List, NamedTuple, Optional, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
@@ -101,12 +101,30 @@ class StagedFiles:
                 folder.rmdir()
 
 
+M_TRIM_THRESHOLD, M_ARENA_MAX = -1, -8  # glibc's mallopt parameters (malloc.h)
+
+
+def glibc() -> Optional[ctypes.CDLL]:
+    """The C library, where it can be loaded."""
+    libc = ctypes.util.find_library("c")
+    return ctypes.CDLL(libc) if libc else None
+
+
+def limit_heap_growth() -> None:
+    """What ``MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=0`` do, set from inside (glibc's
+    ``mallopt``; a no-op elsewhere): few malloc arenas, and freed memory at the top of
+    the heap given back at once, so that glibc's fragments of the transformer's
+    differently shaped batches do not make the process grow with the number of lines."""
+    mallopt = getattr(glibc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, 2)
+        mallopt(M_TRIM_THRESHOLD, 0)
+
+
 def release_free_memory() -> None:
     """Give the heap memory freed so far back to the system (glibc's ``malloc_trim``; a
-    no-op elsewhere): without it glibc keeps the fragments of the transformer's
-    differently shaped batches, and the process grows with the number of lines."""
-    libc = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    no-op elsewhere)."""
+    trim = getattr(glibc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
 
