@@ -32,6 +32,7 @@ from .corpus import (
     ensure_extensions,
     fetch_corpus,
     fold_docbins,
+    fold_files,
     fold_manifest,
     fold_path,
     gold_tokenized_example,
@@ -182,11 +183,13 @@ def train(
     `spacy train` with the corpus, the held-out fold, the number of folds, the share of
     entity-free sentences and the GPU; other config settings follow as overrides, e.g.
     --training.max_steps 100."""
+    use_gpu(gpu_id)
     try:
         overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
-    except ValueError as err:
+        check_fold_settings(fold, n_folds, negative_ratio)
+        fold_files(corpus, n_folds)
+    except (ValueError, FileNotFoundError) as err:
         fail(str(err))
-    use_gpu(gpu_id)
     spacy_train(config, output, use_gpu=gpu_id, overrides=overrides)
 
 

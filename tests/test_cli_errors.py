@@ -5,6 +5,7 @@ import pytest
 from thinc.util import has_cupy
 from typer.testing import CliRunner
 
+from conftest import ROOT
 from spacy_somd.cli import app
 
 
@@ -69,3 +70,22 @@ def test_gpu_without_cupy_is_one_line_with_the_extra_to_install(tmp_path, comman
     line = one_line_error([*model_commands(tmp_path, "en_core_web_sm")[command], "--gpu-id", "0"])
     assert "--gpu-id 0: no GPU available: Cannot use GPU, CuPy is not installed" in line
     assert "spacy-somd[cuda12x]" in line
+
+
+@pytest.mark.parametrize(
+    "options,expected",
+    [
+        (["--fold", "2", "--n-folds", "1"], "n_folds (somd.n_folds) must be at least 2"),
+        (["--fold", "7", "--n-folds", "4"], "fold (somd.fold) must be in 0..3"),
+        (["--fold", "2", "--n-folds", "8"], "the corpus was converted into 4 folds"),
+    ],
+)
+def test_train_with_fold_settings_that_do_not_fit_is_one_line(tiny_corpus_docbins, tmp_path, options, expected):
+    """Finding 11: `--somd.n_folds 1` (opaque E923) and `--somd.fold 7` (a traceback) are
+    one line before any training starts, and so is a fold count the corpus was not converted into."""
+    base = ["--corpus", str(tiny_corpus_docbins), "--negative-ratio", "0.3", "--gpu-id", "-1"]
+    result = CliRunner().invoke(app, ["train", str(ROOT / "configs" / "fast.cfg"), str(tmp_path / "out"), *base, *options])
+    assert result.exit_code == 1
+    assert expected in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
