@@ -1,7 +1,10 @@
 """`annotate`: raw records in, partitioned output records out, on the local engine and on
 Ray (started here with 1 CPU), resumable, accounting for every record."""
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -9,8 +12,8 @@ import pytest
 import spacy
 from typer.testing import CliRunner
 
+from conftest import ENV, spacy_train
 from conftest import run as cli
-from conftest import spacy_train
 from spacy_somd.annotate import InputError, Settings, annotate_input, read_output
 from spacy_somd.annotate.annotator import Annotator, pieces
 from spacy_somd.annotate.inputs import Record, input_files, scan
@@ -208,6 +211,32 @@ def test_interrupted_run_resumes_to_the_same_output(model, tmp_path):
         assert (tmp_path / f"resumed{suffix}").read_text() == (tmp_path / f"clean{suffix}").read_text()
     with pytest.raises(InputError, match="holds the output of another run"):
         annotate_input(str(model), source, resumed, Settings(partition_size=2), stop)
+
+
+@pytest.mark.slow
+def test_a_run_killed_half_way_resumes_to_the_same_output(model, tmp_path):
+    """`annotate` killed with SIGKILL once its first partitions are complete, then run
+    again, writes exactly the files of an uninterrupted run."""
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(120))
+    args = ["spacy_somd", "annotate", str(model), str(source)]
+    cli([*args, str(tmp_path / "clean.jsonl"), "--partition-size", "2"])
+    killed = tmp_path / "killed.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args, str(killed), "--partition-size", "2"],
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not list(killed.glob("_part-000001.json")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = len(list(killed.glob("_part-*.json")))
+    assert 2 <= done < 60, f"{done} of 60 partitions complete when killed: not half way"
+    cli([*args, str(killed), "--partition-size", "2"])
+    clean = tmp_path / "clean.jsonl"
+    assert sorted(p.name for p in killed.iterdir()) == sorted(p.name for p in clean.iterdir())
+    for path in clean.iterdir():
+        assert (killed / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def parquet_input(folder: Path, rows: List[Dict[str, Any]], per_file: int) -> Path:
