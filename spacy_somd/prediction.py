@@ -7,6 +7,7 @@ each block of lines live in a spaCy memory zone that is freed after the block, w
 freed heap memory is also given back to the system."""
 import ctypes
 import ctypes.util
+import functools
 import os
 import tempfile
 from itertools import islice
@@ -104,8 +105,9 @@ class StagedFiles:
 M_TRIM_THRESHOLD, M_ARENA_MAX = -1, -8  # glibc's mallopt parameters (malloc.h)
 
 
+@functools.cache
 def glibc() -> Optional[ctypes.CDLL]:
-    """The C library, where it can be loaded."""
+    """The C library, where it can be loaded (looked up once, not on every block)."""
     libc = ctypes.util.find_library("c")
     return ctypes.CDLL(libc) if libc else None
 
