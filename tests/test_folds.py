@@ -143,19 +143,15 @@ def test_examples_keep_the_reference_tokens():
     assert [(e.start, e.end, e.label_) for e in example.reference.ents] == [(0, 1, "Application"), (1, 2, "Version"), (2, 3, "URL")]
 
 
-@pytest.mark.parametrize("name", ["default.cfg", "gpu.cfg", "fast.cfg"])
-def test_configs_choose_the_checkpoint_on_the_training_folds(name):
-    config = Config().from_disk(CONFIGS / name, interpolate=False)
+def test_configs_choose_the_checkpoint_on_the_training_folds():
+    """default.cfg's corpora; the generated configs keep them (test_configs.py)."""
+    config = Config().from_disk(CONFIGS / "default.cfg", interpolate=False)
     assert config["corpora"]["dev"]["split"] == "dev" and config["corpora"]["train"]["split"] == "train"
     for split in ("train", "dev"):
         assert config["corpora"][split]["dev_size"] == "${somd.dev_size}"
         assert config["corpora"][split]["dev_seed"] == "${somd.dev_seed}"
     assert config["corpora"]["train"]["augmenter"]["@augmenters"] == "spacy_somd.tokenization_variants.v1"
     assert config["training"]["annotating_components"] == ["sentencizer"]
-    default = Config().from_disk(CONFIGS / "default.cfg", interpolate=False)
-    fold_settings = {key: value for key, value in config["somd"].items() if key != "package_name"}
-    assert fold_settings == {key: value for key, value in default["somd"].items() if key != "package_name"}
-    assert config["corpora"] == default["corpora"]
 
 
 def test_training_sets_sentence_boundaries_as_prediction_does(tiny_corpus_docbins, monkeypatch):

@@ -233,13 +233,6 @@ def test_config_pipelines_train_and_score_cats(name, tiny_corpus_docbins, reques
     assert list(nlp("We used SPSS version 22 .").cats) == LABELS
 
 
-def test_gpu_cfg_textcat_matches_default():
-    default, gpu = (Config().from_disk(CONFIGS / name, interpolate=False) for name in ("default.cfg", "gpu.cfg"))
-    assert gpu["components"]["somd_textcat"] == default["components"]["somd_textcat"]
-    assert gpu["nlp"]["pipeline"][-1] == "somd_textcat"
-    assert gpu["training"]["score_weights"]["cats_macro_f"] == 0.0
-
-
 def test_training_dynamics_record_each_sentence_label_per_epoch(tmp_path):
     from spacy_somd.dynamics import read_dynamics
 
