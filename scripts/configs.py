@@ -150,11 +150,12 @@ def comment(text: str) -> List[str]:
 
 
 def header(derived: Derived) -> List[str]:
-    generated = (
-        f"generated from {BASE} by scripts/configs.py; edit {BASE} or the edits in scripts/configs.py, then regenerate:"
-        " `python scripts/configs.py` (or `spacy project run configs`)"
-    )
-    return comment(generated) + ["#"] + comment(derived.about)
+    generated = [
+        f"# generated from {BASE} by scripts/configs.py: edit {BASE} or the edits in",
+        "# scripts/configs.py, then regenerate with `spacy project run configs`",
+        "# (or `python scripts/configs.py`)",
+    ]
+    return generated + ["#"] + comment(derived.about)
 
 
 def parse(text: str, path: str) -> Tuple[List[str], List[Section]]:
