@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
-from .dynamics import GroupDynamics, read_dynamics
+from .dynamics.analysis import GroupDynamics, read_dynamics
 from .visuals import plot_aum_histogram, plot_data_map
 
 RANKING_CSV = "aum_ranking.csv"

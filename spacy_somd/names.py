@@ -7,7 +7,7 @@ and never equal (case-insensitively) a word of a given vocabulary.
 import random
 from typing import Collection, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
-from .corpus import Sentence, bio_to_spans
+from .corpus.format import Sentence, bio_to_spans
 from .retokenization import Edit, apply_edits
 
 SOFTWARE_TYPES = ("Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem")

@@ -18,7 +18,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .corpus import RELATIONS_ATTR, Sentence, SomdFormatError, decode_line, doc_to_lines, sentence_to_doc, split_fields
+from .corpus.docs import RELATIONS_ATTR, doc_to_lines, sentence_to_doc
+from .corpus.format import Sentence, SomdFormatError, decode_line, split_fields
 
 OUTPUT_NAMES = ("texts.txt", "entities.txt", "relations.txt")
 ZONE_LINES = 500  # input lines whose strings share one memory zone

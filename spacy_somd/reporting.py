@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from wasabi import msg
 
-from .corpus import ENTITY_TYPES, RELATION_TYPES
+from .corpus.format import ENTITY_TYPES, RELATION_TYPES
 
 Row = Tuple[str, ...]
 

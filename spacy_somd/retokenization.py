@@ -15,7 +15,7 @@ data: what this corpus keeps whole is split at its punctuation (versions "2.2.1"
 import re
 from typing import List, NamedTuple, Sequence
 
-from .corpus import Sentence
+from .corpus.format import Sentence
 
 VERSION = re.compile(r"[vV]?\d+(?:\.\w+)+")  # 2.2.1, 1.1.6r, v3.10
 CITATION = re.compile(r"\[\d+(?:[,;–-]\d+)*\]")  # [27], [3-5], [5,8]

@@ -8,7 +8,7 @@ from spacy.scorer import get_ner_prf
 from spacy.training import Example
 from spacy.util import registry
 
-from .corpus import RELATIONS_ATTR, doc_bio
+from .corpus.docs import RELATIONS_ATTR, doc_bio
 
 
 class Counts:

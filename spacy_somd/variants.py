@@ -2,7 +2,8 @@
 re-tokenized in the other style, or with their software names replaced by unseen ones."""
 from typing import Callable, Dict, List, Optional
 
-from .corpus import Sentence, fold_of
+from .corpus.folds import fold_of
+from .corpus.format import Sentence
 from .names import unseen_names_variant
 from .retokenization import tokenization_variant
 

@@ -17,8 +17,9 @@ from matplotlib.ticker import MaxNLocator
 from spacy import displacy
 from spacy.tokens import Doc
 
-from .corpus import RELATIONS_ATTR, SomdFormatError
-from .dynamics import GroupDynamics
+from .corpus.docs import RELATIONS_ATTR
+from .corpus.format import SomdFormatError
+from .dynamics.analysis import GroupDynamics
 
 STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10}
 PANEL_SIZE = (7.0, 5.5)

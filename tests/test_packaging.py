@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List
 
 import pytest
+import spacy
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -27,18 +28,19 @@ for name in ("matplotlib", "sentence_transformers", "sklearn", "scipy", "gt_all_
     sys.modules[name] = None
 """
 
-LOAD = """
+TEXT = "We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package. It ran on Linux."
+LOAD = f"TEXT = {TEXT!r}\n" + """
 import json, spacy, spacy_somd
 nlp = spacy.load("en_somd")
-doc = nlp("We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package. It ran on Linux.")
+doc = nlp(TEXT)
 docs = list(nlp.pipe(["SPSS 22 was used.", "R 4.0.3 (R Core Team) was used too."], batch_size=2))
 print(json.dumps({
     "module": spacy_somd.__file__,
     "tokens": [t.text for t in doc],
     "sentences": [s.text for s in doc.sents],
-    "ents": [e.label_ for e in doc.ents],
-    "relations": doc._.somd_relations,
-    "cats": sorted(doc.cats),
+    "ents": [[e.start, e.end, e.label_] for e in doc.ents],
+    "relations": [[r["head"], r["tail"], r["label"]] for r in doc._.somd_relations],
+    "cats": doc.cats,
     "batch": [len(d) for d in docs],
     "meta": nlp.meta,
 }))
@@ -182,8 +184,11 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     assert result["sentences"] == [
         "We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package.", "It ran on Linux."
     ]
-    assert isinstance(result["ents"], list) and isinstance(result["relations"], list)
-    assert result["cats"] == sorted(["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"])
+    source = spacy.load(default_pipeline)(TEXT)  # the installed package predicts as the trained pipeline
+    assert result["ents"] == [[e.start, e.end, e.label_] for e in source.ents]
+    assert result["relations"] == [[r["head"], r["tail"], r["label"]] for r in source._.somd_relations]
+    assert sorted(result["cats"]) == sorted(["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"])
+    assert result["cats"] == pytest.approx(source.cats)
     assert result["batch"] == [5, 11]
     meta = result["meta"]
     assert meta["name"] == "somd" and meta["version"] == __version__

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Span
 
 from conftest import DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy_somd.corpus import ENTITY_TYPES, create_fold_corpus
@@ -31,11 +32,32 @@ def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     scores = nlp.evaluate(dev)
     for key in SCORE_KEYS + RELATION_SCORE_KEYS + CATS_SCORE_KEYS:
         assert key in scores, f"{key} missing from {sorted(scores)}"
-    assert isinstance(doc._.somd_relations, list)
     assert list(doc.cats) == CATEGORIES and all(type(p) is float for p in doc.cats.values())
     assert isinstance(scores["token_per_type"], dict) and scores["token_per_type"]
     assert set(scores["token_per_type"]) <= set(ENTITY_TYPES)
+    check_relations(nlp)
     return nlp
+
+
+def check_relations(nlp: spacy.language.Language) -> None:
+    """The relation extractor on hand-set entities (NER off), without a threshold: both
+    orders of the entity pair are candidates, and the relations set are exactly the pairs
+    whose most probable class is one of the pipe's labels, between the entities' starts,
+    with that class's probability."""
+    rel = nlp.get_pipe("somd_relation_extractor")
+    rel.cfg["threshold"] = 0.0
+    doc = nlp.make_doc(TEXT)
+    doc.ents = [Span(doc, 2, 3, label="Application"), Span(doc, 4, 5, label="Version")]
+    with nlp.select_pipes(disable=["ner"]):
+        doc = nlp(doc)
+    (pairs,), probs = rel.predict([doc])
+    assert [(head.start, tail.start) for head, tail in pairs] == [(2, 4), (4, 2)]
+    expected = []
+    for (head, tail), row in zip(pairs, rel.model.ops.to_numpy(probs)):
+        best = rel.classes[int(row.argmax())]
+        if best in rel.labels:
+            expected.append((head.start, tail.start, best, pytest.approx(float(row.max()))))
+    assert [(r["head"], r["tail"], r["label"], r["score"]) for r in doc._.somd_relations] == expected
 
 
 def check_alignment(nlp: spacy.language.Language) -> None:

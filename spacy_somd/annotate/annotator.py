@@ -15,7 +15,7 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 import spacy
 from spacy.language import Language
 
-from ..corpus import ensure_extensions
+from ..corpus.docs import ensure_extensions
 from .inputs import Partition, Record, records_of
 from .records import SentencePart, build_record
 

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
-from ..textcat import DEFAULT_MAPPING
+from ..textcat.gold import DEFAULT_MAPPING
 from .annotator import Annotated
 
 SOFTWARE_TYPES = tuple(DEFAULT_MAPPING)  # the entity types that name software

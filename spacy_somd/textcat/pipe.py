@@ -1,112 +1,27 @@
 """The ``somd_textcat`` pipe: multi-label sentence categories for the software a sentence
-mentions. Gold categories are ``doc.cats`` where a reference doc has any, otherwise they
-are derived from its gold entities. The models return logits (the training-dynamics audit
-needs them); the pipe applies the sigmoid."""
+mentions, against the gold of :mod:`.gold`. The model (:mod:`.model`) returns logits; the
+pipe applies the sigmoid."""
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from spacy.attrs import ORTH
 from spacy.language import Language
-from spacy.ml.extract_ngrams import extract_ngrams
-from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import registry
 from spacy.vocab import Vocab
-from thinc.api import Config, Dropout, Linear, Model, Optimizer, SparseLinear_v2, chain, list2ragged, reduce_mean, set_dropout_rate, with_cpu
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
-from .corpus import LINE_ATTR, ensure_extensions
-from .dynamics import DynamicsRecorder, Instance
-from .pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
-
-CategoryMapping = Mapping[str, Sequence[str]]
-DEFAULT_MAPPING: Dict[str, List[str]] = {
-    "Application": ["SOFTWARE", "APPLICATION"],
-    "PlugIn": ["SOFTWARE", "PLUGIN"],
-    "ProgrammingEnvironment": ["SOFTWARE", "PROGRAMMING_ENVIRONMENT"],
-    "OperatingSystem": ["SOFTWARE", "OPERATING_SYSTEM"],
-}
+from ..corpus.docs import LINE_ATTR, ensure_extensions
+from ..dynamics.recording import DynamicsRecorder, Instance
+from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
+from .gold import DEFAULT_MAPPING, CategoryMapping, gold_categories, mapped_labels
+from .scoring import score_textcat
 
 DEFAULT_CONFIG_STR = """
 [model]
 @architectures = "spacy_somd.SentenceLogits.v2"
 nO = null
 """
-
-
-def mapped_labels(mapping: CategoryMapping) -> List[str]:
-    """The categories a mapping gives, in order of first appearance."""
-    return list(dict.fromkeys(cat for cats in mapping.values() for cat in cats))
-
-
-def gold_categories(doc: Doc, mapping: CategoryMapping, labels: Iterable[str]) -> Dict[str, float]:
-    """A reference doc's gold categories over ``labels``. Non-empty ``doc.cats`` win (labels
-    they lack are missing: no loss, not scored); otherwise a label is 1.0 when one of the
-    doc's entities maps to it (``mapping``: entity label -> categories), else 0.0."""
-    if doc.cats:
-        return {label: float(doc.cats[label]) for label in labels if label in doc.cats}
-    found = {cat for ent in doc.ents for cat in mapping.get(ent.label_, ())}
-    return {label: float(label in found) for label in labels}
-
-
-@registry.architectures("spacy_somd.SentenceLogits.v2")
-def build_sentence_logits(
-    tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
-) -> Model[List[Doc], Floats2d]:
-    """Per doc: the mean of its token vectors, dropout (at ``[training] dropout``, which
-    spaCy sets on every update), then a linear layer of ``nO`` logits (inferred at
-    initialization)."""
-    output_layer = Linear(nO=nO)
-    model = chain(tok2vec, list2ragged(), reduce_mean(), Dropout(0.0), output_layer)
-    model.set_ref("tok2vec", tok2vec)
-    model.set_ref("output_layer", output_layer)
-    return model
-
-
-@registry.architectures("spacy_somd.SentenceLogits.v1")
-def build_sentence_logits_v1(
-    tok2vec: Model[List[Doc], List[Floats2d]], dropout: float = 0.1, nO: Optional[int] = None
-) -> Model[List[Doc], Floats2d]:
-    """v2 for the configs of pipelines trained before it: their ``dropout`` never had an
-    effect (``[training] dropout`` overwrote it on every update; prediction uses none)."""
-    return build_sentence_logits(tok2vec, nO)
-
-
-@registry.architectures("spacy_somd.BagOfWordsLogits.v1")
-def build_bag_of_words_logits(
-    ngram_size: int = 1, length: int = 262144, nO: Optional[int] = None
-) -> Model[List[Doc], Floats2d]:
-    """Logits from a sparse linear layer over hashed n-grams of ``ORTH`` (up to
-    ``ngram_size``; ``length`` rounded up to a power of two): spaCy's bag-of-words
-    classifier without its output activation."""
-    if length < 1:
-        raise ValueError(f"length must be at least 1, not {length}")
-    output_layer = SparseLinear_v2(nO=nO, length=2 ** (length - 1).bit_length())
-    inner = chain(extract_ngrams(ngram_size, attr=ORTH), output_layer)
-    model = with_cpu(inner, inner.ops)
-    model.set_ref("output_layer", output_layer)
-    return model
-
-
-def score_textcat(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
-    """spaCy's multi-label category scores (``cats_macro_f``, ``cats_micro_f``,
-    ``cats_f_per_type``, ``cats_auc_per_type``, ...) against the same gold as training:
-    each reference scored through :func:`gold_categories`. Takes the pipe's ``labels``,
-    ``mapping`` and ``threshold`` settings."""
-    mapping = kwargs.get("mapping") or DEFAULT_MAPPING
-    labels = list(kwargs.get("labels") or mapped_labels(mapping))
-    scored = []
-    for eg in examples:
-        reference = eg.reference.copy()
-        reference.cats = gold_categories(eg.reference, mapping, labels)
-        scored.append(Example(eg.predicted, reference))
-    return Scorer.score_cats(scored, "cats", labels=labels, multi_label=True, threshold=kwargs.get("threshold"))
-
-
-@registry.scorers("spacy_somd.textcat_scorer.v1")
-def make_textcat_scorer() -> Callable[..., Dict[str, Any]]:
-    return score_textcat
 
 
 @Language.factory(

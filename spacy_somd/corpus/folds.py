@@ -1,0 +1,153 @@
+"""The seed's folds (sentence i in fold i % n_folds): the fold DocBins and their manifest,
+and the train, dev and held-out splits with negative sampling."""
+import json
+import random
+from pathlib import Path
+from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set
+
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+from .docs import LINE_ATTR, ensure_extensions, sentence_to_doc
+from .format import Sentence
+
+
+def fold_of(line: int, n_folds: int) -> int:
+    """The seed's folds: the sentence at 0-based index i belongs to fold i % n_folds."""
+    return (line - 1) % n_folds
+
+
+def fold_docbins(vocab: Vocab, sentences: Iterable[Sentence], n_folds: int) -> List[DocBin]:
+    """One DocBin per fold, holding that fold's sentences in line order."""
+    bins = [DocBin(store_user_data=True) for _ in range(n_folds)]
+    for sentence in sentences:
+        bins[fold_of(sentence.line, n_folds)].add(sentence_to_doc(vocab, sentence))
+    return bins
+
+
+def fold_path(directory: Path, fold: int) -> Path:
+    return Path(directory) / f"fold{fold}.spacy"
+
+
+FOLD_MANIFEST = "folds.json"
+
+
+def fold_manifest(bins: Sequence[DocBin]) -> Dict[str, object]:
+    """What `convert` wrote into a folder (its ``folds.json``): the number of folds, of
+    sentences, and the fold files with their sizes."""
+    return {
+        "n_folds": len(bins),
+        "sentences": sum(len(b) for b in bins),
+        "files": [fold_path(Path(), fold).name for fold in range(len(bins))],
+        "sizes": [len(b) for b in bins],
+    }
+
+
+SPLITS = ("train", "dev", "heldout")
+
+
+def check_fold_settings(fold: int, n_folds: int, negative_ratio: float = 0.0, dev_size: float = 0.1) -> None:
+    """Refuse fold settings that cannot describe a split, naming the setting."""
+    if n_folds < 2:
+        raise ValueError(f"n_folds (somd.n_folds) must be at least 2, not {n_folds}")
+    if not 0 <= fold < n_folds:
+        raise ValueError(f"fold (somd.fold) must be in 0..{n_folds - 1} for n_folds {n_folds}, not {fold}")
+    if not 0.0 <= negative_ratio <= 1.0:
+        raise ValueError(f"negative_ratio (somd.negative_ratio) must be in [0, 1], not {negative_ratio}")
+    if not 0.0 < dev_size < 1.0:
+        raise ValueError(f"dev_size (somd.dev_size) must be between 0 and 1 (exclusive), not {dev_size}")
+
+
+def fold_files(directory: Path, n_folds: int) -> List[Path]:
+    """The fold DocBins of a folder, fold k at index k. The manifest ``folds.json`` that
+    `convert` writes names them; without one, the folder must hold exactly ``fold0.spacy``
+    .. ``fold{n_folds-1}.spacy``. A fold count other than ``n_folds`` or a missing file is
+    an error (stale folds from another `convert` are never read)."""
+    directory = Path(directory)
+    manifest = directory / FOLD_MANIFEST
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            found, paths = data["n_folds"], [directory / name for name in data["files"]]
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{manifest}: not a fold manifest ({err!r})") from None
+        if found != n_folds or len(paths) != n_folds:
+            raise ValueError(
+                f"{manifest}: the corpus was converted into {found} folds but n_folds (somd.n_folds) is "
+                f"{n_folds}; convert again with --n-folds {n_folds} or set somd.n_folds to {found}"
+            )
+    else:
+        paths = sorted(directory.glob("fold*.spacy"))
+        if not paths:
+            raise FileNotFoundError(f"{directory}: no fold*.spacy files (run `python -m spacy_somd convert`)")
+        expected = [fold_path(directory, k) for k in range(n_folds)]
+        if sorted(paths) != sorted(expected):
+            names = ", ".join(p.name for p in paths)
+            raise ValueError(
+                f"{directory}: holds {len(paths)} fold files ({names}) and no {FOLD_MANIFEST}, but n_folds "
+                f"(somd.n_folds) is {n_folds}; convert again with --n-folds {n_folds}"
+            )
+        paths = expected
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{manifest}: fold file(s) missing: {', '.join(missing)}")
+    return paths
+
+
+def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[int]) -> List[Doc]:
+    """The Docs of the given folds of a folder's fold DocBins (only those files are
+    read), sorted by line number."""
+    ensure_extensions()
+    paths = fold_files(directory, n_folds)
+    docs = [doc for k in sorted(set(folds)) for doc in DocBin().from_disk(paths[k]).get_docs(vocab)]
+    return sorted(docs, key=lambda doc: doc._.get(LINE_ATTR))
+
+
+def folds_of_split(fold: int, n_folds: int, split: str) -> List[int]:
+    """The folds a split is drawn from: ``heldout`` is fold ``fold``; ``train`` and ``dev``
+    share the other folds."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    return [fold] if split == "heldout" else [k for k in range(n_folds) if k != fold]
+
+
+def dev_lines(lines: Sequence[int], dev_size: float, dev_seed: int) -> Set[int]:
+    """The development sentences: a ``dev_size`` share of ``lines`` drawn with ``dev_seed``."""
+    size = round(len(lines) * dev_size)
+    if not 0 < size < len(lines):
+        raise ValueError(
+            f"dev_size (somd.dev_size) {dev_size} of {len(lines)} training sentences leaves "
+            f"{size} for development and {len(lines) - size} for training; both need at least one"
+        )
+    return set(random.Random(dev_seed).sample(sorted(lines), size))
+
+
+def select_fold(
+    docs: Sequence[Doc], fold: int, n_folds: int, split: str, negative_ratio: float,
+    dev_size: float = 0.1, dev_seed: int = 0, exclude: Collection[int] = (),
+) -> List[Doc]:
+    """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold
+    ``fold`` whole (what the reported scores are measured on). The other folds hold the
+    development sentences, ``dev`` (a ``dev_size`` share drawn with ``dev_seed``; the
+    checkpoint is chosen on these), and ``train``: the rest, keeping only the first
+    ``negative_ratio`` (by line order) of its entity-free sentences, and none of the
+    ``exclude`` lines."""
+    check_fold_settings(fold, n_folds, negative_ratio, dev_size)
+    wanted = set(folds_of_split(fold, n_folds, split))
+    docs = [d for d in docs if fold_of(d._.get(LINE_ATTR), n_folds) in wanted]
+    if split == "heldout":
+        return docs
+    development = dev_lines([d._.get(LINE_ATTR) for d in docs], dev_size, dev_seed)
+    if split == "dev":
+        return [d for d in docs if d._.get(LINE_ATTR) in development]
+    docs = [d for d in docs if d._.get(LINE_ATTR) not in development]
+    negatives = [d._.get(LINE_ATTR) for d in docs if not d.ents]
+    dropped = set(negatives[int(len(negatives) * negative_ratio):]) | set(exclude)
+    return [d for d in docs if d._.get(LINE_ATTR) not in dropped]
+
+
+def sieved_lines(sieve: Optional[Path]) -> List[int]:
+    """The sentence line numbers listed in an audit's ``sieve.json`` (none without one)."""
+    if sieve is None:
+        return []
+    return json.loads(Path(sieve).read_text(encoding="utf-8"))["lines"]
