@@ -16,13 +16,14 @@ step scores ``beam_width`` states instead of one, so about ``beam_width`` times 
 greedy parsing time.
 """
 from contextlib import contextmanager
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, cast
 
 from spacy.attrs import ENT_ID, ENT_IOB, ENT_KB_ID, ENT_TYPE
 from spacy.language import Language
 from spacy.pipeline import EntityRecognizer, Pipe
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
+from thinc.types import Ints2d
 
 CONFIDENCE_ATTR = "somd_confidence"
 ENTITY_ATTRS = [ENT_IOB, ENT_TYPE, ENT_KB_ID, ENT_ID]
@@ -45,7 +46,8 @@ def entities_unset(docs: Sequence[Doc]) -> Iterator[None]:
     """The docs with every token's entity annotation missing, as before the NER ran (the
     NER keeps a preset entity, so the beam would otherwise be forced onto the greedy
     entities); the annotation is restored exactly afterwards, after an error too."""
-    saved = [doc.to_array(ENTITY_ATTRS) for doc in docs]
+    # to_array gives uint64 ids: spaCy's stubs say float64
+    saved = [cast(Ints2d, doc.to_array(ENTITY_ATTRS)) for doc in docs]
     try:
         for doc in docs:
             doc.set_ents([], default="missing")
