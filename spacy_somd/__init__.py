@@ -1,4 +1,25 @@
 """spacy-somd: software mention detection components for spaCy."""
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .about import __version__
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from .confidence import entity_confidences
+    from .relations.records import Relation, ensure_relation_extensions, relation_records
+
+# The Python API, imported on first use: importing the package itself stays light (no spaCy).
+_API = {
+    "Relation": ".relations.records",
+    "relation_records": ".relations.records",
+    "ensure_relation_extensions": ".relations.records",
+    "entity_confidences": ".confidence",
+}
+
+__all__ = ["Relation", "__version__", "ensure_relation_extensions", "entity_confidences", "relation_records"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

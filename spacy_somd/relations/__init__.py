@@ -1,9 +1,12 @@
-"""The relation extraction component: candidates, model and pipe."""
+"""The relation extraction component: candidates, model and pipe; typed records of the
+relations it predicts."""
 from .candidates import entity_pairs, make_entity_pairs, missed_gold_relations
 from .model import adversarial_perturbation, build_relation_classifier
 from .pipe import NO_RELATION, RelationExtractor, make_relation_extractor
+from .records import Relation, ensure_relation_extensions, relation_records
 
 __all__ = [
-    "NO_RELATION", "RelationExtractor", "adversarial_perturbation", "build_relation_classifier",
-    "entity_pairs", "make_entity_pairs", "make_relation_extractor", "missed_gold_relations",
+    "NO_RELATION", "Relation", "RelationExtractor", "adversarial_perturbation", "build_relation_classifier",
+    "ensure_relation_extensions", "entity_pairs", "make_entity_pairs", "make_relation_extractor",
+    "missed_gold_relations", "relation_records",
 ]  # fmt: skip

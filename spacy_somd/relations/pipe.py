@@ -12,11 +12,12 @@ from thinc.api import Config, Model, Ops, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 from wasabi import msg
 
-from ..corpus import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
+from ..corpus import LINE_ATTR, RELATIONS_ATTR
 from ..dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from ..pipes import DEFAULT_TOK2VEC_STR, ScaledPipe
 from .candidates import GetCandidates, Pair
 from .model import ADVERSARIAL_REFS, RelationInputs, adversarial_perturbation, predict_in_chunks
+from .records import ensure_relation_extensions
 
 NO_RELATION = "NO_RELATION"
 # the gold class of a pair whose gold label is not among the classes: not trained on
@@ -119,7 +120,7 @@ class RelationExtractor(ScaledPipe):
         threshold_seed: int = 0,
         scorer: Optional[Callable] = None,
     ) -> None:
-        ensure_extensions()
+        ensure_relation_extensions()
         if max_pairs_per_batch < 1:
             raise ValueError(f"{name}: max_pairs_per_batch must be at least 1, not {max_pairs_per_batch}")
         self.vocab, self.model, self.name = vocab, model, name
