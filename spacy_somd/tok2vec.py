@@ -20,8 +20,9 @@ Tok2Vec = Model[List[Doc], List[Floats2d]]
 def build_cased_tok2vec(tok2vec: Tok2Vec, embed: Tok2Vec, width: int, maxout_pieces: int = 3) -> Tok2Vec:
     """Per token: ``tok2vec``'s vector (e.g. ``spacy-transformers.TransformerListener.v1``)
     and ``embed``'s (e.g. ``spacy.MultiHashEmbed.v2``) side by side, then a layer-normalized
-    Maxout of ``width`` outputs (``maxout_pieces`` pieces) whose input width is inferred at
-    initialization. Refs: ``tok2vec``, ``embed``, ``output_layer``.
+    Maxout of ``width`` outputs (``maxout_pieces`` pieces; its input width is inferred at
+    initialization) and dropout at ``[training] dropout`` (which spaCy sets on every
+    update). Refs: ``tok2vec``, ``embed``, ``output_layer``.
 
     Like thinc's ``concatenate`` >> ``with_array``, but the token vectors are flattened
     with ``ops.flatten``, which skips empty docs: the transformer listener gives an empty
@@ -56,6 +57,7 @@ def side_by_side(model: Model, docs: List[Doc], is_train: bool) -> Tuple[Floats2
 
 
 def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats2d], Callable]:
+    """A (len(doc), nO) array per doc; the gradient goes into ``tok2vec`` and ``embed``."""
     ops = model.ops
     lengths = ops.asarray1i([len(doc) for doc in docs])
     if not int(lengths.sum()):
