@@ -238,6 +238,13 @@ level = 1.0
 """
 
 
+def with_chained_augmenters(config: Config) -> Config:
+    """``config`` with :data:`CHAINED` as its training corpus's augmenter."""
+    config = config.copy()
+    del config["corpora"]["train"]["augmenter"]
+    return config.merge(Config().from_str("[corpora]\n[corpora.train]\n" + CHAINED))
+
+
 def entity_relations(s: Sentence) -> List[Tuple[str, int, int]]:
     """Relations as (label, head entity's position, tail entity's position) in the sentence."""
     position = {a: i for i, (a, _, _) in enumerate(bio_to_spans(s.labels))}
@@ -250,8 +257,7 @@ def squashed(text: str) -> str:
 
 def test_chained_augmenters_in_the_default_config_keep_labels_and_relations_aligned(tiny_corpus, tiny_corpus_docbins):
     config = load_config(CONFIGS / "default.cfg", overrides={"paths.corpus": str(tiny_corpus_docbins)})
-    del config["corpora"]["train"]["augmenter"]
-    config = Config().from_str(config.merge(Config().from_str("[corpora]\n[corpora.train]\n" + CHAINED)).to_str())  # as written in a file
+    config = Config().from_str(with_chained_augmenters(config).to_str())  # as written in a file
     corpora = registry.resolve(config.interpolate()["corpora"])
     random.seed(0)
     examples = list(corpora["train"](somd_blank()))

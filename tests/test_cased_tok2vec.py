@@ -9,7 +9,9 @@ import numpy
 import pytest
 import spacy
 from spacy.language import Language
+from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
+from test_augmentation import with_chained_augmenters
 from thinc.api import Adam, Config, Model
 
 from conftest import CONFIGS, spacy_train, tiny_rows
@@ -63,6 +65,11 @@ def default_config(backbone: Path) -> Config:
     return config
 
 
+def tiny_examples(nlp: Language) -> List[Example]:
+    docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
+    return [gold_tokenized_example(nlp, doc) for doc in docs]
+
+
 def cased_layer(nlp: Language, component: str) -> Model:
     (layer,) = [node for node in nlp.get_pipe(component).model.walk() if node.name == "cased_tok2vec"]
     return layer
@@ -77,8 +84,7 @@ def ner_pipeline(tiny_uncased_bert) -> Language:
     config["components"] = {name: config["components"][name] for name in ("transformer", "ner")}
     spacy.util.fix_random_seed(0)
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
-    docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
-    nlp.initialize(lambda: [gold_tokenized_example(nlp, doc) for doc in docs])
+    nlp.initialize(lambda: tiny_examples(nlp))
     return nlp
 
 
@@ -92,8 +98,7 @@ def test_cased_tok2vec_in_ner_trains_predicts_saves_and_loads(ner_pipeline, tiny
     assert layer.get_dim("nO") == WIDTH
     tables = [node for node in layer.get_ref("embed").walk() if node.name == "hashembed"]
     tables_before = [table.get_param("E").copy() for table in tables]
-    docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
-    examples = [gold_tokenized_example(nlp, doc) for doc in docs]
+    examples = tiny_examples(nlp)
     optimizer = Adam(0.001)  # the config's schedule starts at 0 and steps only in `spacy train`
     for _ in range(3):
         losses = nlp.update(examples, sgd=optimizer)
@@ -126,11 +131,7 @@ def test_case_changes_the_vectors_that_the_uncased_transformer_gives_alike(ner_p
 
 @pytest.mark.slow
 def test_default_config_trains_with_the_cased_tok2vec_and_chained_augmenters(tiny_corpus_docbins, tiny_uncased_bert, tmp_path):
-    from test_augmentation import CHAINED
-
-    config = default_config(tiny_uncased_bert)
-    del config["corpora"]["train"]["augmenter"]
-    config = config.merge(Config().from_str("[corpora]\n[corpora.train]\n" + CHAINED))
+    config = with_chained_augmenters(default_config(tiny_uncased_bert))
     config.to_disk(tmp_path / "cased.cfg")
     model = spacy_train(str(tmp_path / "cased.cfg"), tmp_path / "out", tiny_corpus_docbins)
     nlp = spacy.load(model)
