@@ -1,10 +1,11 @@
 """Registered data augmenters for ``[corpora.train.augmenter]`` (like spaCy's
 ``spacy.orth_variants.v1``): each replaces a ``level`` share of the training examples by
-a variant whose tokens, BIO labels and relations stay consistent.
+a variant whose tokens, BIO labels and relations stay consistent; ``chain_augmenters``
+runs several of them on every example, one after the other.
 
 Randomness comes from Python's ``random`` module, which `spacy train` seeds."""
 import random
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from spacy.language import Language
 from spacy.training import Example
@@ -70,5 +71,30 @@ def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5
         rng = random.Random(random.getrandbits(64))
         names = {(start, end): pool.replacement(rng, type_, unseen_share) for start, end, type_ in mentions}
         yield sentence_example(nlp, example, replace_mentions(sentence, names))
+
+    return augment
+
+
+def apply_augmenter(augmenter: AugmenterFn, nlp: Language, examples: Iterable[Example]) -> Iterator[Example]:
+    """Every example that ``augmenter`` yields for each of ``examples``."""
+    for example in examples:
+        yield from augmenter(nlp, example)
+
+
+@registry.augmenters("spacy_somd.chain_augmenters.v1")
+def create_chain_augmenter(*augmenters: AugmenterFn) -> AugmenterFn:
+    """The ``augmenters`` applied in sequence, like the steps of spaCy's
+    ``combined_augmenter``: every example the first yields goes through the second, and
+    so on, so each example can be changed by each augmenter (an augmenter that yields one
+    example for one, as this package's do, keeps the corpus size). In a config, one
+    positional ``[corpora.train.augmenter.*.NAME]`` section per augmenter, in order."""
+    if not augmenters:
+        raise ValueError("chain_augmenters needs at least one augmenter")
+
+    def augment(nlp: Language, example: Example) -> Iterator[Example]:
+        examples: Iterable[Example] = [example]
+        for augmenter in augmenters:
+            examples = apply_augmenter(augmenter, nlp, examples)
+        yield from examples
 
     return augment

@@ -6,10 +6,17 @@ from typing import List, Sequence, Tuple
 import pytest
 import spacy
 from spacy.tokens import DocBin
+from spacy.util import load_config, registry
+from thinc.api import Config
 from typer.testing import CliRunner
 
-from conftest import SHARED_CORPUS
-from spacy_somd.augmenters import create_mention_replacement_augmenter, create_tokenization_augmenter, example_sentence
+from conftest import CONFIGS, SHARED_CORPUS, somd_blank
+from spacy_somd.augmenters import (
+    create_chain_augmenter,
+    create_mention_replacement_augmenter,
+    create_tokenization_augmenter,
+    example_sentence,
+)
 from spacy_somd.cli import app
 from spacy_somd.corpus import (
     FILE_NAMES,
@@ -190,6 +197,87 @@ def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
     (out,) = unseen(nlp, examples_of(nlp, [target])[0])
     new = [text for text, type_ in entities(example_sentence(out)) if type_ in SOFTWARE_TYPES]
     assert len(new) == 2 and not {"spss", "ggplot2"} & {n.lower() for n in new}
+
+
+def test_chained_augmenters_run_in_order_on_every_output():
+    nlp = spacy.blank("en")
+    (example,) = examples_of(nlp, [VERSIONS])
+    calls: List[str] = []
+
+    def twice(nlp, eg):
+        calls.append("twice")
+        yield from (eg, eg)
+
+    def record(name):
+        def augment(nlp, eg):
+            calls.append(name)
+            yield eg
+
+        return augment
+
+    assert list(create_chain_augmenter(record("a"), twice, record("b"))(nlp, example)) == [example] * 2
+    assert calls == ["a", "twice", "b", "b"]
+    with pytest.raises(ValueError, match="at least one augmenter"):
+        create_chain_augmenter()
+
+
+# both augmenters in configs/default.cfg's [corpora.train], as the README shows (here every
+# sentence changed by both, and every software name an unseen one)
+CHAINED = """
+[corpora.train.augmenter]
+@augmenters = "spacy_somd.chain_augmenters.v1"
+
+[corpora.train.augmenter.*.names]
+@augmenters = "spacy_somd.mention_replacement.v1"
+level = 1.0
+unseen_share = 1.0
+
+[corpora.train.augmenter.*.tokenization]
+@augmenters = "spacy_somd.tokenization_variants.v1"
+level = 1.0
+"""
+
+
+def with_chained_augmenters(config: Config) -> Config:
+    """``config`` with :data:`CHAINED` as its training corpus's augmenter."""
+    config = config.copy()
+    del config["corpora"]["train"]["augmenter"]
+    return config.merge(Config().from_str("[corpora]\n[corpora.train]\n" + CHAINED))
+
+
+def entity_relations(s: Sentence) -> List[Tuple[str, int, int]]:
+    """Relations as (label, head entity's position, tail entity's position) in the sentence."""
+    position = {a: i for i, (a, _, _) in enumerate(bio_to_spans(s.labels))}
+    return [(label, position[head], position[tail]) for label, head, tail in s.relations]
+
+
+def squashed(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def test_chained_augmenters_in_the_default_config_keep_labels_and_relations_aligned(tiny_corpus, tiny_corpus_docbins):
+    config = load_config(CONFIGS / "default.cfg", overrides={"paths.corpus": str(tiny_corpus_docbins)})
+    config = Config().from_str(with_chained_augmenters(config).to_str())  # as written in a file
+    corpora = registry.resolve(config.interpolate()["corpora"])
+    random.seed(0)
+    examples = list(corpora["train"](somd_blank()))
+    originals = {s.line: s for s in read_corpus_dir(tiny_corpus).sentences}
+    lines = [example_sentence(eg).line for eg in examples]
+    assert len(examples) >= 10 and len(set(lines)) == len(lines)  # one example for one
+    retokenized = 0
+    for eg, line in zip(examples, lines):
+        variant, original = example_sentence(eg), originals[line]
+        check_valid(variant)
+        assert [t.text for t in eg.predicted] == [t.text for t in eg.reference]
+        assert [t for _, t in entities(variant)] == [t for _, t in entities(original)]
+        assert entity_relations(variant) == entity_relations(original)
+        for (new, type_), (old, _) in zip(entities(variant), entities(original)):
+            if type_ in SOFTWARE_TYPES:
+                assert squashed(new).lower() != squashed(old).lower()
+            else:
+                assert squashed(new) == squashed(old)
+                retokenized += new != old
+    assert retokenized >= 5  # versions, citations and URLs re-tokenized after the renaming
 
 
 def invoke(*args: str):
