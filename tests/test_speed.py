@@ -13,6 +13,7 @@ import spacy
 import torch
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
+from thinc.api import ConfigValidationError
 
 from conftest import ENV, ROOT
 from spacy_somd.relations.candidates import Pair
@@ -108,6 +109,25 @@ def test_quantize_backbone_loads_quantized_and_predicts(default_pipeline):
     assert hidden.shape == expected.shape
     assert not numpy.array_equal(hidden, expected)
     assert numpy.corrcoef(hidden.ravel(), expected.ravel())[0, 1] > 0.9
+
+
+def test_quantize_backbone_feed_forward_only(default_pipeline):
+    """``layers = "feed_forward"`` quantizes each block's two MLP layers and leaves the
+    attention projections (query, key, value, attention output) and any pooler in fp32."""
+    config = {"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "layers": "feed_forward"}}}
+    backbone = spacy.load(default_pipeline, config=config).get_pipe("transformer").model.transformer
+    plain = spacy.load(default_pipeline).get_pipe("transformer").model.transformer
+    n_blocks = len(plain.encoder.layer)
+    n_plain, _ = linear_layers(plain)
+    assert linear_layers(backbone) == (n_plain - 2 * n_blocks, 2 * n_blocks)
+    block = backbone.encoder.layer[0]
+    assert type(block.intermediate.dense) is not torch.nn.Linear and type(block.output.dense) is not torch.nn.Linear
+    assert type(block.attention.output.dense) is torch.nn.Linear and type(block.attention.self.query) is torch.nn.Linear
+
+
+def test_quantize_backbone_refuses_unknown_layers():
+    with pytest.raises(ConfigValidationError, match="layers"):
+        spacy.blank("en", config={"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "layers": "attention"}}})
 
 
 def test_quantize_backbone_needs_a_transformer():
