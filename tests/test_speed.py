@@ -12,6 +12,7 @@ import pytest
 import spacy
 import torch
 from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Corpus
 from spacy.vocab import Vocab
 from thinc.api import ConfigValidationError
 
@@ -168,3 +169,21 @@ def test_ratios_are_inverse_median_seconds_per_input():
     assert speed.ratio_lines(results, inputs) == [
         "fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"
     ]
+
+
+@pytest.mark.slow
+def test_quantization_benchmark_scores_the_three_settings(default_pipeline, tiny_corpus_docbins):
+    """The accuracy table of the int8 settings: one row each, the fp32 row the pipeline's
+    own ``nlp.evaluate`` scores, the others their difference to it."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "quantization.py"), str(default_pipeline),
+         str(tiny_corpus_docbins / "fold2.spacy")],
+        capture_output=True, text=True, timeout=600, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(" | ") for line in result.stdout.splitlines()[2:]]
+    assert [row[0] for row in rows] == ["| fp32", "| int8, all linear layers", "| int8, feed-forward layers"]
+    nlp = spacy.load(default_pipeline)
+    expected = nlp.evaluate(list(Corpus(tiny_corpus_docbins / "fold2.spacy")(nlp)))["token_f"]
+    assert rows[0][1] == f"{expected:.3f}" and rows[0][-1] == "+0.000 |"
+    assert all(abs(float(row[-1][:-2]) - (float(row[1]) - expected)) <= 0.0015 for row in rows[1:])
