@@ -41,8 +41,9 @@ from .corpus import (
 )
 from .dynamics import DynamicsFormatError
 from .evaluation import relation_scores_on_gold_entities
+from .memory import limit_heap_growth
 from .packaging import build_wheel, held_out_description, package_meta
-from .prediction import OUTPUT_NAMES, StagedFiles, limit_heap_growth, predict_lines, read_input
+from .prediction import OUTPUT_NAMES, StagedFiles, predict_lines, read_input
 from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
 from .scoring import has_gold_relations
 from .training import training_overrides

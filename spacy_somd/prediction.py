@@ -5,14 +5,11 @@ Memory does not grow with the number of input lines: sentences are read one at a
 every doc is written and dropped as soon as the pipeline yields it, and the strings of
 each block of lines live in a spaCy memory zone that is freed after the block, when the
 freed heap memory is also given back to the system."""
-import ctypes
-import ctypes.util
-import functools
 import os
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import IO, Iterable, Iterator, List, NamedTuple, Optional, Sequence
+from typing import IO, Iterable, Iterator, List, NamedTuple, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
@@ -20,6 +17,7 @@ from spacy.vocab import Vocab
 
 from .corpus.docs import RELATIONS_ATTR, doc_to_lines, sentence_to_doc
 from .corpus.format import Sentence, SomdFormatError, decode_line, split_fields
+from .memory import release_free_memory
 
 OUTPUT_NAMES = ("texts.txt", "entities.txt", "relations.txt")
 ZONE_LINES = 500  # input lines whose strings share one memory zone
@@ -101,35 +99,6 @@ class StagedFiles:
         if kind is not None:
             for folder in self.created:
                 folder.rmdir()
-
-
-M_TRIM_THRESHOLD, M_ARENA_MAX = -1, -8  # glibc's mallopt parameters (malloc.h)
-
-
-@functools.cache
-def glibc() -> Optional[ctypes.CDLL]:
-    """The C library, where it can be loaded (looked up once, not on every block)."""
-    libc = ctypes.util.find_library("c")
-    return ctypes.CDLL(libc) if libc else None
-
-
-def limit_heap_growth() -> None:
-    """What ``MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=0`` do, set from inside (glibc's
-    ``mallopt``; a no-op elsewhere): few malloc arenas, and freed memory at the top of
-    the heap given back at once, so that glibc's fragments of the transformer's
-    differently shaped batches do not make the process grow with the number of lines."""
-    mallopt = getattr(glibc(), "mallopt", None)
-    if mallopt is not None:
-        mallopt(M_ARENA_MAX, 2)
-        mallopt(M_TRIM_THRESHOLD, 0)
-
-
-def release_free_memory() -> None:
-    """Give the heap memory freed so far back to the system (glibc's ``malloc_trim``; a
-    no-op elsewhere)."""
-    trim = getattr(glibc(), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
 
 
 def blocks(items: Iterable[Sentence], size: int) -> Iterator[List[Sentence]]:

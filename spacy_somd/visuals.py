@@ -152,7 +152,7 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
             values = [r["scores"].get(name) for r in records]
             if name.endswith(("_f", "_auc")) and all(isinstance(v, (int, float)) for v in values):
                 scores.plot(steps, values, marker="o", label=name)
-        scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev fold (%)", title="Dev scores (F, ROC AUC)")
+        scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev set (%)", title="Dev scores (F, ROC AUC)")
         for ax in (losses, scores):
             ax.grid(alpha=0.3)
             ax.legend()

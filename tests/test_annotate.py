@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from conftest import ENV, spacy_train
 from conftest import run as cli
 from spacy_somd.annotate import InputError, Settings, annotate_input, read_output
-from spacy_somd.annotate.annotator import Annotator, pieces
+from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, pieces
 from spacy_somd.annotate.inputs import Record, input_files, scan
 from spacy_somd.cli import app
 
@@ -112,6 +112,21 @@ def test_offsets_point_into_the_text(model):
     texts = [[e["text"] for e in a.record["entities"]] for a in annotated]
     assert {"GraphPad Prism", "8", "Müller & Söhne"} <= set(texts[2])
     assert len(annotated[0].record["sentences"]) == 2  # "analysis.  Statistics": two sentences
+
+
+def test_strings_of_new_words_are_freed(model):
+    """The strings of the words the annotated texts bring live in memory zones: annotating
+    more records than one zone holds, every record with words never seen before, leaves
+    the string store as it was."""
+    annotator = Annotator(str(model), [])
+    texts = [f"We used Tool{i}x version 9.{i} with Qwerty{i}zz." for i in range(ZONE_RECORDS + 5)]
+    records = [Record(i, f"line {i + 1}", f"doc{i}", text) for i, text in enumerate(texts)]
+    annotator.annotate(records[:1]).__next__()  # the first call's own strings (labels, ...)
+    before = len(annotator.nlp.vocab.strings)
+    annotated = list(annotator.annotate(records))
+    assert len(annotator.nlp.vocab.strings) == before
+    assert [a.record["id"] for a in annotated] == [r.id for r in records]
+    assert [len(a.record["sentences"]) for a in annotated] == [1] * len(records)
 
 
 def test_texts_over_max_length_are_cut_not_dropped(model):

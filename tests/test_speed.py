@@ -12,7 +12,9 @@ import pytest
 import spacy
 import torch
 from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Corpus
 from spacy.vocab import Vocab
+from thinc.api import ConfigValidationError
 
 from conftest import ENV, ROOT
 from spacy_somd.relations.candidates import Pair
@@ -110,6 +112,25 @@ def test_quantize_backbone_loads_quantized_and_predicts(default_pipeline):
     assert numpy.corrcoef(hidden.ravel(), expected.ravel())[0, 1] > 0.9
 
 
+def test_quantize_backbone_feed_forward_only(default_pipeline):
+    """``layers = "feed_forward"`` quantizes each block's two MLP layers and leaves the
+    attention projections (query, key, value, attention output) and any pooler in fp32."""
+    config = {"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "layers": "feed_forward"}}}
+    backbone = spacy.load(default_pipeline, config=config).get_pipe("transformer").model.transformer
+    plain = spacy.load(default_pipeline).get_pipe("transformer").model.transformer
+    n_blocks = len(plain.encoder.layer)
+    n_plain, _ = linear_layers(plain)
+    assert linear_layers(backbone) == (n_plain - 2 * n_blocks, 2 * n_blocks)
+    block = backbone.encoder.layer[0]
+    assert type(block.intermediate.dense) is not torch.nn.Linear and type(block.output.dense) is not torch.nn.Linear
+    assert type(block.attention.output.dense) is torch.nn.Linear and type(block.attention.self.query) is torch.nn.Linear
+
+
+def test_quantize_backbone_refuses_unknown_layers():
+    with pytest.raises(ConfigValidationError, match="layers"):
+        spacy.blank("en", config={"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "layers": "attention"}}})
+
+
 def test_quantize_backbone_needs_a_transformer():
     with pytest.raises(ValueError, match="no transformer component"):
         spacy.blank("en", config=QUANTIZE)
@@ -148,3 +169,21 @@ def test_ratios_are_inverse_median_seconds_per_input():
     assert speed.ratio_lines(results, inputs) == [
         "fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"
     ]
+
+
+@pytest.mark.slow
+def test_quantization_benchmark_scores_the_three_settings(default_pipeline, tiny_corpus_docbins):
+    """The accuracy table of the int8 settings: one row each, the fp32 row the pipeline's
+    own ``nlp.evaluate`` scores, the others their difference to it."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "quantization.py"), str(default_pipeline),
+         str(tiny_corpus_docbins / "fold2.spacy")],
+        capture_output=True, text=True, timeout=600, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(" | ") for line in result.stdout.splitlines()[2:]]
+    assert [row[0] for row in rows] == ["| fp32", "| int8, all linear layers", "| int8, feed-forward layers"]
+    nlp = spacy.load(default_pipeline)
+    expected = nlp.evaluate(list(Corpus(tiny_corpus_docbins / "fold2.spacy")(nlp)))["token_f"]
+    assert rows[0][1] == f"{expected:.3f}" and rows[0][-1] == "+0.000 |"
+    assert all(abs(float(row[-1][:-2]) - (float(row[1]) - expected)) <= 0.0015 for row in rows[1:])

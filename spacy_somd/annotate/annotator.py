@@ -5,10 +5,15 @@ A text goes through the pipeline's own tokenizer and sentence boundaries; each s
 then annotated as a doc of its own, as the pipeline was trained (on corpus sentences), so
 its entities, relations and categories are the sentence's. A text longer than the
 pipeline's ``max_length`` is cut into pieces at sentence-like boundaries first; the
-offsets still point into the whole text."""
+offsets still point into the whole text.
+
+Memory does not grow with the input: the records go through the pipeline in blocks whose
+strings live in a spaCy memory zone, freed after the block together with the heap memory
+the block's batches left behind."""
 import json
 import re
 from collections import deque
+from itertools import islice
 from pathlib import Path
 from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 
@@ -16,6 +21,7 @@ import spacy
 from spacy.language import Language
 
 from ..corpus.docs import ensure_extensions
+from ..memory import limit_heap_growth, release_free_memory
 from .inputs import Partition, Record, records_of
 from .records import SentencePart, build_record
 
@@ -24,6 +30,7 @@ from .records import SentencePart, build_record
 SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*")
 WHITE_SPACE = re.compile(r"\s+")
 SENTENCE_START = "token.is_sent_start"
+ZONE_RECORDS = 100  # input records whose strings share one memory zone
 
 
 class Annotated(NamedTuple):
@@ -58,6 +65,7 @@ class Annotator:
     def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu: bool = False):
         if gpu:
             spacy.require_gpu()
+        limit_heap_growth()
         ensure_extensions()
         self.nlp: Language = spacy.load(model)
         self.files = [Path(f) for f in files]
@@ -84,8 +92,16 @@ class Annotator:
         return parts, n_pieces
 
     def annotate(self, records: Iterable[Record]) -> Iterator[Annotated]:
-        """Output records for ``records``, in order, streaming (``nlp.pipe`` over their
-        sentences, ``n_process`` processes)."""
+        """Output records for ``records``, in order, streaming: blocks of ``ZONE_RECORDS``
+        records, each in a memory zone, through ``nlp.pipe`` (``n_process`` processes)."""
+        iterator = iter(records)
+        while block := list(islice(iterator, ZONE_RECORDS)):
+            with self.nlp.memory_zone():
+                yield from self.annotate_block(block)
+            release_free_memory()
+
+    def annotate_block(self, records: List[Record]) -> Iterator[Annotated]:
+        """Output records for ``records``, in order (``nlp.pipe`` over their sentences)."""
         waiting: Deque[Tuple[Record, List[SentencePart], int]] = deque()
 
         def sentence_docs() -> Iterator[Tuple[Any, int]]:

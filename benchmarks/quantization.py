@@ -1,0 +1,52 @@
+"""The accuracy cost of the opt-in int8 backbone (run from the project folder):
+
+    python benchmarks/quantization.py MODEL corpus/fold2.spacy
+
+scores MODEL on a held-out DocBin as ``spacy evaluate`` does (spaCy's ``Corpus`` reader,
+the text re-tokenized by the pipeline) three times: as trained (fp32), with every linear
+layer of the backbone int8 (``spacy_somd.quantize_backbone.v1``, ``layers = "all"``) and
+with only its feed-forward layers int8 (``layers = "feed_forward"``), and prints a markdown
+table of token F, entity F, end-to-end relation F and the categories' macro F with each
+setting's difference in token F to fp32. Speed is ``benchmarks/speed.py``'s (``--variant``)."""
+import argparse
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import spacy
+from spacy.training import Corpus
+
+SETTINGS: Dict[str, Optional[str]] = {"fp32": None, "int8, all linear layers": "all", "int8, feed-forward layers": "feed_forward"}
+SCORES = ("token_f", "ents_f", "rel_f", "cats_macro_f")
+
+
+def quantized(layers: Optional[str]) -> Dict[str, Any]:
+    """The load-time config of a setting."""
+    if layers is None:
+        return {}
+    return {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": layers}}}
+
+
+def score(model: str, heldout: Path, layers: Optional[str]) -> Dict[str, float]:
+    nlp = spacy.load(model, config=quantized(layers))
+    scores = nlp.evaluate(list(Corpus(heldout)(nlp)))
+    return {key: float(scores[key]) for key in SCORES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="A trained transformer pipeline")
+    parser.add_argument("heldout", type=Path, help="A held-out fold's DocBin (e.g. corpus/fold2.spacy)")
+    args = parser.parse_args()
+    rows: List[List[str]] = []
+    base: Optional[float] = None
+    for name, layers in SETTINGS.items():
+        result = score(args.model, args.heldout, layers)
+        base = result["token_f"] if base is None else base
+        rows.append([name, *(f"{result[key]:.3f}" for key in SCORES), f"{result['token_f'] - base:+.3f}"])
+    header = ["backbone", "token F", "entity F", "relation F (end to end)", "categories macro F", "token F - fp32"]
+    print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
+    print("\n".join("| " + " | ".join(row) + " |" for row in rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Process memory that does not grow with the input: glibc's heap settings and trimming
+(no-ops where the C library is not glibc), shared by ``predict`` and ``annotate``."""
+import ctypes
+import ctypes.util
+import functools
+from typing import Optional
+
+M_TRIM_THRESHOLD, M_ARENA_MAX = -1, -8  # glibc's mallopt parameters (malloc.h)
+
+
+@functools.cache
+def glibc() -> Optional[ctypes.CDLL]:
+    """The C library, where it can be loaded (looked up once, not on every block)."""
+    libc = ctypes.util.find_library("c")
+    return ctypes.CDLL(libc) if libc else None
+
+
+def limit_heap_growth() -> None:
+    """What ``MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=0`` do, set from inside (glibc's
+    ``mallopt``): few malloc arenas, and freed memory at the top of the heap given back at
+    once, so that glibc's fragments of the transformer's differently shaped batches do not
+    make the process grow with the number of inputs. Call it before the pipeline loads."""
+    mallopt = getattr(glibc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, 2)
+        mallopt(M_TRIM_THRESHOLD, 0)
+
+
+def release_free_memory() -> None:
+    """Give the heap memory freed so far back to the system (glibc's ``malloc_trim``)."""
+    trim = getattr(glibc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
