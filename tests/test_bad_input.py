@@ -1,4 +1,4 @@
-"""Every row of the README's "Bad input" table: what strict and lenient `convert` do with it.
+"""Every row of the "Bad input" table (docs/bad-input.md): what strict and lenient `convert` do with it.
 
 Strict: exit 1, one line naming the file and the 1-based line, no traceback, nothing
 written. Lenient: the repair or skip is in the report file, and read = kept + repaired +
@@ -233,9 +233,9 @@ def test_n_folds_below_one_is_one_line(tmp_path, n_folds):
     assert not out.exists()
 
 
-def test_readme_table_names_every_row_and_test():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    table = [line for line in readme.split("\n## Bad input\n")[1].split("\n## ")[0].splitlines() if line.startswith("| ")]
+def test_docs_table_names_every_row_and_test():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "bad-input.md").read_text(encoding="utf-8")
+    table = [line for line in page.split("# Bad input\n", 1)[1].split("\n## ")[0].splitlines() if line.startswith("| ")]
     named = {name for line in table[2:] for name in re.findall(r"`([^`]+)`", line.rsplit("|", 2)[1])}
     assert {case.name for case in ROWS} <= named
     assert all(name in globals() for name in named if name.startswith("test_"))
