@@ -3,7 +3,12 @@
 import ctypes
 import ctypes.util
 import functools
-from typing import Optional
+from itertools import islice
+from typing import Iterable, Iterator, List, Optional, TypeVar
+
+from spacy.language import Language
+
+T = TypeVar("T")
 
 M_TRIM_THRESHOLD, M_ARENA_MAX = -1, -8  # glibc's mallopt parameters (malloc.h)
 
@@ -31,3 +36,14 @@ def release_free_memory() -> None:
     trim = getattr(glibc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
+
+
+def zoned_blocks(nlp: Language, items: Iterable[T], size: int) -> Iterator[List[T]]:
+    """``items`` in blocks of ``size``, each yielded inside a spaCy memory zone (the strings
+    the block's docs add are freed when the caller asks for the next block), with the freed
+    heap given back to the system after each block."""
+    iterator = iter(items)
+    while block := list(islice(iterator, size)):
+        with nlp.memory_zone():
+            yield block
+        release_free_memory()

@@ -7,7 +7,6 @@ each block of lines live in a spaCy memory zone that is freed after the block, w
 freed heap memory is also given back to the system."""
 import os
 import tempfile
-from itertools import islice
 from pathlib import Path
 from typing import IO, Iterable, Iterator, List, NamedTuple, Sequence
 
@@ -17,7 +16,7 @@ from spacy.vocab import Vocab
 
 from .corpus.docs import RELATIONS_ATTR, doc_to_lines, sentence_to_doc
 from .corpus.format import Sentence, SomdFormatError, decode_line, split_fields
-from .memory import release_free_memory
+from .memory import zoned_blocks
 
 OUTPUT_NAMES = ("texts.txt", "entities.txt", "relations.txt")
 ZONE_LINES = 500  # input lines whose strings share one memory zone
@@ -101,23 +100,15 @@ class StagedFiles:
                 folder.rmdir()
 
 
-def blocks(items: Iterable[Sentence], size: int) -> Iterator[List[Sentence]]:
-    iterator = iter(items)
-    while block := list(islice(iterator, size)):
-        yield block
-
-
 def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[IO[str]], batch_size: int) -> Counts:
     """Annotate the sentences in batches and write each doc's texts, entities and
     relations lines to ``files`` as soon as it is done."""
     lines = relations = 0
-    for block in blocks(sentences, ZONE_LINES):
-        with nlp.memory_zone():
-            docs = (sentence_to_doc(nlp.vocab, sentence) for sentence in block)
-            for doc in nlp.pipe(docs, batch_size=batch_size):
-                for file, line in zip(files, doc_to_lines(doc)):
-                    file.write(line + "\n")
-                lines += 1
-                relations += len(doc._.get(RELATIONS_ATTR) or [])
-        release_free_memory()
+    for block in zoned_blocks(nlp, sentences, ZONE_LINES):
+        docs = (sentence_to_doc(nlp.vocab, sentence) for sentence in block)
+        for doc in nlp.pipe(docs, batch_size=batch_size):
+            for file, line in zip(files, doc_to_lines(doc)):
+                file.write(line + "\n")
+            lines += 1
+            relations += len(doc._.get(RELATIONS_ATTR) or [])
     return Counts(lines, relations)

@@ -13,7 +13,6 @@ the block's batches left behind."""
 import json
 import re
 from collections import deque
-from itertools import islice
 from pathlib import Path
 from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 
@@ -21,7 +20,7 @@ import spacy
 from spacy.language import Language
 
 from ..corpus.docs import ensure_extensions
-from ..memory import limit_heap_growth, release_free_memory
+from ..memory import limit_heap_growth, zoned_blocks
 from .inputs import Partition, Record, records_of
 from .records import SentencePart, build_record
 
@@ -94,11 +93,8 @@ class Annotator:
     def annotate(self, records: Iterable[Record]) -> Iterator[Annotated]:
         """Output records for ``records``, in order, streaming: blocks of ``ZONE_RECORDS``
         records, each in a memory zone, through ``nlp.pipe`` (``n_process`` processes)."""
-        iterator = iter(records)
-        while block := list(islice(iterator, ZONE_RECORDS)):
-            with self.nlp.memory_zone():
-                yield from self.annotate_block(block)
-            release_free_memory()
+        for block in zoned_blocks(self.nlp, records, ZONE_RECORDS):
+            yield from self.annotate_block(block)
 
     def annotate_block(self, records: List[Record]) -> Iterator[Annotated]:
         """Output records for ``records``, in order (``nlp.pipe`` over their sentences)."""
