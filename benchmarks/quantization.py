@@ -3,9 +3,10 @@
     python benchmarks/quantization.py MODEL corpus/fold2.spacy
 
 scores MODEL on a held-out DocBin as ``spacy evaluate`` does (spaCy's ``Corpus`` reader,
-the text re-tokenized by the pipeline) three times: as trained (fp32), with every linear
+the text re-tokenized by the pipeline) five times: as trained (fp32), with every linear
 layer of the backbone int8 (``spacy_somd.quantize_backbone.v1``, ``layers = "all"``) and
-with only its feed-forward layers int8 (``layers = "feed_forward"``), and prints a markdown
+with only its feed-forward layers int8 (``layers = "feed_forward"``), each with one scale
+per weight matrix and with one per output row (``weights = "per_channel"``), and prints a markdown
 table of token F, entity F, end-to-end relation F and the categories' macro F with each
 setting's difference in token F to fp32. Speed is ``benchmarks/speed.py``'s (``--variant``)."""
 import argparse
@@ -15,19 +16,25 @@ from typing import Any, Dict, List, Optional
 import spacy
 from spacy.training import Corpus
 
-SETTINGS: Dict[str, Optional[str]] = {"fp32": None, "int8, all linear layers": "all", "int8, feed-forward layers": "feed_forward"}
+SETTINGS: Dict[str, Optional[Dict[str, str]]] = {  # name: the quantize_backbone.v1 arguments (None: fp32)
+    "fp32": None,
+    "int8, all linear layers": {"layers": "all"},
+    "int8, feed-forward layers": {"layers": "feed_forward"},
+    "int8 per channel, all linear layers": {"layers": "all", "weights": "per_channel"},
+    "int8 per channel, feed-forward layers": {"layers": "feed_forward", "weights": "per_channel"},
+}
 SCORES = ("token_f", "ents_f", "rel_f", "cats_macro_f")
 
 
-def quantized(layers: Optional[str]) -> Dict[str, Any]:
+def quantized(arguments: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """The load-time config of a setting."""
-    if layers is None:
+    if arguments is None:
         return {}
-    return {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": layers}}}
+    return {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1", **arguments}}}
 
 
-def score(model: str, heldout: Path, layers: Optional[str]) -> Dict[str, float]:
-    nlp = spacy.load(model, config=quantized(layers))
+def score(model: str, heldout: Path, arguments: Optional[Dict[str, str]]) -> Dict[str, float]:
+    nlp = spacy.load(model, config=quantized(arguments))
     scores = nlp.evaluate(list(Corpus(heldout)(nlp)))
     return {key: float(scores[key]) for key in SCORES}
 
@@ -39,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     rows: List[List[str]] = []
     base: Optional[float] = None
-    for name, layers in SETTINGS.items():
-        result = score(args.model, args.heldout, layers)
+    for name, arguments in SETTINGS.items():
+        result = score(args.model, args.heldout, arguments)
         base = result["token_f"] if base is None else base
         rows.append([name, *(f"{result[key]:.3f}" for key in SCORES), f"{result['token_f'] - base:+.3f}"])
     header = ["backbone", "token F", "entity F", "relation F (end to end)", "categories macro F", "token F - fp32"]

@@ -4,9 +4,10 @@ linear layers, applied when a pipeline's weights are loaded. Turn it on at load 
     spacy.load(model, config={"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}})
 
 ``{"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": "feed_forward"}`` quantizes
-only the feed-forward layers. Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
+only the feed-forward layers; ``"weights": "per_channel"`` gives every output row of a weight
+matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
 import warnings
-from typing import Callable, Dict, Literal, Set, Type, Union
+from typing import Callable, Literal, Set
 
 import torch
 from spacy.language import Language
@@ -14,6 +15,7 @@ from spacy.util import registry
 from spacy_transformers import Transformer
 
 Layers = Literal["all", "feed_forward"]
+Weights = Literal["per_tensor", "per_channel"]
 # the feed-forward (MLP) linear layers of a BERT-style encoder block: BERT's and DeBERTa's
 # ``intermediate.dense`` and the block's ``output.dense`` (not ``attention.output.dense``)
 FEED_FORWARD = ("intermediate.dense", "output.dense")
@@ -27,27 +29,31 @@ def feed_forward_names(module: torch.nn.Module) -> Set[str]:
     }  # fmt: skip
 
 
-def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all") -> torch.nn.Module:
+def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all", weights: Weights = "per_tensor") -> torch.nn.Module:
     """``module`` with its ``nn.Linear`` layers (``all``, or only the ``feed_forward``
     ones) replaced, in place, by their dynamically quantized int8 counterparts (weights
-    int8, activations quantized per batch)."""
-    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+    int8 with one scale per matrix or per output row, activations quantized per batch)."""
+    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
-    spec: Union[Set[Type[torch.nn.Module]], Dict[str, object]] = {torch.nn.Linear}
-    if layers == "feed_forward":
+    qconfigs = {"per_tensor": default_dynamic_qconfig, "per_channel": per_channel_dynamic_qconfig}
+    if weights not in qconfigs:
+        raise ValueError(f"spacy_somd.quantize_backbone.v1: weights must be 'per_tensor' or 'per_channel', not {weights!r}")
+    if layers == "all":
+        names = {name for name, sub in module.named_modules() if isinstance(sub, torch.nn.Linear)}
+    elif layers == "feed_forward":
         names = feed_forward_names(module)
         if not names:
             raise ValueError("spacy_somd.quantize_backbone.v1: the backbone has no feed-forward layers named like BERT's")
-        spec = {name: default_dynamic_qconfig for name in names}
-    elif layers != "all":
+    else:
         raise ValueError(f"spacy_somd.quantize_backbone.v1: layers must be 'all' or 'feed_forward', not {layers!r}")
+    spec = {name: qconfigs[weights] for name in names}
     with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
         return quantize_dynamic(module, spec, dtype=torch.qint8, inplace=True)
 
 
-def quantize_when_loaded(pipe: Transformer, layers: Layers) -> None:
+def quantize_when_loaded(pipe: Transformer, layers: Layers, weights: Weights) -> None:
     """Make the pipe quantize its backbone right after ``from_disk``/``from_bytes`` has
     loaded the weights (the backbone does not exist before)."""
     for method in ("from_disk", "from_bytes"):
@@ -55,25 +61,26 @@ def quantize_when_loaded(pipe: Transformer, layers: Layers) -> None:
 
         def load_and_quantize(*args, load=load, **kwargs) -> Transformer:
             loaded = load(*args, **kwargs)
-            quantize_linear_layers(pipe.model.transformer, layers)  # type: ignore[attr-defined]  # TransformerModel
+            quantize_linear_layers(pipe.model.transformer, layers, weights)  # type: ignore[attr-defined]  # TransformerModel
             return loaded
 
         setattr(pipe, method, load_and_quantize)
 
 
 @registry.callbacks("spacy_somd.quantize_backbone.v1")
-def make_quantize_backbone(layers: Layers = "all") -> Callable[[Language], Language]:
+def make_quantize_backbone(layers: Layers = "all", weights: Weights = "per_tensor") -> Callable[[Language], Language]:
     """An ``[nlp] after_pipeline_creation`` callback: every ``transformer`` pipe's backbone
     is quantized to int8 (dynamic quantization) once loaded: all its ``nn.Linear`` layers,
     or with ``layers = "feed_forward"`` only those of the feed-forward blocks (the
-    attention projections stay fp32: less speed-up, less accuracy lost)."""
+    attention projections stay fp32: less speed-up, less accuracy lost); each weight matrix
+    gets one int8 scale, or with ``weights = "per_channel"`` one per output row."""
 
     def quantize_backbone(nlp: Language) -> Language:
         pipes = [pipe for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
         if not pipes:
             raise ValueError("spacy_somd.quantize_backbone.v1: the pipeline has no transformer component")
         for pipe in pipes:
-            quantize_when_loaded(pipe, layers)
+            quantize_when_loaded(pipe, layers, weights)
         return nlp
 
     return quantize_backbone

@@ -126,9 +126,33 @@ def test_quantize_backbone_feed_forward_only(default_pipeline):
     assert type(block.attention.output.dense) is torch.nn.Linear and type(block.attention.self.query) is torch.nn.Linear
 
 
+def test_quantize_backbone_per_channel_scales(default_pipeline):
+    """``weights = "per_channel"``: every quantized layer has one scale per output row, and
+    the backbone's outputs stay closer to fp32 than with one scale per matrix."""
+    callback = QUANTIZE["nlp"]["after_pipeline_creation"]
+    per_row = spacy.load(default_pipeline, config={"nlp": {"after_pipeline_creation": {**callback, "weights": "per_channel"}}})
+    per_matrix, plain = spacy.load(default_pipeline, config=QUANTIZE), spacy.load(default_pipeline)
+    layer = per_row.get_pipe("transformer").model.transformer.encoder.layer[0].intermediate.dense
+    assert layer.weight().qscheme() == torch.per_channel_affine
+    assert layer.weight().q_per_channel_scales().shape == (layer.out_features,)
+    assert per_matrix.get_pipe("transformer").model.transformer.encoder.layer[0].intermediate.dense.weight().qscheme() == torch.per_tensor_affine
+    text = "We used SPSS version 22 ( IBM ) and the lme4 package of R 3.2.1 for the analysis ."
+
+    def error(nlp):
+        hidden = nlp(text)._.trf_data.model_output.last_hidden_state
+        return float(numpy.abs(hidden - plain(text)._.trf_data.model_output.last_hidden_state).mean())
+
+    assert 0 < error(per_row) < error(per_matrix)
+
+
 def test_quantize_backbone_refuses_unknown_layers():
     with pytest.raises(ConfigValidationError, match="layers"):
         spacy.blank("en", config={"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "layers": "attention"}}})
+
+
+def test_quantize_backbone_refuses_unknown_weights():
+    with pytest.raises(ConfigValidationError, match="weights"):
+        spacy.blank("en", config={"nlp": {"after_pipeline_creation": {**QUANTIZE["nlp"]["after_pipeline_creation"], "weights": "per_block"}}})
 
 
 def test_quantize_backbone_needs_a_transformer():
@@ -172,7 +196,7 @@ def test_ratios_are_inverse_median_seconds_per_input():
 
 
 @pytest.mark.slow
-def test_quantization_benchmark_scores_the_three_settings(default_pipeline, tiny_corpus_docbins):
+def test_quantization_benchmark_scores_the_five_settings(default_pipeline, tiny_corpus_docbins):
     """The accuracy table of the int8 settings: one row each, the fp32 row the pipeline's
     own ``nlp.evaluate`` scores, the others their difference to it."""
     result = subprocess.run(
@@ -182,7 +206,10 @@ def test_quantization_benchmark_scores_the_three_settings(default_pipeline, tiny
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split(" | ") for line in result.stdout.splitlines()[2:]]
-    assert [row[0] for row in rows] == ["| fp32", "| int8, all linear layers", "| int8, feed-forward layers"]
+    assert [row[0] for row in rows] == [
+        "| fp32", "| int8, all linear layers", "| int8, feed-forward layers",
+        "| int8 per channel, all linear layers", "| int8 per channel, feed-forward layers",
+    ]  # fmt: skip
     nlp = spacy.load(default_pipeline)
     expected = nlp.evaluate(list(Corpus(tiny_corpus_docbins / "fold2.spacy")(nlp)))["token_f"]
     assert rows[0][1] == f"{expected:.3f}" and rows[0][-1] == "+0.000 |"
