@@ -1,12 +1,14 @@
 """Process memory that does not grow with the input: glibc's heap settings and trimming
-(no-ops where the C library is not glibc), shared by ``predict`` and ``annotate``."""
+(no-ops where the C library is not glibc), shared by ``predict``, ``annotate`` and
+training (``spacy_somd.release_free_memory.v1`` in ``[training] before_update``)."""
 import ctypes
 import ctypes.util
 import functools
 from itertools import islice
-from typing import Iterable, Iterator, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, TypeVar
 
 from spacy.language import Language
+from spacy.util import registry
 
 T = TypeVar("T")
 
@@ -24,7 +26,11 @@ def limit_heap_growth() -> None:
     """What ``MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=0`` do, set from inside (glibc's
     ``mallopt``): few malloc arenas, and freed memory at the top of the heap given back at
     once, so that glibc's fragments of the transformer's differently shaped batches do not
-    make the process grow with the number of inputs. Call it before the pipeline loads."""
+    make the process grow with the number of inputs (setting the trim threshold also stops
+    glibc from raising its mmap threshold, which otherwise moves the transformer's large
+    freed buffers onto the heap; the price is a page fault for every page of every buffer
+    over 128 KiB: training ran about 30% slower with it, so training trims instead, see
+    :func:`make_release_free_memory`). Call it before the pipeline loads."""
     mallopt = getattr(glibc(), "mallopt", None)
     if mallopt is not None:
         mallopt(M_ARENA_MAX, 2)
@@ -47,3 +53,15 @@ def zoned_blocks(nlp: Language, items: Iterable[T], size: int) -> Iterator[List[
         with nlp.memory_zone():
             yield block
         release_free_memory()
+
+
+@registry.callbacks("spacy_somd.release_free_memory.v1")
+def make_release_free_memory() -> Callable[[Language, Dict[str, Any]], None]:
+    """A ``[training] before_update`` callback: :func:`release_free_memory` before every
+    update, so that the heap fragments the last update and evaluation left (freed buffers
+    of ever differently shaped batches) are given back instead of piling up."""
+
+    def release_before_update(nlp: Language, args: Dict[str, Any]) -> None:
+        release_free_memory()
+
+    return release_before_update
