@@ -8,7 +8,7 @@
 For the held-out fold and for test_texts.txt, each both as pre-tokenized Docs and as raw
 text (the corpus tokens written as running text), it measures words/s (corpus tokens) of
 
-- ``pipeline``: the full pipeline, ``nlp.pipe`` with batch 64;
+- ``pipeline``: the full pipeline, ``nlp.pipe`` with the pipeline's own ``[nlp] batch_size``;
 - ``pipeline int8``: the same with the backbone quantized (``spacy_somd.quantize_backbone.v1``);
 - ``raw forward``: the backbone's plain forward pass (PyTorch fp32, inference mode, the
   fast tokenizer included, batches of 32 sorted by length), with the pipeline's weights;
@@ -50,7 +50,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from segmentation import raw_text  # noqa: E402
 
 QUANTIZE = {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}}
-PIPELINE_BATCH = 64
 BACKBONE_BATCH = 32
 KINDS = ("pipeline", "pipeline int8", "raw forward", "HF pipeline")
 
@@ -94,10 +93,10 @@ def time_pipeline(model: Path, inputs: Sequence[Input], config: dict) -> Dict[st
     seconds = {"load": time.perf_counter() - start}
     for item in inputs:
         make = (lambda w: raw_text(w)) if item.as_text else (lambda w: Doc(nlp.vocab, words=w))
-        list(nlp.pipe([make(w) for w in item.words[:16]], batch_size=PIPELINE_BATCH))  # warm up
+        list(nlp.pipe([make(w) for w in item.words[:16]]))  # warm up
         batch = [make(w) for w in item.words]
         start = time.perf_counter()
-        for _ in nlp.pipe(batch, batch_size=PIPELINE_BATCH):
+        for _ in nlp.pipe(batch):
             pass
         seconds[item.name] = time.perf_counter() - start
     return seconds
@@ -296,14 +295,14 @@ def profile(args: argparse.Namespace) -> None:
     docs, shares = make(), {}
     for name, proc in nlp.pipeline:
         start = time.perf_counter()
-        docs = list(proc.pipe(docs, batch_size=PIPELINE_BATCH))
+        docs = list(proc.pipe(docs, batch_size=nlp.batch_size))
         shares[name] = time.perf_counter() - start
     total = sum(shares.values())
     print(markdown(["component", "seconds", "share"], [[n, f"{s:.2f}", f"{s / total:.0%}"] for n, s in shares.items()]))
     profiler = cProfile.Profile()
     docs = make()
     profiler.enable()
-    for _ in nlp.pipe(docs, batch_size=PIPELINE_BATCH):
+    for _ in nlp.pipe(docs):
         pass
     profiler.disable()
     stats = pstats.Stats(profiler)

@@ -5,13 +5,16 @@ every window at the tokenizer's ``model_max_length`` word pieces; the tokens pas
 get no piece and so a zero vector. A window of 128 tokens dense with URLs or identifiers
 easily holds more than 512 pieces. The architecture here is spacy-transformers'
 ``TransformerModel.v3`` whose span getter splits every window that the model's own
-tokenizer turns into too many pieces."""
+tokenizer turns into too many pieces, and whose backbone runs on groups of windows of
+similar length (``length_groups``)."""
 from typing import Any, Callable, Dict, List
 
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 from spacy_transformers.architectures import create_TransformerModel_v3
 from thinc.api import Model
+
+from .length_groups import grouped
 
 GetSpans = Callable[[List[Doc]], List[List[Span]]]
 
@@ -63,12 +66,19 @@ def build_piece_bounded_transformer(
     transformer_config: Dict[str, Any] = {},  # noqa: B006
     mixed_precision: bool = False,
     grad_scaler_config: Dict[str, Any] = {},  # noqa: B006
+    max_padded_pieces: int = 4096,
 ) -> Model:
     """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
     hold more word pieces than the model takes: a window of ``get_spans`` that does is
-    split into consecutive parts that fit, so every token gets word pieces."""
+    split into consecutive parts that fit, so every token gets word pieces. The backbone
+    runs on the windows of a batch sorted by length in groups of at most
+    ``max_padded_pieces`` word pieces once padded (the same outputs, less padding)."""
+    if max_padded_pieces < 1:
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer.v1: max_padded_pieces must be positive, not {max_padded_pieces}")
     model = create_TransformerModel_v3(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
     model.attrs["get_spans"] = PieceBoundedSpans(get_spans, model)
+    backbone = model.layers[0]
+    backbone._func = grouped(backbone._func, max_padded_pieces)
     return model
