@@ -55,3 +55,31 @@ def test_robustness_row_takes_macro_averages_of_the_fold_and_token_f_of_the_vari
     scores = {"fold": fold, "tokenization": {"token_f": 0.7}, "unseen-names": {"token_f": 0.6}}
     assert robustness.row("m", scores) == ["m", "0.900", "0.600", "0.500", "0.550", "0.700", "0.600"]
     assert len(robustness.HEADER) == 7
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads Linux's /proc/self")
+def test_training_memory_benchmark_compares_settings_side_by_side(tmp_path, tiny_corpus_docbins, tiny_bert):
+    """Two settings trained at once on the tiny corpus: a table row each, and a record per
+    update with resident memory, the peak and the batch (the configured before_update
+    callback still runs)."""
+    import json
+    import subprocess
+    import sys
+
+    backbone = json.dumps(str(tiny_bert))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "training_memory.py"), str(ROOT / "configs" / "default.cfg"),
+         "--corpus", str(tiny_corpus_docbins), "--steps", "4", "--eval-every", "2", "--output", str(tmp_path),
+         "--setting", f'trimmed={{"paths.backbone": {backbone}}}',
+         "--setting", f'untrimmed={{"paths.backbone": {backbone}, "training.before_update": null}}'],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout.splitlines()
+    assert table[0].startswith("| setting |") and [row.split(" | ")[0] for row in table[2:4]] == ["| trimmed", "| untrimmed"]
+    for number in (0, 1):
+        records = [json.loads(line) for line in (tmp_path / f"setting{number}.jsonl").read_text().splitlines()]
+        assert [record["step"] for record in records] == [0, 1, 2, 3, 4]
+        assert all(record["peak_mb"] >= record["rss_mb"] > 100 for record in records)
+        assert records[-1]["batch"]["sentences"] >= 1 and records[-1]["batch"]["tokens"] >= records[-1]["batch"]["longest"]
