@@ -125,6 +125,8 @@ GPU = Derived(
         Edit(f"{TRANSFORMER}.get_spans.window", 256,
              note="windows of spaCy tokens; a window over 512 word pieces is split into parts that fit"),
         Edit(f"{TRANSFORMER}.get_spans.stride", 192),
+        Edit(f"{TRANSFORMER}.max_padded_pieces", 8192,
+             note="a GPU runs large batches best: groups of up to 8192 padded pieces (a step's 8 windows are one group)"),
         Edit(f"{TRANSFORMER}.tokenizer_config.use_fast", False, note=(
             "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 (spaCy issue 13730); the slow"
             " sentencepiece tokenizer aligns correctly"

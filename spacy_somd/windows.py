@@ -66,7 +66,7 @@ def build_piece_bounded_transformer(
     transformer_config: Dict[str, Any] = {},  # noqa: B006
     mixed_precision: bool = False,
     grad_scaler_config: Dict[str, Any] = {},  # noqa: B006
-    max_padded_pieces: int = 4096,
+    max_padded_pieces: int = 1024,
 ) -> Model:
     """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
     hold more word pieces than the model takes: a window of ``get_spans`` that does is
