@@ -219,7 +219,8 @@ def check_confidences(nlp: Language, upstream: List[str], beam_width: int) -> No
     for doc, scores in zip(docs, reference_scores(nlp, CONFIDENCE_TEXTS, upstream, beam_width)):
         for ent in doc.ents:
             confidence = ent._.get(CONFIDENCE_ATTR)
-            assert confidence == pytest.approx(scores.get((ent.start, ent.end, ent.label_), 0.0), abs=1e-9), ent
+            # up to float rounding: the backbone's length groups depend on the batch's docs
+            assert confidence == pytest.approx(scores.get((ent.start, ent.end, ent.label_), 0.0), abs=1e-6), ent
             assert 0.0 <= confidence <= 1.0 + 1e-9
             confidences.append(confidence)
     assert len(confidences) >= 4
