@@ -12,12 +12,13 @@ together in the batch's order and padding, so nothing downstream changes."""
 from typing import Any, Callable, List, Sequence, Tuple
 
 from spacy_transformers.data_classes import WordpieceBatch
-from thinc.api import Model
+from thinc.api import Model, get_array_module
 from transformers.file_utils import ModelOutput
 
 Forward = Callable[[Model, WordpieceBatch, bool], Tuple[ModelOutput, Callable]]
-SEQUENCE_OUTPUTS = ("last_hidden_state", "hidden_states")  # (rows, pieces, width) each
-ROW_OUTPUTS = ("pooler_output",)  # (rows, width)
+# the backbone outputs the groups can be put back together from: (rows, pieces, width)
+# tensors (hidden_states: a tuple of them) and (rows, width) tensors
+MERGED_OUTPUTS = ("last_hidden_state", "hidden_states", "pooler_output")
 
 
 def length_groups(lengths: Sequence[int], max_padded_pieces: int) -> List[List[int]]:
@@ -35,7 +36,8 @@ def length_groups(lengths: Sequence[int], max_padded_pieces: int) -> List[List[i
 def right_padded(wordpieces: WordpieceBatch) -> bool:
     """Whether every window's pieces come first and its padding after them."""
     mask = wordpieces.attention_mask
-    return all(not mask[row, length:].any() and mask[row, :length].all() for row, length in enumerate(wordpieces.lengths))
+    xp = get_array_module(mask)
+    return bool(((mask != 0) == (xp.arange(mask.shape[1]) < xp.asarray(wordpieces.lengths)[:, None])).all())
 
 
 def sub_batch(wordpieces: WordpieceBatch, rows: List[int]) -> WordpieceBatch:
@@ -56,28 +58,28 @@ def merge_outputs(outputs: List[ModelOutput], groups: List[List[int]], n_rows: i
     in the batch's row order (padding positions are zeros); detached from the groups'
     autograd graphs, each of which its own backprop runs."""
     merged = {}
-    for key in outputs[0].keys():
-        if key in SEQUENCE_OUTPUTS and key != "last_hidden_state":
-            layers = zip(*(output[key] for output in outputs))
-            merged[key] = tuple(merge_sequences(list(parts), groups, n_rows, width) for parts in layers)
-        elif key in SEQUENCE_OUTPUTS:
-            merged[key] = merge_sequences([output[key] for output in outputs], groups, n_rows, width)
-        elif key in ROW_OUTPUTS:
-            first = outputs[0][key]
-            full = first.new_zeros((n_rows, *first.shape[1:]))
-            for rows, output in zip(groups, outputs):
-                full[rows] = output[key].detach()
-            merged[key] = full
-        else:
+    for key, first in outputs[0].items():
+        if key not in MERGED_OUTPUTS:
             raise ValueError(f"length-grouped transformer: cannot put the output {key!r} of the groups back together")
+        if isinstance(first, tuple):
+            layers = zip(*(output[key] for output in outputs))
+            merged[key] = tuple(merge_rows(list(parts), groups, n_rows, width) for parts in layers)
+        else:
+            merged[key] = merge_rows([output[key] for output in outputs], groups, n_rows, width)
     return type(outputs[0])(**merged)
 
 
-def merge_sequences(parts: List[Any], groups: List[List[int]], n_rows: int, width: int) -> Any:
-    """Per-group (rows, pieces, ...) tensors as one (n_rows, width, ...) tensor."""
-    full = parts[0].new_zeros((n_rows, width, *parts[0].shape[2:]))
+def merge_rows(parts: List[Any], groups: List[List[int]], n_rows: int, width: int) -> Any:
+    """Per-group (rows, pieces, ...) tensors as one (n_rows, width, ...) tensor, or per-group
+    (rows, width) tensors as one (n_rows, width) tensor."""
+    first = parts[0]
+    sequences = first.dim() > 2
+    full = first.new_zeros((n_rows, width, *first.shape[2:]) if sequences else (n_rows, *first.shape[1:]))
     for rows, part in zip(groups, parts):
-        full[rows, : part.shape[1]] = part.detach()
+        if sequences:
+            full[rows, : part.shape[1]] = part.detach()
+        else:
+            full[rows] = part.detach()
     return full
 
 
