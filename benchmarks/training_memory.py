@@ -13,11 +13,14 @@ peak since the previous update (``/proc/self/status``; the peak is reset with
 ``/proc/self/clear_refs``), the batcher records each batch's size; the hook runs the
 setting's own ``[training] before_update`` callback too. It prints, per setting, the
 resident memory after some updates, the highest peak of any update (and of which batch),
-and the seconds per update; ``--output`` keeps every update's record as JSONL. Linux only.
+and per update the wall seconds, the user and system CPU seconds and the minor page faults
+(what memory given back to the system and taken again costs); ``--output`` keeps every
+update's record as JSONL. Linux only.
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,8 +69,10 @@ def child(args: argparse.Namespace) -> None:
         def before_update(nlp, info: Dict[str, int]) -> None:
             if hook is not None:
                 hook(nlp, info)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             record = {"step": info["step"], "rss_mb": status_mb("VmRSS"), "peak_mb": status_mb("VmHWM"),
-                      "time": time.perf_counter(), "batch": batches[-1] if batches else None}  # fmt: skip
+                      "time": time.perf_counter(), "user": usage.ru_utime, "system": usage.ru_stime,
+                      "page_faults": usage.ru_minflt, "batch": batches[-1] if batches else None}  # fmt: skip
             records.write(json.dumps(record) + "\n")
             records.flush()
             Path("/proc/self/clear_refs").write_text("5")  # the next peak is the next update's
@@ -84,14 +89,18 @@ def child(args: argparse.Namespace) -> None:
 
 
 def summary(name: str, records: List[Dict[str, Any]]) -> List[str]:
-    """A table row: resident memory after some updates, the highest peak, seconds per update.
-    A record's peak is that of the update before it (and of any evaluation after that update)."""
+    """A table row: resident memory after some updates, the highest peak, then per update the
+    wall seconds, the process's user and system CPU seconds and its minor page faults (the
+    cost of memory given back and taken again). A record's peak is that of the update before
+    it (and of any evaluation after that update)."""
     by_step = {record["step"]: record for record in records}
     worst = max(records[1:], key=lambda record: record["peak_mb"])
     previous = by_step.get(worst["step"] - 1, {}).get("batch")
-    seconds = (records[-1]["time"] - records[1]["time"]) / max(1, len(records) - 2)
+    per_update = {key: (records[-1][key] - records[1][key]) / max(1, len(records) - 2)
+                  for key in ("time", "user", "system", "page_faults")}  # fmt: skip
     rss = [str(by_step[step]["rss_mb"]) if step in by_step else "" for step in REPORTED_STEPS]
-    return [name, *rss, str(worst["peak_mb"]), json.dumps(previous), f"{seconds:.2f}"]
+    return [name, *rss, str(worst["peak_mb"]), json.dumps(previous), f"{per_update['time']:.2f}",
+            f"{per_update['user']:.2f}", f"{per_update['system']:.2f}", f"{per_update['page_faults']:,.0f}"]  # fmt: skip
 
 
 def main() -> None:
@@ -126,8 +135,10 @@ def main() -> None:
             sys.exit(f"training_memory: the setting {name!r} failed (exit code {process.returncode})")
         rows.append(summary(name, [json.loads(line) for line in records.read_text().splitlines()]))
     steps = [f"RSS after {step} (MB)" for step in REPORTED_STEPS if step <= args.steps]
-    header = ["setting", *steps, "highest peak of an update (MB)", "its batch", "s / update"]
-    rows = [row[:1] + row[1 : 1 + len(steps)] + row[-3:] for row in rows]
+    tail = ["highest peak of an update (MB)", "its batch", "s / update", "user CPU s / update",
+            "system CPU s / update", "page faults / update"]  # fmt: skip
+    header = ["setting", *steps, *tail]
+    rows = [row[:1] + row[1 : 1 + len(steps)] + row[-len(tail) :] for row in rows]
     print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
     print("\n".join("| " + " | ".join(row) + " |" for row in rows))
     print(f"records: {output}")

@@ -44,6 +44,24 @@ def release_free_memory() -> None:
         trim(0)
 
 
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (malloc.h, glibc 2.33 and later)."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"
+    )]  # fmt: skip
+
+
+def free_heap_bytes() -> Optional[int]:
+    """The bytes glibc's heap holds freed but not given back (``mallinfo2().fordblks``, over
+    all arenas), or None where glibc's ``mallinfo2`` is not available."""
+    mallinfo2 = getattr(glibc(), "mallinfo2", None)
+    if mallinfo2 is None:
+        return None
+    mallinfo2.restype = MallInfo2
+    return mallinfo2().fordblks
+
+
 def zoned_blocks(nlp: Language, items: Iterable[T], size: int) -> Iterator[List[T]]:
     """``items`` in blocks of ``size``, each yielded inside a spaCy memory zone (the strings
     the block's docs add are freed when the caller asks for the next block), with the freed
@@ -56,12 +74,20 @@ def zoned_blocks(nlp: Language, items: Iterable[T], size: int) -> Iterator[List[
 
 
 @registry.callbacks("spacy_somd.release_free_memory.v1")
-def make_release_free_memory() -> Callable[[Language, Dict[str, Any]], None]:
-    """A ``[training] before_update`` callback: :func:`release_free_memory` before every
-    update, so that the heap fragments the last update and evaluation left (freed buffers
-    of ever differently shaped batches) are given back instead of piling up."""
+def make_release_free_memory(keep_free_mb: int = 0) -> Callable[[Language, Dict[str, Any]], None]:
+    """A ``[training] before_update`` callback: :func:`release_free_memory` before an update
+    once the heap holds more than ``keep_free_mb`` of freed memory, so that the fragments the
+    updates and evaluations leave (freed buffers of ever differently shaped batches) are given
+    back instead of piling up. Up to ``keep_free_mb`` stays for the next updates to reuse:
+    memory given back costs a page fault per page when it is taken again (0: trim before
+    every update; where the freed bytes cannot be read, trims before every update)."""
+    if keep_free_mb < 0:
+        raise ValueError(f"release_free_memory: keep_free_mb must be 0 or more, not {keep_free_mb}")
+    keep = keep_free_mb * 2**20
 
     def release_before_update(nlp: Language, args: Dict[str, Any]) -> None:
-        release_free_memory()
+        free = free_heap_bytes() if keep else None
+        if free is None or free > keep:
+            release_free_memory()
 
     return release_before_update

@@ -1,9 +1,10 @@
 """glibc's heap settings and trimming (``spacy_somd.memory``): what they change, and that
-training trims the heap before every update."""
+training trims the heap once enough freed memory has piled up."""
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Optional, Tuple
 
 import pytest
 import spacy
@@ -18,7 +19,7 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 # were mmapped and go back to the system when freed; trimmed, the heap gives them back
 FRAGMENTS = textwrap.dedent("""
     import ctypes, sys
-    from spacy_somd.memory import glibc, limit_heap_growth, release_free_memory
+    from spacy_somd.memory import free_heap_bytes, glibc, limit_heap_growth, release_free_memory
     if sys.argv[1] == "limited":
         limit_heap_growth()
     libc = glibc()
@@ -31,33 +32,65 @@ FRAGMENTS = textwrap.dedent("""
     for block in blocks:
         ctypes.memset(block, 1, 2 << 20)
     live = libc.malloc(1024)
-    before = rss()
+    before, free_before = rss(), free_heap_bytes()
     for block in blocks:
         libc.free(block)
     if sys.argv[1] == "trimmed":
         release_free_memory()
-    print(before - rss())
+    print(before - rss(), (free_heap_bytes() - free_before) >> 20)
 """)
 
 
-def freed_mb(mode: str) -> int:
+def freed_mb(mode: str) -> Tuple[int, int]:
+    """How much resident memory the frees gave back, and how much more the heap says it
+    holds freed (MB)."""
     result = subprocess.run([sys.executable, "-c", FRAGMENTS, mode], capture_output=True, text=True, check=True, timeout=120)
-    return int(result.stdout)
+    resident, held = result.stdout.split()
+    return int(resident), int(held)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or memory.glibc() is None, reason="glibc's malloc only")
+GLIBC = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or getattr(memory.glibc(), "mallinfo2", None) is None,
+    reason="glibc's malloc (2.33 or later) only",
+)
+
+
+@GLIBC
 def test_limits_or_trimming_give_freed_buffers_back():
-    assert freed_mb("default") < 50
-    assert freed_mb("limited") > 150
-    assert freed_mb("trimmed") > 150
+    resident, held = freed_mb("default")
+    assert resident < 50 and held > 150  # resident, and counted as freed by mallinfo2
+    assert freed_mb("limited")[0] > 150
+    assert freed_mb("trimmed")[0] > 150
 
 
-def test_training_configs_trim_the_heap_before_every_update(monkeypatch):
+def trim_calls(monkeypatch, free_mb: Optional[int], keep_free_mb: int) -> int:
+    """How often the training callback trimmed over three updates with this much freed heap."""
     calls = []
     monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append(1))
+    monkeypatch.setattr(memory, "free_heap_bytes", lambda: None if free_mb is None else free_mb << 20)
+    callback = memory.make_release_free_memory(keep_free_mb=keep_free_mb)
+    for step in range(3):
+        callback(spacy.blank("en"), {"step": step, "epoch": 0})
+    return len(calls)
+
+
+def test_training_callback_trims_only_past_what_it_keeps(monkeypatch):
+    assert trim_calls(monkeypatch, free_mb=100, keep_free_mb=0) == 3
+    assert trim_calls(monkeypatch, free_mb=100, keep_free_mb=256) == 0
+    assert trim_calls(monkeypatch, free_mb=300, keep_free_mb=256) == 3
+    assert trim_calls(monkeypatch, free_mb=None, keep_free_mb=256) == 3  # unknown: trimmed
+    with pytest.raises(ValueError, match="keep_free_mb"):
+        memory.make_release_free_memory(keep_free_mb=-1)
+
+
+def test_training_configs_trim_the_heap_past_1024_mb_freed(monkeypatch):
     for name in ("default.cfg", "fast.cfg", "gpu.cfg"):
         config = Config().from_disk(CONFIGS / name, interpolate=False)
-        assert config["training"]["before_update"] == {"@callbacks": "spacy_somd.release_free_memory.v1"}, name
-    callback = spacy.util.registry.resolve({"cb": {"@callbacks": "spacy_somd.release_free_memory.v1"}})["cb"]
+        hook = config["training"]["before_update"]
+        assert hook == {"@callbacks": "spacy_somd.release_free_memory.v1", "keep_free_mb": 1024}, name
+    calls = []
+    monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append(1))
+    monkeypatch.setattr(memory, "free_heap_bytes", lambda: 2 << 30)
+    callback = spacy.util.registry.resolve({"cb": hook})["cb"]
     callback(spacy.blank("en"), {"step": 0, "epoch": 0})
     assert calls == [1]
