@@ -23,13 +23,16 @@ import spacy
 
 from spacy_somd.corpus import create_fold_corpus
 from spacy_somd.reporting import flatten_scores
+from spacy_somd.scoring import macro_f
 from spacy_somd.training import train_command
 
 COLUMNS = {  # table column: how to read it from (end-to-end scores, gold-entity scores)
     "token F": lambda s, g: s["token_f"],
     "entity F": lambda s, g: s["ents_f"],
+    "entity macro F": lambda s, g: macro_f(s["ents_per_type"] or {}),
     "relation F (gold entities)": lambda s, g: g["rel_f"],
     "relation F (end to end)": lambda s, g: s["rel_f"],
+    "relation macro F (end to end)": lambda s, g: macro_f(s["rel_per_type"] or {}),
     "SOMD macro F": lambda s, g: s["somd_macro_f"],
     "categories macro F": lambda s, g: s["cats_macro_f"],
     "SOFTWARE ROC AUC": lambda s, g: s["cats_auc_per_type"]["SOFTWARE"],
