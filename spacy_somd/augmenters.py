@@ -1,11 +1,12 @@
 """Registered data augmenters for ``[corpora.train.augmenter]`` (like spaCy's
 ``spacy.orth_variants.v1``): each replaces a ``level`` share of the training examples by
-a variant whose tokens, BIO labels and relations stay consistent; ``chain_augmenters``
-runs several of them on every example, one after the other.
+a variant whose tokens, BIO labels and relations stay consistent, or (``rare_type_repeats``)
+repeats the sentences of rare entity types; ``chain_augmenters`` runs several of them on
+every example, one after the other.
 
 Randomness comes from Python's ``random`` module, which `spacy train` seeds."""
 import random
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, List
 
 from spacy.language import Language
 from spacy.training import Example
@@ -71,6 +72,26 @@ def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5
         rng = random.Random(random.getrandbits(64))
         names = {(start, end): pool.replacement(rng, type_, unseen_share) for start, end, type_ in mentions}
         yield sentence_example(nlp, example, replace_mentions(sentence, names))
+
+    return augment
+
+
+@registry.augmenters("spacy_somd.rare_type_repeats.v1")
+def create_rare_type_repeats_augmenter(types: List[str], repeats: int) -> AugmenterFn:
+    """Yields a sentence ``repeats`` times when it holds an entity of one of ``types`` (the
+    rarest in the training data), once otherwise: those types get as many more updates.
+    Put it first in a chain so that the other augmenters vary each copy; spaCy shuffles the
+    training examples of every epoch, so the copies are spread over it."""
+    if repeats < 1:
+        raise ValueError(f"repeats (rare_type_repeats) must be 1 or more, not {repeats}")
+    if not types:
+        raise ValueError("rare_type_repeats needs at least one entity type")
+    wanted = set(types)
+
+    def augment(nlp: Language, example: Example) -> Iterator[Example]:
+        copies = repeats if any(ent.label_ in wanted for ent in example.reference.ents) else 1
+        for _ in range(copies):
+            yield example
 
     return augment
 

@@ -14,6 +14,7 @@ from conftest import CONFIGS, SHARED_CORPUS, somd_blank
 from spacy_somd.augmenters import (
     create_chain_augmenter,
     create_mention_replacement_augmenter,
+    create_rare_type_repeats_augmenter,
     create_tokenization_augmenter,
     example_sentence,
 )
@@ -171,6 +172,20 @@ def test_tokenization_augmenter_replaces_a_share_of_the_examples():
         check_valid(example_sentence(eg))
     with pytest.raises(ValueError, match="level"):
         create_tokenization_augmenter(1.5)
+
+
+def test_rare_type_repeats_yields_sentences_of_the_types_that_often():
+    nlp = spacy.blank("en")
+    rare = sentence("SPSS ( also PASW ) was used .", "B-Application O O B-AlternativeName O O O O")
+    common = sentence("We used Stata 15 .", "O O B-Application B-Version O", [("Version_of", 3, 2)])
+    augment = create_rare_type_repeats_augmenter(["AlternativeName", "SoftwareCoreference"], repeats=3)
+    rare_eg, common_eg = examples_of(nlp, [rare, common])
+    assert list(augment(nlp, rare_eg)) == [rare_eg] * 3
+    assert list(augment(nlp, common_eg)) == [common_eg]
+    with pytest.raises(ValueError, match="repeats"):
+        create_rare_type_repeats_augmenter(["AlternativeName"], repeats=0)
+    with pytest.raises(ValueError, match="entity type"):
+        create_rare_type_repeats_augmenter([], repeats=2)
 
 
 def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
