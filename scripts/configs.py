@@ -79,7 +79,6 @@ FAST = Derived(
         Edit("somd.package_name", "somd_fast"),
         Edit("system.gpu_allocator", None),
         Edit("nlp.pipeline", ["sentencizer", "tok2vec", "ner", "somd_relation_extractor", "somd_textcat"]),
-        Edit("nlp.batch_size", 256),
         Edit("components.transformer", REMOVE),
         Edit("components.tok2vec", {
             "factory": "tok2vec",

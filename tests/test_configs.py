@@ -105,7 +105,7 @@ def test_a_section_added_to_default_reaches_the_derived_configs_and_an_edit_chan
 
 
 @pytest.mark.parametrize("edit,message", [
-    (Edit("nlp.batch_size", 64), "already has this value"),
+    (Edit("nlp.batch_size", 256), "already has this value"),
     (Edit("paths.nothing", REMOVE), "has no paths.nothing to remove"),
     (Edit("nlp.tokeniser.abbreviations", []), r"has no section \[nlp.tokeniser\]"),
     (Edit("batch_size", 8), "needs a section"),
