@@ -29,7 +29,7 @@ from typing import Dict, List, Sequence, Tuple
 import spacy
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
 from spacy_somd.corpus.docs import RELATIONS_ATTR
@@ -90,7 +90,7 @@ def vote(members: Sequence[Doc]) -> Doc:
     doc = Doc(first.vocab, words=[t.text for t in first], spaces=[bool(t.whitespace_) for t in first],
               sent_starts=[bool(t.is_sent_start) for t in first])  # fmt: skip
     entities = vote_entities(members)
-    doc.ents = [doc.char_span(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), label=label) for s, e, label in entities]
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in entities]
     doc._.set(RELATIONS_ATTR, vote_relations(members, [s for s, _, _ in entities]))
     doc.cats = {cat: sum(m.cats[cat] for m in members) / len(members) for cat in first.cats}
     return doc
