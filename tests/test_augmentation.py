@@ -188,6 +188,21 @@ def test_rare_type_repeats_yields_sentences_of_the_types_that_often():
         create_rare_type_repeats_augmenter([], repeats=2)
 
 
+def test_default_config_repeats_rare_type_sentences_and_varies_each_copy():
+    config = load_config(CONFIGS / "default.cfg")
+    augment = registry.resolve({"a": config["corpora"]["train"]["augmenter"]})["a"]
+    nlp = spacy.blank("en")
+    rare = sentence("SPSS 22.0 ( also PASW ) was used .", "B-Application B-Version O O B-AlternativeName O O O O",
+                    [("Version_of", 1, 0)])  # fmt: skip
+    random.seed(0)
+    copies = [example_sentence(eg) for _ in range(20) for eg in augment(nlp, examples_of(nlp, [rare])[0])]
+    assert len(copies) == 20 * 4
+    # each copy re-tokenized or not on its own ("22.0" <-> "22 . 0"), the labels kept
+    assert {tuple(c.words) for c in copies} == {tuple(rare.words), tuple(tokenization_variant(rare).words)}
+    assert all(entities(c)[-1] == ("PASW", "AlternativeName") for c in copies)
+    assert len(list(augment(nlp, examples_of(nlp, [VERSIONS])[0]))) == 1
+
+
 def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
     nlp = spacy.blank("en")
     seen = [

@@ -150,7 +150,11 @@ def test_configs_choose_the_checkpoint_on_the_training_folds():
     for split in ("train", "dev"):
         assert config["corpora"][split]["dev_size"] == "${somd.dev_size}"
         assert config["corpora"][split]["dev_seed"] == "${somd.dev_seed}"
-    assert config["corpora"]["train"]["augmenter"]["@augmenters"] == "spacy_somd.tokenization_variants.v1"
+    augmenter = config["corpora"]["train"]["augmenter"]
+    assert augmenter["@augmenters"] == "spacy_somd.chain_augmenters.v1"
+    assert [step["@augmenters"] for step in augmenter["*"].values()] == [
+        "spacy_somd.rare_type_repeats.v1", "spacy_somd.tokenization_variants.v1"
+    ]  # fmt: skip
     assert config["training"]["annotating_components"] == ["sentencizer"]
 
 
