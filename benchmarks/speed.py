@@ -229,13 +229,16 @@ def median_of(runs: List[Dict[str, float]], key: str) -> float:
 def ratio_lines(results: Dict[str, List[Dict[str, float]]], inputs: Sequence[Input]) -> List[str]:
     """Per input, the words/s ratios of the full pipeline to the HF pipeline and of every
     pipeline row to the raw fp32 forward pass (the same words, so a ratio of speeds is the
-    inverse ratio of the median seconds)."""
+    inverse ratio of the median seconds); a ratio whose measurement was skipped is left out."""
     lines = []
     for item in inputs:
         seconds = {kind: median_of(runs, item.name) for kind, runs in results.items() if kind != "training"}
         pipelines = [kind for kind in seconds if kind not in ("raw forward", "HF pipeline")]
-        parts = [f"{kind} / raw forward {seconds['raw forward'] / seconds[kind]:.2f}x" for kind in pipelines]
-        parts.append(f"pipeline / HF pipeline {seconds['HF pipeline'] / seconds['pipeline']:.2f}x")
+        parts = []
+        if "raw forward" in seconds:
+            parts += [f"{kind} / raw forward {seconds['raw forward'] / seconds[kind]:.2f}x" for kind in pipelines]
+        if "HF pipeline" in seconds and "pipeline" in seconds:
+            parts.append(f"pipeline / HF pipeline {seconds['HF pipeline'] / seconds['pipeline']:.2f}x")
         lines.append(f"{item.name}: " + ", ".join(parts))
     return lines
 
