@@ -21,10 +21,11 @@ SOMD macro F of the first DocBin, token F of the others, and words/s of the firs
 annotation (the vote's: the members' times added up, on one machine, one after another).
 """
 import argparse
+import importlib.util
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import spacy
 from spacy.language import Language
@@ -34,7 +35,10 @@ from spacy.training import Corpus, Example
 
 from spacy_somd.corpus.docs import RELATIONS_ATTR
 from spacy_somd.reporting import flatten_scores
-from spacy_somd.scoring import macro_f
+
+_spec = importlib.util.spec_from_file_location("robustness", Path(__file__).with_name("robustness.py"))
+robustness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(robustness)
 
 NO_ENTITY = ""
 
@@ -105,15 +109,13 @@ def annotate(nlp: Language, path: Path) -> Tuple[List[Example], float]:
     return [Example(doc, eg.reference) for doc, eg in zip(docs, examples)], seconds
 
 
-def score(nlp: Language, examples: List[Example]) -> Dict[str, object]:
+def score(nlp: Language, examples: List[Example]) -> Dict[str, Any]:
     """``spacy evaluate``'s scores of annotated examples with ``nlp``'s scorers."""
     return flatten_scores(Scorer(nlp).score(examples))
 
 
-def row(name: str, scores: List[Dict[str, object]], words_per_second: float) -> str:
-    first = scores[0]
-    values = [first["token_f"], macro_f(first["ents_per_type"] or {}), macro_f(first["rel_per_type"] or {}),
-              first["somd_macro_f"], *(s["token_f"] for s in scores[1:])]  # fmt: skip
+def row(name: str, scores: List[Dict[str, Any]], words_per_second: float) -> str:
+    values = robustness.score_values(scores[0], scores[1:])
     return "| " + " | ".join([name, *(f"{v:.3f}" for v in values), f"{words_per_second:,.0f}"]) + " |"
 
 

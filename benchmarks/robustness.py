@@ -14,7 +14,7 @@ import argparse
 import importlib.util
 import json
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List, Sequence
 
 from spacy_somd.reporting import flatten_scores
 from spacy_somd.scoring import macro_f
@@ -36,10 +36,15 @@ def evaluate(model: Path, data: Path, out: Path) -> Dict[str, float]:
     return flatten_scores(json.loads(out.read_text()))
 
 
-def row(name: str, scores: Dict[str, Dict[str, float]]) -> List[str]:
-    fold = scores["fold"]
+def score_values(fold: Dict[str, Any], variants: Sequence[Dict[str, Any]]) -> List[float]:
+    """Token F, entity and end-to-end relation macro F and SOMD macro F on the fold, then
+    token F on each variant (the columns after the model's name)."""
     entity, relation = macro_f(fold["ents_per_type"] or {}), macro_f(fold["rel_per_type"] or {})
-    values = [fold["token_f"], entity, relation, fold["somd_macro_f"], *(scores[k]["token_f"] for k in KINDS)]
+    return [fold["token_f"], entity, relation, fold["somd_macro_f"], *(v["token_f"] for v in variants)]
+
+
+def row(name: str, scores: Dict[str, Dict[str, float]]) -> List[str]:
+    values = score_values(scores["fold"], [scores[k] for k in KINDS])
     return [name, *(f"{v:.3f}" for v in values)]
 
 

@@ -52,14 +52,21 @@ class MallInfo2(ctypes.Structure):
     )]  # fmt: skip
 
 
+@functools.cache
+def glibc_mallinfo2() -> Optional[Callable[[], MallInfo2]]:
+    """glibc's ``mallinfo2``, its return type set (looked up once, not on every update), or
+    None where the C library has none."""
+    mallinfo2 = getattr(glibc(), "mallinfo2", None)
+    if mallinfo2 is not None:
+        mallinfo2.restype = MallInfo2
+    return mallinfo2
+
+
 def free_heap_bytes() -> Optional[int]:
     """The bytes glibc's heap holds freed but not given back (``mallinfo2().fordblks``, over
     all arenas), or None where glibc's ``mallinfo2`` is not available."""
-    mallinfo2 = getattr(glibc(), "mallinfo2", None)
-    if mallinfo2 is None:
-        return None
-    mallinfo2.restype = MallInfo2
-    return mallinfo2().fordblks
+    mallinfo2 = glibc_mallinfo2()
+    return None if mallinfo2 is None else mallinfo2().fordblks
 
 
 def zoned_blocks(nlp: Language, items: Iterable[T], size: int) -> Iterator[List[T]]:
