@@ -6,7 +6,7 @@ get no piece and so a zero vector. A window of 128 tokens dense with URLs or ide
 easily holds more than 512 pieces. The architecture here is spacy-transformers'
 ``TransformerModel.v3`` whose span getter splits every window that the model's own
 tokenizer turns into too many pieces, and whose backbone runs on groups of windows of
-similar length (``length_groups``)."""
+similar length (``length_groups``), its lowest layers optionally frozen (``frozen``)."""
 from typing import Any, Callable, Dict, List
 
 from spacy.tokens import Doc, Span
@@ -14,6 +14,7 @@ from spacy.util import registry
 from spacy_transformers.architectures import create_TransformerModel_v3
 from thinc.api import Model
 
+from .frozen import freezing
 from .length_groups import grouped
 
 GetSpans = Callable[[List[Doc]], List[List[Span]]]
@@ -58,7 +59,7 @@ class PieceBoundedSpans:
         ]
 
 
-@registry.architectures("spacy_somd.PieceBoundedTransformer.v1")
+@registry.architectures("spacy_somd.PieceBoundedTransformer.v2")
 def build_piece_bounded_transformer(
     name: str,
     get_spans: GetSpans,
@@ -67,18 +68,42 @@ def build_piece_bounded_transformer(
     mixed_precision: bool = False,
     grad_scaler_config: Dict[str, Any] = {},  # noqa: B006
     max_padded_pieces: int = 1024,
+    frozen_layers: int = 0,
+    frozen_embeddings: bool = False,
 ) -> Model:
     """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
     hold more word pieces than the model takes: a window of ``get_spans`` that does is
     split into consecutive parts that fit, so every token gets word pieces. The backbone
     runs on the windows of a batch sorted by length in groups of at most
-    ``max_padded_pieces`` word pieces once padded (the same outputs, less padding)."""
+    ``max_padded_pieces`` word pieces once padded (the same outputs, less padding). Its
+    lowest ``frozen_layers`` encoder blocks (and its embeddings if ``frozen_embeddings``)
+    are not trained."""
     if max_padded_pieces < 1:
-        raise ValueError(f"spacy_somd.PieceBoundedTransformer.v1: max_padded_pieces must be positive, not {max_padded_pieces}")
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer: max_padded_pieces must be positive, not {max_padded_pieces}")
+    if frozen_layers < 0:
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer: frozen_layers must be 0 or more, not {frozen_layers}")
     model = create_TransformerModel_v3(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
     model.attrs["get_spans"] = PieceBoundedSpans(get_spans, model)
     backbone = model.layers[0]
     backbone._func = grouped(backbone._func, max_padded_pieces)
+    if frozen_layers or frozen_embeddings:
+        backbone._func = freezing(backbone._func, frozen_layers, frozen_embeddings)
     return model
+
+
+@registry.architectures("spacy_somd.PieceBoundedTransformer.v1")
+def build_piece_bounded_transformer_v1(
+    name: str,
+    get_spans: GetSpans,
+    tokenizer_config: Dict[str, Any] = {},  # noqa: B006
+    transformer_config: Dict[str, Any] = {},  # noqa: B006
+    mixed_precision: bool = False,
+    grad_scaler_config: Dict[str, Any] = {},  # noqa: B006
+    max_padded_pieces: int = 1024,
+) -> Model:
+    """``PieceBoundedTransformer.v2`` with nothing frozen (pipelines saved before v2)."""
+    return build_piece_bounded_transformer(
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config, max_padded_pieces
+    )
