@@ -127,3 +127,29 @@ def test_ensemble_refuses_members_with_other_tokens():
     other = member([], [], {}, words=WORDS[:-2] + ["R."])
     with pytest.raises(ValueError, match="tokenized"):
         ensemble.vote([member([], [], {}), other])
+
+
+margin_spec = importlib.util.spec_from_file_location("outside_margin", ROOT / "benchmarks" / "outside_margin.py")
+outside_margin = importlib.util.module_from_spec(margin_spec)
+margin_spec.loader.exec_module(outside_margin)
+
+
+@pytest.mark.slow
+def test_outside_margin_moves_tokens_in_and_out_of_entities_and_is_undone(default_pipeline, tiny_corpus_docbins):
+    import spacy
+
+    nlp = spacy.load(default_pipeline)
+    ner = nlp.get_pipe("ner")
+    trained = ner.model.ops.to_numpy(outside_margin.outside_bias(ner).get_param("b")).copy()
+    examples = outside_margin.fold_examples(nlp, tiny_corpus_docbins, "heldout")
+    texts = [eg.reference.text for eg in examples]
+    inside = {}
+    for margin in (1e6, 0.0, -1e6):
+        outside_margin.set_outside_margin(ner, margin, trained)
+        inside[margin] = [token.ent_iob_ != "O" for doc in nlp.pipe(texts) for token in doc]
+    assert all(inside[1e6]) and not any(inside[-1e6])
+    outside_margin.set_outside_margin(ner, 0.0, trained)
+    (as_trained,) = outside_margin.margin_scores(nlp, [0.0], {"heldout": examples})
+    assert outside_margin.margin_scores(nlp, [-1e6], {"heldout": examples})[0]["heldout"]["token_r"] == 0.0
+    assert (ner.model.ops.to_numpy(outside_margin.outside_bias(ner).get_param("b")) == trained).all()
+    assert outside_margin.margin_scores(nlp, [0.0], {"heldout": examples})[0] == as_trained

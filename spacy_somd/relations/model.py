@@ -146,9 +146,11 @@ def pair_indices(rows: Sequence[PairRow], n_buckets: int) -> PairIndices:
 
 def prefix_sums(ops: Ops, X: Floats2d) -> Floats2d:
     """Row ``i`` holds the sum of the rows ``X[:i]`` (in float64, so that differences of
-    two rows stay exact enough)."""
+    two rows stay exact enough). ``X`` is copied to float64 first: numpy's cumsum with a
+    dtype cast is about twice as slow, with the same result."""
     prefix = ops.xp.zeros((X.shape[0] + 1, X.shape[1]), dtype="float64")
-    ops.xp.cumsum(X, axis=0, dtype="float64", out=prefix[1:])
+    prefix[1:] = X
+    ops.xp.cumsum(prefix, axis=0, out=prefix)
     return prefix
 
 
