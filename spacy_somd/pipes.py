@@ -34,7 +34,11 @@ class ScaledPipe(TrainablePipe):
     As spaCy's ``textcat``: labels are strings kept in the string store, they cannot be
     added once the model's output width is set, and ``label_data`` feeds ``spacy init
     labels``. Loading names the component and the file that cannot be read, and refuses
-    labels that do not match the model's output width."""
+    labels that do not match the model's output width. Loading takes from the saved cfg
+    only what training set (``learned_cfg``); the settings come from the pipeline's config,
+    so that ``spacy.load(..., config=...)`` overrides them."""
+
+    learned_cfg: Tuple[str, ...] = ("labels",)
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -105,10 +109,14 @@ class ScaledPipe(TrainablePipe):
     def unreadable(self, source: Union[str, Path], reason: str) -> ValueError:
         return ValueError(f"{self.name}: cannot read {source}: {reason}")
 
+    def load_cfg(self, saved: Dict[str, Any]) -> None:
+        """Take the learned entries of a saved cfg (the settings stay the factory's)."""
+        self.cfg.update({key: value for key, value in saved.items() if key in self.learned_cfg})
+
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ScaledPipe":
         path = Path(path)
         readers: Dict[str, Callable[[Path], Any]] = {
-            "cfg": lambda p: self.cfg.update(srsly.json_loads(p.read_text(encoding="utf8"))),
+            "cfg": lambda p: self.load_cfg(srsly.json_loads(p.read_text(encoding="utf8"))),
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
             "model": lambda p: self.model.from_bytes(p.read_bytes()),
         }
@@ -122,7 +130,7 @@ class ScaledPipe(TrainablePipe):
         msg: Dict[str, Any] = {}
         self.read_part("its bytes", lambda: msg.update(srsly.msgpack_loads(bytes_data)))
         readers: Dict[str, Callable[[bytes], Any]] = {
-            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "cfg": lambda b: self.load_cfg(srsly.json_loads(b)),
             "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
             "model": lambda b: self.model.from_bytes(b),
         }

@@ -280,3 +280,22 @@ def test_entity_confidences_of_the_trained_transformer_pipeline(default_pipeline
     nlp = spacy.load(default_pipeline)
     nlp.add_pipe("somd_entity_confidence", after="ner", config={"beam_width": 4})
     check_confidences(nlp, ["sentencizer", "transformer"], beam_width=4)
+
+
+@pytest.mark.slow
+def test_loading_takes_the_settings_from_the_config_and_what_training_learned_from_cfg(default_pipeline):
+    trained = spacy.load(default_pipeline)
+    overrides = {
+        "somd_relation_extractor": {"threshold": 0.9, "seen_type_pairs_only": True},
+        "somd_textcat": {"threshold": 0.7},
+    }
+    nlp = spacy.load(default_pipeline, config={"components": overrides})
+    for name, settings in overrides.items():
+        pipe, as_trained = nlp.get_pipe(name), trained.get_pipe(name)
+        assert {key: pipe.cfg[key] for key in settings} == settings
+        assert pipe.labels == as_trained.labels and len(pipe.labels) > 1
+    relations = nlp.get_pipe("somd_relation_extractor")
+    assert relations.cfg["type_pairs"] == trained.get_pipe("somd_relation_extractor").cfg["type_pairs"]
+    assert relations.cfg["type_pairs"]
+    doc = nlp("We used SPSS version 25 and R 3.6.1 [ 4 ] .")
+    assert all(relation["score"] >= 0.9 for relation in doc._.somd_relations)

@@ -103,6 +103,8 @@ class RelationExtractor(ScaledPipe):
     of them the fake label of Pleiss et al. (an extra output class), for the AUM threshold.
     """
 
+    learned_cfg = ("labels", "type_pairs")
+
     def __init__(
         self,
         vocab: Vocab,
