@@ -353,3 +353,36 @@ def test_seen_type_pairs_only_keeps_the_type_pairs_of_the_gold_relations():
         assert {(h.label_, t.label_) for h, t in pairs} <= seen
         assert {(r["head"], r["tail"]) for r in doc._.somd_relations} <= {(h.start, t.start) for h, t in pairs}
     assert sum(len(rel.candidates(d)) for d in docs) < sum(len(entity_pairs(d, 100)) for d in docs)
+
+
+def test_set_annotations_keeps_pairs_whose_best_class_is_a_label_over_the_threshold(trained):
+    """Hand-made probabilities over three docs (the middle one without pairs): only rows
+    whose most probable class is a relation label at the threshold or above are kept,
+    each on its own doc, in order."""
+    nlp, _, _ = trained
+    rel = nlp.get_pipe("somd_relation_extractor")
+    n = len(rel.classes)
+    first = make_doc(["SPSS", "25", "and", "R", "3.6.1"], [(0, 1, "Application"), (1, 2, "Version"), (3, 4, "Application")])
+    last = make_doc(["Stata", "v", "13"], [(0, 1, "Application"), (2, 3, "Version")])
+    empty = make_doc(["Nothing", "."], [])
+    version, spss, r_app = first.ents[1], first.ents[0], first.ents[2]
+    pairs = [[(version, spss), (version, r_app), (spss, r_app)], [], [(last.ents[1], last.ents[0])]]
+
+    def row(cls: int, p: float) -> List[float]:
+        rest = (1.0 - p) / (n - 1)
+        return [p if i == cls else rest for i in range(n)]
+
+    threshold = rel.cfg["threshold"]
+    probs = numpy.array([
+        row(1, threshold),         # a label at the threshold: kept
+        row(2, threshold - 0.01),  # the best class, but below the threshold: dropped
+        row(0, 0.9),               # "no relation": dropped
+        row(n - 1, 0.95),          # the last label: kept
+    ], dtype="f")  # fmt: skip
+    rel.set_annotations([first, empty, last], (pairs, rel.model.ops.asarray2f(probs)))
+    labels = rel.classes
+    assert [(r["head"], r["tail"], r["label"]) for r in first._.get(RELATIONS_ATTR)] == [(1, 0, labels[1])]
+    assert empty._.get(RELATIONS_ATTR) == []
+    (kept,) = last._.get(RELATIONS_ATTR)
+    assert (kept["head"], kept["tail"], kept["label"]) == (2, 0, labels[n - 1])
+    assert kept["score"] == pytest.approx(0.95) and set(kept["scores"]) == set(rel.labels)

@@ -4,6 +4,7 @@ import warnings
 from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
@@ -182,21 +183,33 @@ class RelationExtractor(ScaledPipe):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Predictions) -> None:
         pairs, probs = predictions
-        probs = self.model.ops.to_numpy(probs).tolist()
-        threshold, classes = self.cfg["threshold"], self.classes
-        row = 0
+        probs = self.model.ops.to_numpy(probs)
+        kept = iter(self.kept_rows(probs).tolist())
+        row, start = next(kept, None), 0
         for doc, doc_pairs in zip(docs, pairs):
-            relations = []
-            for head, tail in doc_pairs:
-                scores = dict(zip(classes, probs[row]))
-                row += 1
-                best = max(classes, key=scores.__getitem__)
-                if best not in (NO_RELATION, FAKE_LABEL) and scores[best] >= threshold:
-                    relations.append({
-                        "head": head.start, "tail": tail.start, "label": best,
-                        "score": scores[best], "scores": {c: scores[c] for c in self.labels},
-                    })  # fmt: skip
+            relations, end = [], start + len(doc_pairs)
+            while row is not None and row < end:
+                head, tail = doc_pairs[row - start]
+                relations.append(self.relation(head, tail, probs[row].tolist()))
+                row = next(kept, None)
             doc._.set(RELATIONS_ATTR, relations)
+            start = end
+
+    def kept_rows(self, probs: numpy.ndarray) -> numpy.ndarray:
+        """The rows (pairs) whose most probable class is a relation label with a
+        probability of at least ``threshold``, in order."""
+        best = probs.argmax(axis=1) if len(probs) else numpy.zeros(0, dtype="int64")
+        is_label = (best > 0) & (best <= len(self.labels))  # not "no relation", not the fake label
+        return numpy.flatnonzero(is_label & (probs[numpy.arange(len(best)), best] >= self.cfg["threshold"]))
+
+    def relation(self, head: Span, tail: Span, scores: List[float]) -> Dict[str, Any]:
+        """The relation dict of a kept pair from its row of class probabilities."""
+        by_class = dict(zip(self.classes, scores))
+        label = max(self.classes, key=by_class.__getitem__)
+        return {
+            "head": head.start, "tail": tail.start, "label": label,
+            "score": by_class[label], "scores": {c: by_class[c] for c in self.labels},
+        }  # fmt: skip
 
     def training_pairs(self, examples: Iterable[Example]) -> List[List[Pair]]:
         """The candidate pairs of the GOLD entities, as spans on the predicted docs and
