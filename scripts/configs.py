@@ -126,6 +126,7 @@ GPU = Derived(
         Edit(f"{TRANSFORMER}.get_spans.stride", 192),
         Edit(f"{TRANSFORMER}.max_padded_pieces", 8192,
              note="a GPU runs large batches best: groups of up to 8192 padded pieces (a step's 8 windows are one group)"),
+        Edit(f"{TRANSFORMER}.max_packed_pieces", 0, note="DeBERTa's embeddings take no packed (block-diagonal) attention mask"),
         Edit(f"{TRANSFORMER}.tokenizer_config.use_fast", False, note=(
             "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 (spaCy issue 13730); the slow"
             " sentencepiece tokenizer aligns correctly"

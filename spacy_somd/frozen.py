@@ -29,7 +29,7 @@ def frozen_parameters(module: torch.nn.Module, layers: int, embeddings: bool) ->
         )
     parts: List[torch.nn.Module] = list(blocks[:layers])
     if embeddings:
-        parts.append(module.embeddings)
+        parts.append(module.get_submodule("embeddings"))
     return [parameter for part in parts for parameter in part.parameters()]
 
 

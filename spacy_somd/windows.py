@@ -16,6 +16,7 @@ from thinc.api import Model
 
 from .frozen import freezing
 from .length_groups import grouped
+from .packing import packed
 
 GetSpans = Callable[[List[Doc]], List[List[Span]]]
 
@@ -70,6 +71,7 @@ def build_piece_bounded_transformer(
     max_padded_pieces: int = 1024,
     frozen_layers: int = 0,
     frozen_embeddings: bool = False,
+    max_packed_pieces: int = 0,
 ) -> Model:
     """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
     hold more word pieces than the model takes: a window of ``get_spans`` that does is
@@ -77,9 +79,13 @@ def build_piece_bounded_transformer(
     runs on the windows of a batch sorted by length in groups of at most
     ``max_padded_pieces`` word pieces once padded (the same outputs, less padding). Its
     lowest ``frozen_layers`` encoder blocks (and its embeddings if ``frozen_embeddings``)
-    are not trained."""
+    are not trained. With ``max_packed_pieces`` > 0, prediction packs short windows side by
+    side into sequences of at most that many pieces (the same outputs, almost no padding;
+    BERT backbones)."""
     if max_padded_pieces < 1:
         raise ValueError(f"spacy_somd.PieceBoundedTransformer: max_padded_pieces must be positive, not {max_padded_pieces}")
+    if max_packed_pieces < 0:
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer: max_packed_pieces must be 0 (off) or more, not {max_packed_pieces}")
     if frozen_layers < 0:
         raise ValueError(f"spacy_somd.PieceBoundedTransformer: frozen_layers must be 0 or more, not {frozen_layers}")
     model = create_TransformerModel_v3(
@@ -88,6 +94,8 @@ def build_piece_bounded_transformer(
     model.attrs["get_spans"] = PieceBoundedSpans(get_spans, model)
     backbone = model.layers[0]
     backbone._func = grouped(backbone._func, max_padded_pieces)
+    if max_packed_pieces:
+        backbone._func = packed(backbone._func, max_packed_pieces, max_padded_pieces)
     if frozen_layers or frozen_embeddings:
         backbone._func = freezing(backbone._func, frozen_layers, frozen_embeddings)
     return model
