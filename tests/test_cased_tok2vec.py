@@ -122,7 +122,7 @@ def test_case_changes_the_vectors_that_the_uncased_transformer_gives_alike(ner_p
     layer = cased_layer(ner_pipeline, "ner")
     texts = ["We used SPSS version 22 .", "we used spss Version 22 ."]
     contextual = vectors(layer.get_ref("tok2vec"), ner_pipeline, texts)
-    numpy.testing.assert_array_equal(*contextual)
+    numpy.testing.assert_allclose(*contextual, atol=1e-5)  # equal up to float rounding: packed side by side
     assert contextual[0].any()
     cased = vectors(layer, ner_pipeline, texts)
     differ = numpy.abs(cased[0] - cased[1]).max(axis=1) > 1e-4
