@@ -140,7 +140,7 @@ GPU = Derived(
         Edit("training.optimizer.learn_rate.warmup_steps", 150),
         Edit("training.optimizer.learn_rate.total_steps", 1500,
              note="the steps of the linear decay (roughly 30 epochs of 16 sentences a step), written out as in default.cfg"),
-        Edit("training.optimizer.learn_rate.initial_rate", 0.000025),
+        Edit("training.optimizer.learn_rate.initial_rate", 0.000025, note="the seed notebook's rate for DeBERTa-v3-large"),
     ),
 )  # fmt: skip
 DERIVED = (FAST, GPU)
