@@ -40,14 +40,18 @@ def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
 
 
 def check_relations(nlp: spacy.language.Language) -> None:
-    """The relation extractor on hand-set entities (NER off), without a threshold: both
-    orders of the entity pair are candidates, and the relations set are exactly the pairs
-    whose most probable class is one of the pipe's labels, between the entities' starts,
-    with that class's probability."""
+    """The relation extractor on hand-set entities (NER off), without a threshold: with
+    only seen type pairs, only the Version -> Application order is a candidate, else both
+    orders are; the relations set are exactly the pairs whose most probable class is one
+    of the pipe's labels, between the entities' starts, with that class's probability."""
     rel = nlp.get_pipe("somd_relation_extractor")
     rel.cfg["threshold"] = 0.0
     doc = nlp.make_doc(TEXT)
     doc.ents = [Span(doc, 2, 3, label="Application"), Span(doc, 4, 5, label="Version")]
+    rel.cfg["seen_type_pairs_only"] = True
+    (pairs,), _ = rel.predict([doc])
+    assert [(head.start, tail.start) for head, tail in pairs] == [(4, 2)]
+    rel.cfg["seen_type_pairs_only"] = False
     with nlp.select_pipes(disable=["ner"]):
         doc = nlp(doc)
     (pairs,), probs = rel.predict([doc])
