@@ -59,12 +59,18 @@ def test_groups_give_the_outputs_of_one_padded_batch(pipelines):
     wordpieces = model.predict(varied_docs(grouped)).wordpieces
     assert len(length_groups(wordpieces.lengths, 64)) > 3
     for doc, reference in zip(grouped.pipe(varied_docs(grouped)), single.pipe(varied_docs(single))):
-        data, expected = doc._.trf_data, reference._.trf_data
-        numpy.testing.assert_array_equal(data.wordpieces.input_ids, expected.wordpieces.input_ids)
-        real = data.wordpieces.attention_mask.astype(bool)
-        hidden, hidden_expected = data.model_output.last_hidden_state, expected.model_output.last_hidden_state
-        assert hidden.shape == hidden_expected.shape
-        numpy.testing.assert_allclose(hidden[real], hidden_expected[real], atol=1e-5)
+        assert_same_outputs(doc._.trf_data, reference._.trf_data)
+
+
+def assert_same_outputs(data, expected) -> None:
+    """Two docs' transformer data: the same word pieces, the same hidden states of the real
+    pieces (up to float rounding) and the same output keys."""
+    numpy.testing.assert_array_equal(data.wordpieces.input_ids, expected.wordpieces.input_ids)
+    real = data.wordpieces.attention_mask.astype(bool)
+    hidden, hidden_expected = data.model_output.last_hidden_state, expected.model_output.last_hidden_state
+    assert hidden.shape == hidden_expected.shape
+    numpy.testing.assert_allclose(hidden[real], hidden_expected[real], atol=1e-5)
+    assert set(data.model_output.keys()) == set(expected.model_output.keys())
 
 
 def test_groups_give_the_gradients_of_one_padded_batch(pipelines):
