@@ -117,9 +117,11 @@ def packed(forward: Forward, max_packed_pieces: int, max_padded_pieces: int) -> 
     ``max_padded_pieces`` padded pieces; when nothing packs, ``forward`` as it is."""
 
     def packed_forward(model: Model, wordpieces: WordpieceBatch, is_train: bool) -> Tuple[ModelOutput, Callable]:
+        if is_train or not right_padded(wordpieces):
+            return forward(model, wordpieces, is_train)
         lengths = [int(length) for length in wordpieces.lengths]
         bins = pack(lengths, max_packed_pieces)
-        if is_train or len(bins) == len(lengths) or not right_padded(wordpieces):
+        if len(bins) == len(lengths):
             return forward(model, wordpieces, is_train)
         shim = model.shims[0]
         module = shim._hfmodel.transformer  # type: ignore[attr-defined]  # HFShim

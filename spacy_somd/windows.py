@@ -6,7 +6,8 @@ get no piece and so a zero vector. A window of 128 tokens dense with URLs or ide
 easily holds more than 512 pieces. The architecture here is spacy-transformers'
 ``TransformerModel.v3`` whose span getter splits every window that the model's own
 tokenizer turns into too many pieces, and whose backbone runs on groups of windows of
-similar length (``length_groups``), its lowest layers optionally frozen (``frozen``)."""
+similar length (``length_groups``), its lowest layers optionally frozen (``frozen``) and, in
+prediction, its short windows optionally packed side by side (``packing``)."""
 from typing import Any, Callable, Dict, List
 
 from spacy.tokens import Doc, Span
