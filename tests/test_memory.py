@@ -14,7 +14,8 @@ from spacy_somd import memory
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
-# 100 blocks of 2 MiB freed below a live chunk, after glibc has raised its dynamic mmap
+# 100 blocks of 2 MiB freed below a live chunk (3 MiB: a small one could come from a freed
+# chunk lower down, some runs, leaving the blocks on top, where glibc trims them anyway), after glibc has raised its dynamic mmap
 # threshold to 8 MiB: by default they stay on the heap (resident); with the limits they
 # were mmapped and go back to the system when freed; trimmed, the heap gives them back
 FRAGMENTS = textwrap.dedent("""
@@ -31,7 +32,7 @@ FRAGMENTS = textwrap.dedent("""
     blocks = [libc.malloc(2 << 20) for _ in range(100)]
     for block in blocks:
         ctypes.memset(block, 1, 2 << 20)
-    live = libc.malloc(1024)
+    live = libc.malloc(3 << 20)  # too large for any freed chunk, so on top of the blocks
     before, free_before = rss(), free_heap_bytes()
     for block in blocks:
         libc.free(block)
