@@ -14,10 +14,11 @@ from spacy_somd import memory
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
-# 100 blocks of 2 MiB freed below a live chunk (3 MiB: a small one could come from a freed
-# chunk lower down, some runs, leaving the blocks on top, where glibc trims them anyway), after glibc has raised its dynamic mmap
+# 100 blocks of 2 MiB freed below a live chunk, after glibc has raised its dynamic mmap
 # threshold to 8 MiB: by default they stay on the heap (resident); with the limits they
-# were mmapped and go back to the system when freed; trimmed, the heap gives them back
+# were mmapped and go back to the system when freed; trimmed, the heap gives them back.
+# The live chunk is 3 MiB: a small one could come from a freed chunk lower down (in some
+# runs), leaving the blocks on top of the heap, where glibc trims them by itself.
 FRAGMENTS = textwrap.dedent("""
     import ctypes, sys
     from spacy_somd.memory import free_heap_bytes, glibc, limit_heap_growth, release_free_memory
