@@ -17,8 +17,9 @@ text (the corpus tokens written as running text), it measures words/s (corpus to
 
 and ``training``: seconds per epoch and peak memory of ``spacy train`` (one epoch of the
 config on the corpus). Each measurement runs in its own subprocess (its peak RSS is that
-process's, from ``os.wait4``); the repetitions are interleaved (every measurement once, then
-again) and the table gives the medians. It prints the ratios first, then the table.
+process's, from ``os.wait4``) and times every input ``--passes`` times, keeping the fastest
+pass (as ``timeit`` does: a busy machine only ever adds time); the repetitions are
+interleaved (every measurement once, then again) and the table gives their medians. It prints the ratios first, then the table.
 
 ``profile`` runs the pipeline over the held-out fold component by component (each one's
 share of the time) and under cProfile (the functions with the largest cumulative share).
@@ -35,8 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Sequence
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import spacy
 from spacy.tokens import Doc
@@ -87,18 +89,32 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------- measurements (child side)
 
 
-def time_pipeline(model: Path, inputs: Sequence[Input], config: dict) -> Dict[str, float]:
+def fastest_pass(run: Callable[..., object], passes: int, prepare: Optional[Callable[[], Any]] = None) -> float:
+    """The seconds of the fastest of ``passes`` calls of ``run()``, or of ``run(prepare())``
+    with ``prepare`` (building a fresh input) outside the clock."""
+    if passes < 1:
+        raise ValueError(f"--passes must be at least 1, not {passes}")
+    times = []
+    for _ in range(passes):
+        args = () if prepare is None else (prepare(),)
+        start = time.perf_counter()
+        run(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def pipeline_input(nlp: spacy.language.Language, item: Input) -> list:
+    """The input's lines as the pipeline takes them: running text or pre-tokenized Docs."""
+    return [raw_text(w) if item.as_text else Doc(nlp.vocab, words=w) for w in item.words]
+
+
+def time_pipeline(model: Path, inputs: Sequence[Input], config: dict, passes: int) -> Dict[str, float]:
     start = time.perf_counter()
     nlp = spacy.load(model, config=config)
     seconds = {"load": time.perf_counter() - start}
     for item in inputs:
-        make = (lambda w: raw_text(w)) if item.as_text else (lambda w: Doc(nlp.vocab, words=w))
-        list(nlp.pipe([make(w) for w in item.words[:16]]))  # warm up
-        batch = [make(w) for w in item.words]
-        start = time.perf_counter()
-        for _ in nlp.pipe(batch):
-            pass
-        seconds[item.name] = time.perf_counter() - start
+        list(nlp.pipe(pipeline_input(nlp, item)[:16]))  # warm up
+        seconds[item.name] = fastest_pass(lambda batch: list(nlp.pipe(batch)), passes, partial(pipeline_input, nlp, item))
     return seconds
 
 
@@ -108,7 +124,7 @@ def backbone_weights(model: Path):
     return trf.model.transformer, trf.model.tokenizer
 
 
-def time_raw_forward(model: Path, inputs: Sequence[Input]) -> Dict[str, float]:
+def time_raw_forward(model: Path, inputs: Sequence[Input], passes: int) -> Dict[str, float]:
     import torch
 
     start = time.perf_counter()
@@ -129,13 +145,11 @@ def time_raw_forward(model: Path, inputs: Sequence[Input]) -> Dict[str, float]:
 
     for item in inputs:
         forward(item.words[:16], item.as_text)  # warm up
-        start = time.perf_counter()
-        forward(item.words, item.as_text)
-        seconds[item.name] = time.perf_counter() - start
+        seconds[item.name] = fastest_pass(partial(forward, item.words, item.as_text), passes)
     return seconds
 
 
-def time_hf_pipeline(model: Path, inputs: Sequence[Input]) -> Dict[str, float]:
+def time_hf_pipeline(model: Path, inputs: Sequence[Input], passes: int) -> Dict[str, float]:
     import torch
     from transformers import AutoModelForTokenClassification, pipeline
 
@@ -154,9 +168,7 @@ def time_hf_pipeline(model: Path, inputs: Sequence[Input]) -> Dict[str, float]:
         # the HF pipeline takes strings: pre-tokenized lines are joined by single spaces
         texts = [raw_text(w) if item.as_text else " ".join(w) for w in item.words]
         tagger(texts[:16], batch_size=BACKBONE_BATCH)  # warm up
-        start = time.perf_counter()
-        tagger(texts, batch_size=BACKBONE_BATCH)
-        seconds[item.name] = time.perf_counter() - start
+        seconds[item.name] = fastest_pass(partial(tagger, texts, batch_size=BACKBONE_BATCH), passes)
     return seconds
 
 
@@ -192,12 +204,12 @@ def measure(args: argparse.Namespace) -> None:
     else:
         inputs = [Input(**item) for item in json.loads(Path(args.inputs).read_text())]
         if args.kind == "raw forward":
-            seconds = time_raw_forward(args.model, inputs)
+            seconds = time_raw_forward(args.model, inputs, args.passes)
         elif args.kind == "HF pipeline":
-            seconds = time_hf_pipeline(args.model, inputs)
+            seconds = time_hf_pipeline(args.model, inputs, args.passes)
         else:
             config = QUANTIZE if args.kind == "pipeline int8" else json.loads(args.config)
-            seconds = time_pipeline(args.model, inputs, config)
+            seconds = time_pipeline(args.model, inputs, config, args.passes)
     print(json.dumps(seconds))
 
 
@@ -256,7 +268,7 @@ def benchmark(args: argparse.Namespace) -> None:
             for kind in kinds:
                 print(f"repeat {repeat + 1}/{args.repeats}: {kind}", file=sys.stderr, flush=True)
                 child = ["--kind", "pipeline", "--config", variants[kind]] if kind in variants else ["--kind", kind]
-                results[kind].append(run_child([str(args.model), *child, "--inputs", handle.name]))
+                results[kind].append(run_child([str(args.model), *child, "--inputs", handle.name, "--passes", str(args.passes)]))
     finally:
         os.unlink(handle.name)
     if args.train_corpus is not None:
@@ -282,7 +294,7 @@ def benchmark(args: argparse.Namespace) -> None:
               f"{run['peak MB']:,.0f}", f"{run['load']:.0f}"]],
         ))  # fmt: skip
     print(f"\nsize on disk: pipeline {folder_size(args.model) / 2**20:,.0f} MB, "
-          f"backbone {folder_size(Path(backbone_of(args.model))) / 2**20:,.0f} MB; {args.repeats} interleaved repeats, medians")  # fmt: skip
+          f"backbone {folder_size(Path(backbone_of(args.model))) / 2**20:,.0f} MB; {args.repeats} interleaved repeats of the fastest of {args.passes} passes, medians")  # fmt: skip
 
 
 # ---------------------------------------------------------------- profile
@@ -329,6 +341,7 @@ def main() -> None:
         p.add_argument("--train-corpus", type=Path, default=None, help="measure training on this corpus folder")
         p.add_argument("--epochs", type=int, default=1)
         p.add_argument("--repeats", type=int, default=3)
+        p.add_argument("--passes", type=int, default=3, help="times each input is run in a measurement; the fastest counts")
         p.add_argument("--skip", nargs="*", default=[], choices=KINDS)
         p.add_argument("--top", type=int, default=25)
         p.add_argument("--limit", type=int, default=0, help="only the first N lines of each input (a quick check)")

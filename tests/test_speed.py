@@ -168,7 +168,7 @@ def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline
     test_texts.write_text("\n".join(corpus_text(tiny_corpus)[:3]) + "\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), str(default_pipeline), "--heldout",
-         str(tiny_corpus_docbins / "fold2.spacy"), "--test-texts", str(test_texts), "--repeats", "1", "--limit", "3"],
+         str(tiny_corpus_docbins / "fold2.spacy"), "--test-texts", str(test_texts), "--repeats", "1", "--passes", "2", "--limit", "3"],
         capture_output=True, text=True, timeout=900, env=ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -184,6 +184,20 @@ def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline
         ("test_texts", corpus_text(tiny_corpus)[:3]),
     )}  # fmt: skip
     assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
+
+
+def test_fastest_pass_keeps_the_fastest_and_leaves_preparation_off_the_clock(monkeypatch):
+    clock = iter([0.0, 5.0, 10.0, 12.0, 20.0, 27.0])  # passes of 5, 2 and 7 seconds
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: next(clock))
+    prepared, given = [], []
+    seconds = speed.fastest_pass(given.append, 3, lambda: prepared.append(len(prepared)) or len(prepared))
+    assert seconds == 2.0
+    assert given == [1, 2, 3] and next(clock, None) is None  # each pass gets a fresh input; only passes read the clock
+    calls = []
+    clock = iter([0.0, 3.0])
+    assert speed.fastest_pass(lambda: calls.append(1), 1) == 3.0 and calls == [1]
+    with pytest.raises(ValueError, match="--passes must be at least 1, not 0"):
+        speed.fastest_pass(calls.append, 0)
 
 
 def test_ratios_are_inverse_median_seconds_per_input():
