@@ -94,6 +94,23 @@ def test_same_entities_as_spacys_decoder(seed):
     assert {label for _, _, label in entities} == set(LABELS)
 
 
+def test_classes_added_after_training_score_lowest_as_in_spacy():
+    spacy_nlp, somd_nlp = ner_pair()
+    for nlp in (spacy_nlp, somd_nlp):
+        ner = nlp.get_pipe("ner")
+        ner.add_label("License")  # resizes the output: the new moves are unseen
+        unseen = sorted(ner.model.attrs["unseen_classes"])
+        assert len(unseen) == 4
+        lower = ner.model.get_ref("lower")
+        weights = lower.get_param("W").copy()
+        weights[:, unseen] = numpy.random.default_rng(0).normal(0, 50, weights[:, unseen].shape)  # they would win unmasked
+        lower.set_param("W", weights)
+    docs = random_docs(spacy_nlp.vocab, 6)
+    copies = [Doc(d.vocab, words=[t.text for t in d], sent_starts=[t.is_sent_start for t in d]) for d in docs]
+    assert somd_nlp.get_pipe("ner").decodes_in_batch(docs)
+    assert annotations(list(somd_nlp.pipe(docs))) == annotations(list(spacy_nlp.pipe(copies)))
+
+
 def test_entities_respect_white_space_and_sentence_starts():
     _, somd_nlp = ner_pair()
     for doc in somd_nlp.pipe(random_docs(somd_nlp.vocab, 3, n=200)):

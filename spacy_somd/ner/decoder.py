@@ -63,12 +63,17 @@ def token_flags(docs: Sequence[Doc], width: int) -> Tuple[numpy.ndarray, numpy.n
     return space, next_starts
 
 
-def greedy_biluo(ops: Ops, docs: Sequence[Doc], features: Floats4d, bias: Floats2d, moves: Moves) -> List[List[Entity]]:
+def greedy_biluo(
+    ops: Ops, docs: Sequence[Doc], features: Floats4d, bias: Floats2d, moves: Moves, unseen: Sequence[int] = ()
+) -> List[List[Entity]]:
     """The entities of spaCy's greedy NER decoding of ``docs``. ``features`` is the NER's
     precomputed lower layer over the batch's tokens, shape (1 + tokens, 3, classes, pieces),
     its first row the padding; ``bias`` (classes, pieces) is the lower layer's bias. Classes
-    past the moves (a model's output can be wider than its moves) are never valid."""
+    past the moves (a model's output can be wider than its moves) are never valid; the
+    ``unseen`` classes (added after training, not trained since) score the step's lowest
+    score, as in spaCy."""
     xp = ops.xp
+    unseen_mask = xp.asarray(numpy.isin(numpy.arange(features.shape[2]), numpy.asarray(unseen, dtype="int64")))
     lengths = numpy.asarray([len(doc) for doc in docs], dtype="int64")
     width = int(lengths.max(initial=0))
     space, next_starts = token_flags(docs, width)
@@ -92,6 +97,8 @@ def greedy_biluo(ops: Ops, docs: Sequence[Doc], features: Floats4d, bias: Floats
         scores = hidden[..., 0]
         for piece in range(1, n_pieces):  # maxout
             scores = xp.maximum(scores, hidden[..., piece])
+        if len(unseen):  # spaCy's minimum is over the unfinished states' scores
+            scores = xp.where(unseen_mask, scores[~done[t]].min(), scores)
         valid = valid_by_code[open_label * 8 + token_codes[:, t]]
         guess = xp.where(valid, scores[:, :n_moves], -xp.inf).argmax(axis=1)
         actions[t] = guess

@@ -32,7 +32,8 @@ class SomdEntityRecognizer(EntityRecognizer):
         lower = self.model.get_ref("lower")
         tokvecs = self.model.get_ref("tok2vec").predict(docs)
         features = lower.predict(tokvecs)
-        return BatchEntities(greedy_biluo(self.model.ops, docs, features, lower.get_param("b"), self.move_table()))
+        unseen = sorted(self.model.attrs["unseen_classes"])
+        return BatchEntities(greedy_biluo(self.model.ops, docs, features, lower.get_param("b"), self.move_table(), unseen))
 
     def decodes_in_batch(self, docs: Sequence[Doc]) -> bool:
         """Whether ``docs`` take the batched decoder (see the class docstring)."""
