@@ -19,7 +19,8 @@ and ``training``: seconds per epoch and peak memory of ``spacy train`` (one epoc
 config on the corpus). Each measurement runs in its own subprocess (its peak RSS is that
 process's, from ``os.wait4``) and times every input ``--passes`` times, keeping the fastest
 pass (as ``timeit`` does: a busy machine only ever adds time); the repetitions are
-interleaved (every measurement once, then again) and the table gives their medians. It prints the ratios first, then the table.
+interleaved (every measurement once, then again) and the table gives their medians. It
+prints the ratios first, then the table.
 
 ``profile`` runs the pipeline over the held-out fold component by component (each one's
 share of the time) and under cProfile (the functions with the largest cumulative share).
@@ -304,8 +305,7 @@ def profile(args: argparse.Namespace) -> None:
     """Each component's share of the pipeline's time over the held-out fold (given as
     Docs), then the functions with the largest cumulative share under cProfile."""
     nlp = spacy.load(args.model)
-    words = read_inputs(args.heldout, args.test_texts, args.limit)[0].words
-    make = lambda: [Doc(nlp.vocab, words=w) for w in words]  # noqa: E731
+    make = partial(pipeline_input, nlp, read_inputs(args.heldout, args.test_texts, args.limit)[0])  # the fold as Docs
     list(nlp.pipe(make()[:16]))
     docs, shares = make(), {}
     for name, proc in nlp.pipeline:

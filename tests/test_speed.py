@@ -186,6 +186,20 @@ def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline
     assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
 
 
+@pytest.mark.slow
+def test_speed_profile_gives_component_shares_and_functions(default_pipeline, tiny_corpus_docbins):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "profile", str(default_pipeline), "--heldout",
+         str(tiny_corpus_docbins / "fold2.spacy"), "--limit", "3", "--top", "5"],
+        capture_output=True, text=True, timeout=600, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(" | ")[0][2:] for line in result.stdout.splitlines() if line.startswith("| ")]
+    components = ["sentencizer", "transformer", "ner", "somd_relation_extractor", "somd_textcat"]
+    assert rows[2:7] == components and len(rows) == 7 + 2 + 5  # the shares, then the top 5 functions
+    assert "peak RSS" in result.stdout
+
+
 def test_fastest_pass_keeps_the_fastest_and_leaves_preparation_off_the_clock(monkeypatch):
     clock = iter([0.0, 5.0, 10.0, 12.0, 20.0, 27.0])  # passes of 5, 2 and 7 seconds
     monkeypatch.setattr(speed.time, "perf_counter", lambda: next(clock))
