@@ -63,12 +63,18 @@ class Input(NamedTuple):
     as_text: bool  # given as running text, else as pre-tokenized Docs
 
 
+def read_lines(path: Path, limit: int = 0) -> List[List[str]]:
+    """The tokens of each line of a DocBin or texts file (the first ``limit`` lines when it
+    is not 0)."""
+    return [sentence.words for sentence in read_input(path)][: limit or None]
+
+
 def read_inputs(heldout: Path, test_texts: Path, limit: int = 0) -> List[Input]:
     """The held-out fold and the test texts (the first ``limit`` lines of each when it is
     not 0), each as Docs and as raw text."""
     inputs = []
     for label, path in ((heldout.stem, heldout), ("test_texts", test_texts)):
-        words = [sentence.words for sentence in read_input(path)][: limit or None]
+        words = read_lines(path, limit)
         inputs += [Input(f"{label}, Docs", words, False), Input(f"{label}, text", words, True)]
     return inputs
 
@@ -305,7 +311,7 @@ def profile(args: argparse.Namespace) -> None:
     """Each component's share of the pipeline's time over the held-out fold (given as
     Docs), then the functions with the largest cumulative share under cProfile."""
     nlp = spacy.load(args.model)
-    make = partial(pipeline_input, nlp, read_inputs(args.heldout, args.test_texts, args.limit)[0])  # the fold as Docs
+    make = partial(pipeline_input, nlp, Input(args.heldout.stem, read_lines(args.heldout, args.limit), as_text=False))
     list(nlp.pipe(make()[:16]))
     docs, shares = make(), {}
     for name, proc in nlp.pipeline:
