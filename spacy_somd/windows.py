@@ -7,7 +7,8 @@ easily holds more than 512 pieces. The architecture here is spacy-transformers'
 ``TransformerModel.v3`` whose span getter splits every window that the model's own
 tokenizer turns into too many pieces, and whose backbone runs on groups of windows of
 similar length (``length_groups``), its lowest layers optionally frozen (``frozen``) and, in
-prediction, its short windows optionally packed side by side (``packing``)."""
+prediction, its short windows optionally packed side by side (``packing``), and its
+blocks optionally trained at learning rates decaying downwards (``layer_rates``)."""
 from typing import Any, Callable, Dict, List
 
 from spacy.tokens import Doc, Span
@@ -16,6 +17,7 @@ from spacy_transformers.architectures import create_TransformerModel_v3
 from thinc.api import Model
 
 from .frozen import freezing
+from .layer_rates import decaying
 from .length_groups import grouped
 from .packing import packed
 
@@ -73,6 +75,7 @@ def build_piece_bounded_transformer(
     frozen_layers: int = 0,
     frozen_embeddings: bool = False,
     max_packed_pieces: int = 0,
+    layer_decay: float = 1.0,
 ) -> Model:
     """spacy-transformers' ``TransformerModel.v3`` (same settings) whose windows never
     hold more word pieces than the model takes: a window of ``get_spans`` that does is
@@ -82,13 +85,16 @@ def build_piece_bounded_transformer(
     lowest ``frozen_layers`` encoder blocks (and its embeddings if ``frozen_embeddings``)
     are not trained. With ``max_packed_pieces`` > 0, prediction packs short windows side by
     side into sequences of at most that many pieces (the same outputs, almost no padding;
-    BERT backbones)."""
+    BERT backbones). With ``layer_decay`` < 1, each encoder block learns at the rate of
+    the block above it times ``layer_decay`` (the top block at the optimizer's rate)."""
     if max_padded_pieces < 1:
         raise ValueError(f"spacy_somd.PieceBoundedTransformer: max_padded_pieces must be positive, not {max_padded_pieces}")
     if max_packed_pieces < 0:
         raise ValueError(f"spacy_somd.PieceBoundedTransformer: max_packed_pieces must be 0 (off) or more, not {max_packed_pieces}")
     if frozen_layers < 0:
         raise ValueError(f"spacy_somd.PieceBoundedTransformer: frozen_layers must be 0 or more, not {frozen_layers}")
+    if not 0 < layer_decay <= 1:
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer: layer_decay must be in (0, 1], not {layer_decay}")
     model = create_TransformerModel_v3(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
@@ -99,6 +105,8 @@ def build_piece_bounded_transformer(
         backbone._func = packed(backbone._func, max_packed_pieces, max_padded_pieces)
     if frozen_layers or frozen_embeddings:
         backbone._func = freezing(backbone._func, frozen_layers, frozen_embeddings)
+    if layer_decay < 1:
+        decaying(backbone.shims[0], layer_decay)
     return model
 
 

@@ -1,13 +1,13 @@
 """Frozen lowest layers of the backbone (``PieceBoundedTransformer.v2``): left as loaded
 by training, the rest trained; bad settings refused."""
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy
 import pytest
 import spacy
 import torch
 from spacy.tokens import Doc
-from thinc.api import Adam
+from thinc.api import Adam, Optimizer
 
 TEXTS = [["We", "used", "SPSS", "version", "25", "."], ["Analyses", "ran", "in", "R", "3.6.1", "[", "4", "]", "."]]
 
@@ -28,14 +28,15 @@ def weights(nlp: spacy.Language) -> Dict[str, numpy.ndarray]:
     return {name: parameter.detach().numpy().copy() for name, parameter in backbone.named_parameters()}
 
 
-def train_step(nlp: spacy.Language) -> None:
-    """One update of the transformer alone with a random gradient on every piece."""
+def train_step(nlp: spacy.Language, optimizer: Optional[Optimizer] = None) -> None:
+    """One update of the transformer alone with a fixed random gradient on every piece
+    (by ``optimizer``, Adam by default)."""
     model = nlp.get_pipe("transformer").model
     output, backprop = model.begin_update([Doc(nlp.vocab, words=words) for words in TEXTS])
     rng = numpy.random.default_rng(0)
     d_arrays = [[rng.normal(size=data.model_output.last_hidden_state.shape).astype("f")] for data in output.split_by_doc()]
     backprop(output.unsplit_by_doc(d_arrays))
-    model.finish_update(Adam(0.01))
+    model.finish_update(optimizer or Adam(0.01))
 
 
 def changed(before: Dict[str, numpy.ndarray], after: Dict[str, numpy.ndarray], prefix: str) -> Dict[str, bool]:

@@ -1,0 +1,61 @@
+"""Layer-wise learning rates of the backbone (layer-wise learning-rate decay, Howard and
+Ruder's discriminative fine-tuning): the top encoder block (and the pooler above it) learns
+at the optimizer's rate, each block below at the rate of the block above times
+``layer_decay``, the embeddings below the lowest block. The lower blocks hold the most
+general features of pretraining, and move least."""
+import re
+from typing import Dict, cast
+
+import torch
+from spacy_transformers.layers.hf_shim import HFShim
+from thinc.api import Optimizer, torch2xp, xp2torch
+from thinc.types import FloatsXd
+
+from .frozen import encoder_blocks
+
+BLOCK_PARAMETER = re.compile(r"encoder\.layer\.(\d+)\.")
+
+
+def blocks_above(name: str, n_blocks: int) -> int:
+    """How many encoder blocks lie above the backbone parameter ``name``: 0 for the top
+    block and for what sits on the encoder (the pooler), ``n_blocks`` for the embeddings."""
+    block = BLOCK_PARAMETER.match(name)
+    if block is not None:
+        return n_blocks - 1 - int(block.group(1))
+    return n_blocks if name.startswith("embeddings.") else 0
+
+
+def layer_scales(module: torch.nn.Module, layer_decay: float) -> Dict[str, float]:
+    """Each parameter's learning-rate factor: ``layer_decay`` to the blocks above it."""
+    n_blocks = len(encoder_blocks(module))
+    return {name: layer_decay ** blocks_above(name, n_blocks) for name, _ in module.named_parameters()}
+
+
+class LayerDecayShim(HFShim):
+    """spacy-transformers' shim whose update scales each parameter's learning rate by
+    :func:`layer_scales` (``layer_decay`` set by :func:`decaying`); otherwise thinc's
+    ``PyTorchShim.finish_update`` (gradient scaler included)."""
+
+    layer_decay: float
+
+    def finish_update(self, optimizer: Optimizer) -> None:
+        scales = layer_scales(self._model, self.layer_decay)
+        for name, torch_data in self._model.named_parameters():
+            if torch_data.grad is None:
+                continue
+            if not self._grad_scaler.found_inf:  # an overflowed gradient skips the update
+                weights, gradient = (cast(FloatsXd, torch2xp(data)) for data in (torch_data.data, torch_data.grad))
+                param, _ = optimizer((self.id, name), weights, gradient, lr_scale=scales[name])
+                torch_data.data = xp2torch(param, requires_grad=True, device=torch_data.device)
+            torch_data.grad.zero_()
+        self._grad_scaler.update()
+
+
+def decaying(shim: HFShim, layer_decay: float) -> None:
+    """Turn the backbone's shim into a :class:`LayerDecayShim` with ``layer_decay`` (in
+    place: the model keeps its shim, and copies of it, which thinc deep-copies, keep the
+    class and the setting)."""
+    if not 0 < layer_decay <= 1:
+        raise ValueError(f"spacy_somd.PieceBoundedTransformer: layer_decay must be in (0, 1], not {layer_decay}")
+    shim.__class__ = LayerDecayShim
+    shim.layer_decay = layer_decay  # type: ignore[attr-defined]  # set on the class just assigned
