@@ -8,18 +8,19 @@ from thinc.api import Model
 Forward = Callable[[Model, object, bool], object]
 
 
-def encoder_blocks(module: torch.nn.Module) -> torch.nn.ModuleList:
-    """The encoder blocks of a BERT-style backbone (``encoder.layer``), lowest first."""
+def encoder_blocks(module: torch.nn.Module, setting: str) -> torch.nn.ModuleList:
+    """The encoder blocks of a BERT-style backbone (``encoder.layer``), lowest first;
+    refused, naming the ``setting`` that needs them, when it has none."""
     blocks = getattr(getattr(module, "encoder", None), "layer", None)
     if not isinstance(blocks, torch.nn.ModuleList):
-        raise ValueError(f"frozen_layers: the backbone {type(module).__name__} has no encoder.layer blocks to freeze")
+        raise ValueError(f"{setting}: the backbone {type(module).__name__} has no encoder.layer blocks (those of BERT-style models)")
     return blocks
 
 
 def frozen_parameters(module: torch.nn.Module, layers: int, embeddings: bool) -> List[torch.nn.Parameter]:
     """The parameters of the lowest ``layers`` encoder blocks, and of the embeddings if
     ``embeddings``; refused when that would be the whole backbone or more blocks than it has."""
-    blocks = encoder_blocks(module)
+    blocks = encoder_blocks(module, "frozen_layers")
     if layers > len(blocks):
         raise ValueError(f"frozen_layers = {layers}, but the backbone has only {len(blocks)} encoder blocks")
     if layers == len(blocks) and embeddings:

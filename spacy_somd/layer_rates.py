@@ -27,7 +27,7 @@ def blocks_above(name: str, n_blocks: int) -> int:
 
 def layer_scales(module: torch.nn.Module, layer_decay: float) -> Dict[str, float]:
     """Each parameter's learning-rate factor: ``layer_decay`` to the blocks above it."""
-    n_blocks = len(encoder_blocks(module))
+    n_blocks = len(encoder_blocks(module, "layer_decay"))
     return {name: layer_decay ** blocks_above(name, n_blocks) for name, _ in module.named_parameters()}
 
 
@@ -55,7 +55,5 @@ def decaying(shim: HFShim, layer_decay: float) -> None:
     """Turn the backbone's shim into a :class:`LayerDecayShim` with ``layer_decay`` (in
     place: the model keeps its shim, and copies of it, which thinc deep-copies, keep the
     class and the setting)."""
-    if not 0 < layer_decay <= 1:
-        raise ValueError(f"spacy_somd.PieceBoundedTransformer: layer_decay must be in (0, 1], not {layer_decay}")
     shim.__class__ = LayerDecayShim
     shim.layer_decay = layer_decay  # type: ignore[attr-defined]  # set on the class just assigned

@@ -105,5 +105,5 @@ def test_negative_frozen_layers_refused(tiny_bert):
 def test_backbone_without_encoder_blocks_named():
     from spacy_somd.frozen import frozen_parameters
 
-    with pytest.raises(ValueError, match="Linear has no encoder.layer"):
+    with pytest.raises(ValueError, match="frozen_layers: the backbone Linear has no encoder.layer"):
         frozen_parameters(torch.nn.Linear(2, 2), 1, False)

@@ -75,5 +75,5 @@ def test_bad_layer_decay_refused(tiny_bert, layer_decay):
 
 
 def test_backbone_without_blocks_named():
-    with pytest.raises(ValueError, match="Linear has no encoder.layer"):
+    with pytest.raises(ValueError, match="layer_decay: the backbone Linear has no encoder.layer"):
         layer_scales(torch.nn.Linear(2, 2), 0.5)
