@@ -4,11 +4,11 @@ at the optimizer's rate, each block below at the rate of the block above times
 ``layer_decay``, the embeddings below the lowest block. The lower blocks hold the most
 general features of pretraining, and move least."""
 import re
-from typing import Dict, cast
+from typing import Dict, Tuple, cast
 
 import torch
 from spacy_transformers.layers.hf_shim import HFShim
-from thinc.api import Optimizer, torch2xp, xp2torch
+from thinc.api import Optimizer
 from thinc.types import FloatsXd
 
 from .frozen import encoder_blocks
@@ -33,22 +33,18 @@ def layer_scales(module: torch.nn.Module, layer_decay: float) -> Dict[str, float
 
 class LayerDecayShim(HFShim):
     """spacy-transformers' shim whose update scales each parameter's learning rate by
-    :func:`layer_scales` (``layer_decay`` set by :func:`decaying`); otherwise thinc's
-    ``PyTorchShim.finish_update`` (gradient scaler included)."""
+    :func:`layer_scales` (``layer_decay`` set by :func:`decaying`): thinc's own update, with
+    the optimizer given each parameter's ``lr_scale``."""
 
     layer_decay: float
 
     def finish_update(self, optimizer: Optimizer) -> None:
         scales = layer_scales(self._model, self.layer_decay)
-        for name, torch_data in self._model.named_parameters():
-            if torch_data.grad is None:
-                continue
-            if not self._grad_scaler.found_inf:  # an overflowed gradient skips the update
-                weights, gradient = (cast(FloatsXd, torch2xp(data)) for data in (torch_data.data, torch_data.grad))
-                param, _ = optimizer((self.id, name), weights, gradient, lr_scale=scales[name])
-                torch_data.data = xp2torch(param, requires_grad=True, device=torch_data.device)
-            torch_data.grad.zero_()
-        self._grad_scaler.update()
+
+        def scaled(key: Tuple[int, str], weights: FloatsXd, gradient: FloatsXd, *, lr_scale: float = 1.0):
+            return optimizer(key, weights, gradient, lr_scale=lr_scale * scales[key[1]])
+
+        super().finish_update(cast(Optimizer, scaled))
 
 
 def decaying(shim: HFShim, layer_decay: float) -> None:
