@@ -75,6 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     nlp = spacy.load(args.model)
     splits = {split: fold_examples(nlp, args.corpus, split) for split in ("dev", "heldout")}
+    if not splits["dev"]:
+        parser.error(f"{args.model} was trained without a development split ([somd] dev_size = 0): nothing to choose a margin on")
     results = margin_scores(nlp, args.margins, splits)
     chosen = max(range(len(results)), key=lambda i: results[i]["dev"]["token_f"])
     header = ["O margin", "dev token F", *(f"held-out {key}" for key in SCORES)]

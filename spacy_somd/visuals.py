@@ -148,10 +148,16 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
             losses.plot(steps, [max(r["losses"][name], 1e-3) for r in records], marker="o", label=name)
         losses.set(yscale="log", xlabel="step", ylabel="training loss since the last evaluation",
                    title="Training loss per component")  # fmt: skip
+        curves = {}
         for name in records[0]["scores"]:
             values = [r["scores"].get(name) for r in records]
             if name.endswith(("_f", "_auc")) and all(isinstance(v, (int, float)) for v in values):
-                scores.plot(steps, values, marker="o", label=name)
+                curves[name] = values
+        if not any(any(values) for values in curves.values()):  # spaCy logs 0 for every score of an empty dev set
+            curves = {}
+            scores.text(0.5, 0.5, "no dev scores (no development split)", ha="center", transform=scores.transAxes)
+        for name, values in curves.items():
+            scores.plot(steps, values, marker="o", label=name)
         scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev set (%)", title="Dev scores (F, ROC AUC)")
         for ax in (losses, scores):
             ax.grid(alpha=0.3)

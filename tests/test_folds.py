@@ -45,6 +45,13 @@ def test_splits_partition_the_folds_and_dev_comes_from_the_training_folds(tiny_c
     assert {tuple(read("dev", dev_size=0.4, dev_seed=seed)) for seed in range(5)} != {tuple(dev)}
 
 
+def test_dev_size_0_trains_on_all_the_other_folds(tiny_corpus_docbins):
+    nlp = spacy.blank("en")
+    read = lambda split: lines(create_fold_corpus(tiny_corpus_docbins, 2, split, negative_ratio=1.0, dev_size=0.0)(nlp))  # noqa: E731
+    assert read("dev") == []
+    assert read("train") == [line for line in range(1, 21) if line not in read("heldout")]
+
+
 def test_negative_ratio_keeps_the_first_entity_free_training_sentences():
     # 2 folds, fold 1 (even lines) held out; training lines 1 3 5 7 9 11 13 15 17 19, of
     # which 3 7 11 15 19 have no entity
@@ -70,7 +77,7 @@ def test_negative_ratio_keeps_the_first_entity_free_training_sentences():
         (dict(fold=-1), "fold (somd.fold) must be in 0..3"),
         (dict(negative_ratio=-0.2), "negative_ratio (somd.negative_ratio) must be in [0, 1], not -0.2"),
         (dict(negative_ratio=1.5), "negative_ratio (somd.negative_ratio)"),
-        (dict(dev_size=0.0), "dev_size (somd.dev_size) must be between 0 and 1"),
+        (dict(dev_size=-0.1), "dev_size (somd.dev_size) must be in [0, 1) (0: no development split), not -0.1"),
         (dict(dev_size=1.0), "dev_size (somd.dev_size)"),
         (dict(split="test"), "split must be one of train, dev, heldout, not 'test'"),
     ],

@@ -137,3 +137,14 @@ def test_plot_the_training_log(default_pipeline, tmp_path):
     result = run(["spacy_somd", "plot", str(log), str(png)])
     assert "Plotted 3 evaluations" in result.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_no_development_split_trains_on_all_other_folds(tmp_path, tiny_corpus_docbins):
+    """``somd.dev_size = 0``: nothing is held out for development, the dev scores stay
+    empty and every evaluation counts as the best, so with ``eval_frequency`` dividing
+    ``max_steps`` model-best is model-last."""
+    model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins, "--somd.dev_size", "0")
+    check_pipeline(model, tiny_corpus_docbins)
+    best = model.parent / "model-best"
+    for part in ("ner/model", "somd_relation_extractor/model", "tok2vec/model"):
+        assert (best / part).read_bytes() == (model / part).read_bytes(), part

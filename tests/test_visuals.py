@@ -58,3 +58,10 @@ def test_training_curves_plot_the_logged_percentages(tmp_path):
         "token_f": [0.2, 80.5], "cats_macro_auc": [40.0, 95.0]
     }
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_a_log_without_dev_scores_says_so_instead_of_plotting_zeros(tmp_path):
+    """Trained with ``somd.dev_size = 0`` the dev set is empty and spaCy logs every score as 0."""
+    records = [{"epoch": e, "step": 10 * e, "losses": {"ner": 5.0 - e}, "scores": {"token_f": 0.0, "cats_macro_auc": 0.0}} for e in range(3)]
+    scores = plot_training_log(records, tmp_path / "curves.png").axes[1]
+    assert scores.get_lines() == [] and [t.get_text() for t in scores.texts] == ["no dev scores (no development split)"]

@@ -54,8 +54,8 @@ def check_fold_settings(fold: int, n_folds: int, negative_ratio: float = 0.0, de
         raise ValueError(f"fold (somd.fold) must be in 0..{n_folds - 1} for n_folds {n_folds}, not {fold}")
     if not 0.0 <= negative_ratio <= 1.0:
         raise ValueError(f"negative_ratio (somd.negative_ratio) must be in [0, 1], not {negative_ratio}")
-    if not 0.0 < dev_size < 1.0:
-        raise ValueError(f"dev_size (somd.dev_size) must be between 0 and 1 (exclusive), not {dev_size}")
+    if not 0.0 <= dev_size < 1.0:
+        raise ValueError(f"dev_size (somd.dev_size) must be in [0, 1) (0: no development split), not {dev_size}")
 
 
 def fold_files(directory: Path, n_folds: int) -> List[Path]:
@@ -112,7 +112,10 @@ def folds_of_split(fold: int, n_folds: int, split: str) -> List[int]:
 
 
 def dev_lines(lines: Sequence[int], dev_size: float, dev_seed: int) -> Set[int]:
-    """The development sentences: a ``dev_size`` share of ``lines`` drawn with ``dev_seed``."""
+    """The development sentences: a ``dev_size`` share of ``lines`` drawn with ``dev_seed``
+    (none for ``dev_size`` 0)."""
+    if dev_size == 0.0:
+        return set()
     size = round(len(lines) * dev_size)
     if not 0 < size < len(lines):
         raise ValueError(
@@ -129,7 +132,7 @@ def select_fold(
     """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold
     ``fold`` whole (what the reported scores are measured on). The other folds hold the
     development sentences, ``dev`` (a ``dev_size`` share drawn with ``dev_seed``; the
-    checkpoint is chosen on these), and ``train``: the rest, keeping only the first
+    checkpoint is chosen on these; none for ``dev_size`` 0), and ``train``: the rest, keeping only the first
     ``negative_ratio`` (by line order) of its entity-free sentences, and none of the
     ``exclude`` lines."""
     check_fold_settings(fold, n_folds, negative_ratio, dev_size)
