@@ -56,8 +56,10 @@ def create_tokenization_augmenter(level: float) -> AugmenterFn:
 @registry.augmenters("spacy_somd.mention_replacement.v1")
 def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5) -> AugmenterFn:
     """In a ``level`` share of the sentences with software mentions, replaces every software
-    mention by another name of its type met earlier in the training data or, with
-    probability ``unseen_share`` (or when none is known yet), by a generated unseen name."""
+    mention by another name of its type met so far in the training data (its own included)
+    or, with probability ``unseen_share``, by an unseen scramble of one (letters and digits
+    redrawn, the shape kept; the unseen-names evaluation variant makes its names another
+    way, from syllables)."""
     check_share("level (mention_replacement)", level)
     check_share("unseen_share (mention_replacement)", unseen_share)
     pool = MentionPool()

@@ -1,10 +1,14 @@
-"""Software mentions swapped for other names: names seen in training, or generated ones.
+"""Software mentions swapped for other names: names seen in training, or new ones.
 
-Generated names are built from syllables in the shapes software names take (CamelCase
-"VarQuant", ALLCAPS "KORVEX", lowercase with digits "morpha2", hyphenated "Seq-Lumen"),
-and never equal (case-insensitively) a word of a given vocabulary.
+Two disjoint ways to make new names, so that training never sees the names of the
+evaluation variant's kind: the unseen-names *evaluation* variant builds names from
+syllables in the shapes software names take (CamelCase "VarQuant", ALLCAPS "KORVEX",
+lowercase with digits "morpha2", hyphenated "Seq-Lumen"); the *training* augmenter
+scrambles the letters and digits of a name seen in training ("SPSS" -> "QWRT", "lme4" ->
+"xqa7"). Neither equals (case-insensitively) a word of a given vocabulary.
 """
 import random
+import string
 from typing import Collection, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
 from .corpus.format import Sentence, bio_to_spans
@@ -41,6 +45,29 @@ def unseen_name(rng: random.Random, seen: Collection[str]) -> str:
         name = generate_name(rng)
         if name.lower() not in seen:
             return name
+
+
+def scrambled_name(rng: random.Random, words: Sequence[str], seen: Collection[str]) -> List[str]:
+    """``words`` with each letter replaced by a random one of the same case and each digit
+    by a random digit (other characters and the word boundaries kept), such that no word
+    with a letter or digit is in ``seen`` (lower-cased words); after 20 draws that all
+    collide, the last word grows by one letter."""
+    while True:
+        for _ in range(20):
+            name = ["".join(_scrambled(rng, char) for char in word) for word in words]
+            if not any(word.lower() in seen for word in name if any(char.isalnum() for char in word)):
+                return name
+        words = [*words[:-1], words[-1] + rng.choice(string.ascii_lowercase)]
+
+
+def _scrambled(rng: random.Random, char: str) -> str:
+    if char.isdigit():
+        return rng.choice(string.digits)
+    if char.isupper():
+        return rng.choice(string.ascii_uppercase)
+    if char.isalpha():
+        return rng.choice(string.ascii_lowercase)
+    return char
 
 
 def software_mentions(sentence: Sentence) -> List[Tuple[int, int, str]]:
@@ -87,9 +114,10 @@ class MentionPool:
             self.seen_words.update(word.lower() for word in sentence.words[start:end])
 
     def replacement(self, rng: random.Random, type_: str, unseen_share: float) -> List[str]:
-        """A seen name of the type, or (with probability ``unseen_share``, or when none is
-        known) a generated one unseen in the pool."""
+        """A name of the type met so far or, with probability ``unseen_share``, an unseen
+        scramble of one (see :func:`scrambled_name`)."""
         known = list(self.names[type_])
-        if not known or rng.random() < unseen_share:
-            return [unseen_name(rng, self.seen_words)]
-        return list(rng.choice(known))
+        if not known:
+            raise ValueError(f"no {type_} name met yet to replace a mention with")
+        name = rng.choice(known)
+        return scrambled_name(rng, name, self.seen_words) if rng.random() < unseen_share else list(name)

@@ -1,6 +1,7 @@
 """Re-tokenized and renamed variants: labels and relations carried along (hand-worked
 examples, every corpus sentence), the registered augmenters, and the `variant` command."""
 import random
+import string
 from typing import List, Sequence, Tuple
 
 import pytest
@@ -29,7 +30,15 @@ from spacy_somd.corpus import (
     read_corpus_dir,
     sentence_to_doc,
 )
-from spacy_somd.names import SHAPES, SOFTWARE_TYPES, generate_name, software_mentions, unseen_names_variant
+from spacy_somd.names import (
+    SHAPES,
+    SOFTWARE_TYPES,
+    MentionPool,
+    generate_name,
+    scrambled_name,
+    software_mentions,
+    unseen_names_variant,
+)  # fmt: skip
 from spacy_somd.retokenization import Edit, apply_edits, tokenization_variant
 from spacy_somd.sentences import DEFAULT_CONFIG, sentence_starts
 
@@ -224,9 +233,30 @@ def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
         assert names[1] == ("22", "Version") and names[2][1] == "PlugIn" and names[2][0] in ("lme4", "ggplot2")
         assert relation_texts(variant) == [("Version_of", "22", names[0][0])]
     unseen = create_mention_replacement_augmenter(level=1.0, unseen_share=1.0)
+    for eg in examples_of(nlp, seen):
+        list(unseen(nlp, eg))
     (out,) = unseen(nlp, examples_of(nlp, [target])[0])
-    new = [text for text, type_ in entities(example_sentence(out)) if type_ in SOFTWARE_TYPES]
-    assert len(new) == 2 and not {"spss", "ggplot2"} & {n.lower() for n in new}
+    new = [(text, type_) for text, type_ in entities(example_sentence(out)) if type_ in SOFTWARE_TYPES]
+    words = {w.lower() for s in [*seen, target] for w in s.words}
+    assert len(new) == 2 and not words & {w.lower() for text, _ in new for w in text.split()}
+    known = {"Application": ("Stata", "GraphPad Prism", "SPSS"), "PlugIn": ("lme4", "ggplot2")}
+    assert all(shape(text) in {shape(name) for name in known[type_]} for text, type_ in new)
+
+
+def shape(text: str) -> str:
+    return "".join("d" if c.isdigit() else "X" if c.isupper() else "x" if c.isalpha() else c for c in text)
+
+
+def test_scrambled_names_keep_the_shape_and_avoid_the_seen_words():
+    rng = random.Random(0)
+    seen = {"spss", "graphpad", "prism"}
+    names = [scrambled_name(rng, ["GraphPad", "Prism", "8.0"], seen) for _ in range(50)]
+    assert all(shape(" ".join(n)) == "XxxxxXxx Xxxxx d.d" for n in names)
+    assert len({tuple(n) for n in names}) == 50 and not seen & {w.lower() for n in names for w in n}
+    # a one-letter name whose every scramble is seen grows until it is not
+    assert shape("".join(scrambled_name(rng, ["R"], set(string.ascii_lowercase)))) == "Xx"
+    with pytest.raises(ValueError, match="no PlugIn name met yet"):
+        MentionPool().replacement(rng, "PlugIn", 0.5)
 
 
 def test_chained_augmenters_run_in_order_on_every_output():
