@@ -101,7 +101,7 @@ FAST = Derived(
         }, note="hashed unigram counts -> logits (no tok2vec): a fast bag-of-words baseline"),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),
-        Edit("training.eval_frequency", 200),
+        Edit("training.eval_frequency", 200, note="trained by epochs: with no development split model-best is the last evaluation, up to this many steps before model-last (the result)"),
         Edit("training.batcher", {
             "@batchers": "spacy.batch_by_words.v1", "discard_oversize": False, "tolerance": 0.2, "get_length": None,
             "size": {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001, "t": 0.0},
@@ -136,6 +136,7 @@ GPU = Derived(
         Edit("training.accumulate_gradient", 2),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),
+        Edit("training.eval_frequency", 100, note="trained by epochs: with no development split model-best is the last evaluation, up to this many steps before model-last (the result)"),
         Edit("training.batcher", {"@batchers": "spacy.batch_by_sequence.v1", "size": 8, "get_length": None}),
         Edit("training.optimizer.learn_rate.warmup_steps", 150),
         Edit("training.optimizer.learn_rate.total_steps", 1500,

@@ -2,12 +2,14 @@
 standard deviation over folds."""
 import importlib.util
 import os
+import subprocess
+import sys
 
 import pytest
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from conftest import ROOT
+from conftest import ENV, ROOT
 from spacy_somd.corpus.docs import RELATIONS_ATTR, ensure_extensions
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
@@ -153,3 +155,13 @@ def test_outside_margin_moves_tokens_in_and_out_of_entities_and_is_undone(defaul
     assert outside_margin.margin_scores(nlp, [-1e6], {"heldout": examples})[0]["heldout"]["token_r"] == 0.0
     assert (ner.model.ops.to_numpy(outside_margin.outside_bias(ner).get_param("b")) == trained).all()
     assert outside_margin.margin_scores(nlp, [0.0], {"heldout": examples})[0] == as_trained
+
+
+@pytest.mark.slow
+def test_outside_margin_refuses_a_model_trained_without_a_development_split(default_pipeline, tiny_corpus_docbins):
+    script = ROOT / "benchmarks" / "outside_margin.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(default_pipeline), "--corpus", str(tiny_corpus_docbins)],
+        env=ENV, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2 and "trained without a development split ([somd] dev_size = 0)" in result.stderr
