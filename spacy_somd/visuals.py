@@ -161,7 +161,8 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
         scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev set (%)", title="Dev scores (F, ROC AUC)")
         for ax in (losses, scores):
             ax.grid(alpha=0.3)
-            ax.legend()
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend()
             epochs = ax.secondary_xaxis("top", functions=_epoch_axis(records))
             epochs.set_xlabel("epoch")
         figure.savefig(path)

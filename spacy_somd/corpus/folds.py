@@ -132,9 +132,9 @@ def select_fold(
     """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold
     ``fold`` whole (what the reported scores are measured on). The other folds hold the
     development sentences, ``dev`` (a ``dev_size`` share drawn with ``dev_seed``; the
-    checkpoint is chosen on these; none for ``dev_size`` 0), and ``train``: the rest, keeping only the first
-    ``negative_ratio`` (by line order) of its entity-free sentences, and none of the
-    ``exclude`` lines."""
+    checkpoint is chosen on these; none for ``dev_size`` 0), and ``train``: the rest,
+    keeping only the first ``negative_ratio`` (by line order) of its entity-free sentences,
+    and none of the ``exclude`` lines."""
     check_fold_settings(fold, n_folds, negative_ratio, dev_size)
     wanted = set(folds_of_split(fold, n_folds, split))
     docs = [d for d in docs if fold_of(d._.get(LINE_ATTR), n_folds) in wanted]
