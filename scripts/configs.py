@@ -71,6 +71,11 @@ def listener(width: str) -> Dict[str, Any]:
 
 
 CNN_WIDTH = "${components.tok2vec.model.encode.width}"
+# the note on eval_frequency of the configs that train by epochs
+EPOCH_EVALUATIONS = (
+    "trained by epochs: with no development split model-best is the last evaluation, up to this many steps "
+    "before model-last (the result)"
+)
 FAST = Derived(
     name="fast.cfg",
     about="spacy-somd fast: a CNN tok2vec (hashed NORM/PREFIX/SUFFIX/SHAPE embeddings) and no transformer, for quick CPU runs.",
@@ -101,7 +106,7 @@ FAST = Derived(
         }, note="hashed unigram counts -> logits (no tok2vec): a fast bag-of-words baseline"),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),
-        Edit("training.eval_frequency", 200, note="trained by epochs: with no development split model-best is the last evaluation, up to this many steps before model-last (the result)"),
+        Edit("training.eval_frequency", 200, note=EPOCH_EVALUATIONS),
         Edit("training.batcher", {
             "@batchers": "spacy.batch_by_words.v1", "discard_oversize": False, "tolerance": 0.2, "get_length": None,
             "size": {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001, "t": 0.0},
@@ -136,7 +141,7 @@ GPU = Derived(
         Edit("training.accumulate_gradient", 2),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),
-        Edit("training.eval_frequency", 100, note="trained by epochs: with no development split model-best is the last evaluation, up to this many steps before model-last (the result)"),
+        Edit("training.eval_frequency", 100, note=EPOCH_EVALUATIONS),
         Edit("training.batcher", {"@batchers": "spacy.batch_by_sequence.v1", "size": 8, "get_length": None}),
         Edit("training.optimizer.learn_rate.warmup_steps", 150),
         Edit("training.optimizer.learn_rate.total_steps", 1500,

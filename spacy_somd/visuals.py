@@ -153,11 +153,11 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
             values = [r["scores"].get(name) for r in records]
             if name.endswith(("_f", "_auc")) and all(isinstance(v, (int, float)) for v in values):
                 curves[name] = values
-        if not any(any(values) for values in curves.values()):  # spaCy logs 0 for every score of an empty dev set
-            curves = {}
+        if any(any(values) for values in curves.values()):
+            for name, values in curves.items():
+                scores.plot(steps, values, marker="o", label=name)
+        else:  # spaCy logs 0 for every score of an empty dev set
             scores.text(0.5, 0.5, "no dev scores (no development split)", ha="center", transform=scores.transAxes)
-        for name, values in curves.items():
-            scores.plot(steps, values, marker="o", label=name)
         scores.set(ylim=(0, 100), xlabel="step", ylabel="score on the dev set (%)", title="Dev scores (F, ROC AUC)")
         for ax in (losses, scores):
             ax.grid(alpha=0.3)
