@@ -5,12 +5,13 @@
 builds a JSONL input of SENTENCES corpus sentences (train_texts.txt and test_texts.txt of
 CORPUS_DIR, shuffled, drawn again once all are used, in records of 5-40 sentences; the
 tokens joined by spaces are the raw text), runs each configuration as a subprocess
-(`local-N`: the local engine with N processes, `ray-N`: the ray engine with N workers),
-samples the resident memory of its whole process tree (Ray's processes included) twice a
+(`local-N`: the local engine with N processes, `ray-N`: the ray engine with N workers,
+`gpu-N`: the local engine on GPU N), samples the resident memory of its whole process tree (Ray's processes included) twice a
 second, and prints a markdown table: records, sentences and words per second (wall clock,
 start-up included), the start-up (the time before the first partition is written, less a
 partition's steady-state time), peak memory, and
-the memory at a quarter, half and three quarters of the run (flat when it streams)."""
+the memory at a quarter, half and three quarters of the run (flat when it streams; host
+memory only, not a GPU's)."""
 import argparse
 import json
 import random
@@ -68,13 +69,21 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run_one(model: str, source: Path, output: Path, run: str, partition_size: int) -> Tuple[float, float, List[Tuple[float, int]]]:
+RUN_OPTIONS = {
+    "local": ["--engine", "local", "--n-process"],
+    "ray": ["--engine", "ray", "--num-workers"],
+    "gpu": ["--engine", "local", "--gpu-id"],
+}
+
+
+def run_one(
+    model: str, source: Path, output: Path, run: str, partition_size: int, batch_size: int
+) -> Tuple[float, float, List[Tuple[float, int]]]:
     """Run a configuration; its wall time, start-up time and (time, tree RSS) samples."""
     engine, n = run.split("-")
-    workers = ["--n-process", n] if engine == "local" else ["--num-workers", n]
     command = [
-        sys.executable, "-m", "spacy_somd", "annotate", model, str(source), str(output),
-        "--engine", engine, *workers, "--partition-size", str(partition_size),
+        sys.executable, "-m", "spacy_somd", "annotate", model, str(source), str(output), *RUN_OPTIONS[engine], n,
+        "--partition-size", str(partition_size), "--batch-size", str(batch_size),
     ]  # fmt: skip
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -128,6 +137,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/somd2025"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/annotate-benchmark"))
     parser.add_argument("--partition-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=64, help="Sentences per nlp.pipe batch (annotate's --batch-size)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     source = args.work / f"input-{args.sentences}.jsonl"
@@ -136,7 +146,7 @@ def main() -> None:
     print("|" + " --- |" * len(COLUMNS), flush=True)
     for run in args.runs.split(","):
         output = args.work / f"out-{args.sentences}-{run}-{int(time.time())}.jsonl"
-        wall, startup, samples = run_one(args.model, source, output, run, args.partition_size)
+        wall, startup, samples = run_one(args.model, source, output, run, args.partition_size, args.batch_size)
         summary = json.loads(output.with_suffix(".summary.json").read_text(encoding="utf-8"))
         print("| " + " | ".join(row(run, args.label or args.model, summary, wall, startup, samples)) + " |", flush=True)
 

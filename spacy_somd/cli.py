@@ -434,6 +434,7 @@ def annotate(
     ray_address: Optional[str] = typer.Option(None, help="ray: the cluster to join (default: start Ray on this machine's cores)"),
     num_workers: int = typer.Option(1, help="ray: actors, each with the pipeline loaded"),
     num_gpus_per_worker: float = typer.Option(0.0, help="ray: GPUs per actor (0: CPU)"),
+    gpu_id: int = typer.Option(-1, help="local: GPU to run on (-1: CPU), with one process"),
     on_error: str = typer.Option("skip", help="Bad records: skip (into OUTPUT-stem.rejects.jsonl) or fail"),
     partition_size: int = typer.Option(1000, help="Input records per output partition (the unit of resuming)"),
 ) -> None:
@@ -450,8 +451,12 @@ def annotate(
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
     if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
         fail("--batch-size, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
+    if gpu_id >= 0 and (engine != "local" or n_process > 1):
+        fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
+    if gpu_id >= 0:
+        use_gpu(gpu_id)
     settings = Settings(
-        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id
     )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 

@@ -298,14 +298,15 @@ def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
     return result
 
 
-def spacy_train(config: str, output: Path, corpus: Path, *overrides: str) -> Path:
+def spacy_train(config: str, output: Path, corpus: Path, *overrides: str, gpu_id: int = -1) -> Path:
     """Train CONFIG for MAX_STEPS steps with the project's train command (fold DEV_FOLD
-    held out, the config's other [somd] settings, on CPU); return the model-last folder."""
+    held out, the config's other [somd] settings, on the CPU or GPU ``gpu_id``); return the
+    model-last folder."""
     somd = load_config(CONFIGS / config)["somd"]
     settings = {"training.max_steps": MAX_STEPS, "training.eval_frequency": EVAL_FREQUENCY}
     run([
         *train_command(CONFIGS / config, output, corpus=corpus, fold=DEV_FOLD, n_folds=somd["n_folds"],
-                       negative_ratio=somd["negative_ratio"], gpu_id=-1, overrides=settings),
+                       negative_ratio=somd["negative_ratio"], gpu_id=gpu_id, overrides=settings),
         *overrides,
     ])  # fmt: skip
     model = output / "model-last"

@@ -45,14 +45,16 @@ def test_report_on_bad_gold_entities_json(tmp_path):
 
 def model_commands(tmp_path: Path, model: str):
     """Every command that loads a pipeline, with otherwise valid arguments."""
-    texts, metrics = tmp_path / "texts.txt", tmp_path / "m.json"
+    texts, metrics, records = tmp_path / "texts.txt", tmp_path / "m.json", tmp_path / "records.jsonl"
     texts.write_text("We used SPSS .\n", encoding="utf-8")
+    records.write_text('{"id": 1, "text": "We used SPSS."}\n', encoding="utf-8")
     metrics.write_text('{"token_f": 0.5, "token_p": 0.5, "token_r": 0.5}', encoding="utf-8")
     return {
         "predict": ["predict", model, texts, tmp_path / "out"],
         "evaluate-gold-entities": ["evaluate-gold-entities", model, texts, "--output", tmp_path / "s.json"],
         "visualize": ["visualize", model, texts, tmp_path / "v.html"],
         "package": ["package", model, tmp_path / "packages", "--metrics", metrics],
+        "annotate": ["annotate", model, records, tmp_path / "annotated.jsonl"],
     }
 
 
@@ -65,11 +67,18 @@ def test_a_missing_model_is_one_line_naming_it(tmp_path, command):
 
 
 @pytest.mark.skipif(has_cupy, reason="CuPy is installed")
-@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize"])
+@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize", "annotate"])
 def test_gpu_without_cupy_is_one_line_with_the_extra_to_install(tmp_path, command):
     line = one_line_error([*model_commands(tmp_path, "en_core_web_sm")[command], "--gpu-id", "0"])
     assert "--gpu-id 0: no GPU available: Cannot use GPU, CuPy is not installed" in line
     assert "spacy-somd[cuda12x]" in line
+
+
+@pytest.mark.parametrize("options", [["--n-process", "2"], ["--engine", "ray"]], ids=["processes", "ray"])
+def test_annotate_on_a_gpu_takes_one_local_process(tmp_path, options):
+    line = one_line_error([*model_commands(tmp_path, "en_core_web_sm")["annotate"], "--gpu-id", "0", *options])
+    assert "--gpu-id is for the local engine with one process" in line and "--num-gpus-per-worker" in line
+    assert not (tmp_path / "annotated.jsonl").exists()
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,8 @@ def ray_stream(
     dataset = ray.data.from_items([{"partition": p.to_json()} for p in partitions], override_num_blocks=len(partitions))
     annotated = dataset.map_batches(
         Annotator, fn_constructor_kwargs={
-            "model": model, "files": [str(f) for f in files], "batch_size": batch_size, "gpu": bool(num_gpus),
+            "model": model, "files": [str(f) for f in files], "batch_size": batch_size, # Ray shows each actor its own GPUs, the first as device 0
+            "gpu_id": 0 if num_gpus else -1,
         },
         batch_size=1, concurrency=num_workers, **gpu,
     )  # fmt: skip

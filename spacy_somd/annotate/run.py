@@ -23,6 +23,7 @@ class Settings(NamedTuple):
     ray_address: Optional[str] = None
     num_workers: int = 1
     num_gpus_per_worker: float = 0.0
+    gpu_id: int = -1
 
 
 def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
@@ -87,6 +88,6 @@ def annotate_input(
     else:
         from .local import local_stream
 
-        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process)
+        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id)
     run = write_partitions(fed, items, writer, on_partition)
     return run, writer.finish()
