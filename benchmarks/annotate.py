@@ -6,12 +6,12 @@ builds a JSONL input of SENTENCES corpus sentences (train_texts.txt and test_tex
 CORPUS_DIR, shuffled, drawn again once all are used, in records of 5-40 sentences; the
 tokens joined by spaces are the raw text), runs each configuration as a subprocess
 (`local-N`: the local engine with N processes, `ray-N`: the ray engine with N workers,
-`gpu-N`: the local engine on GPU N), samples the resident memory of its whole process tree (Ray's processes included) twice a
-second, and prints a markdown table: records, sentences and words per second (wall clock,
-start-up included), the start-up (the time before the first partition is written, less a
-partition's steady-state time), peak memory, and
-the memory at a quarter, half and three quarters of the run (flat when it streams; host
-memory only, not a GPU's)."""
+`gpu-N`: the local engine on GPU N), samples the resident memory of its whole process tree
+(Ray's processes included) twice a second, and prints a markdown table: records, sentences
+and words per second (wall clock, start-up included), the start-up (the time before the
+first partition is written, less a partition's steady-state time), peak memory, and the
+memory at a quarter, half and three quarters of the run (flat when it streams; host memory
+only, not a GPU's)."""
 import argparse
 import json
 import random

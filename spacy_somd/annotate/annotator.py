@@ -57,9 +57,9 @@ def pieces(text: str, max_length: int) -> Iterator[Tuple[int, str]]:
 
 
 class Annotator:
-    """Loads ``model`` (on GPU ``gpu_id`` unless it is -1) and annotates records: ``__call__`` is
-    Ray Data's ``map_batches`` function over batches of partitions, :meth:`annotate` the
-    stream the local engine runs; both go through :meth:`annotate`."""
+    """Loads ``model`` (on GPU ``gpu_id`` unless it is -1) and annotates records:
+    ``__call__`` is Ray Data's ``map_batches`` function over batches of partitions,
+    :meth:`annotate` the stream the local engine runs; both go through :meth:`annotate`."""
 
     def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu_id: int = -1):
         if gpu_id >= 0:

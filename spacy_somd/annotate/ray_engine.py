@@ -37,10 +37,10 @@ def ray_stream(
         return deque(), iter(())
     gpu = {"num_gpus": num_gpus} if num_gpus else {}
     dataset = ray.data.from_items([{"partition": p.to_json()} for p in partitions], override_num_blocks=len(partitions))
+    # Ray shows each actor only its own GPUs, the first as device 0
     annotated = dataset.map_batches(
         Annotator, fn_constructor_kwargs={
-            "model": model, "files": [str(f) for f in files], "batch_size": batch_size, # Ray shows each actor its own GPUs, the first as device 0
-            "gpu_id": 0 if num_gpus else -1,
+            "model": model, "files": [str(f) for f in files], "batch_size": batch_size, "gpu_id": 0 if num_gpus else -1,
         },
         batch_size=1, concurrency=num_workers, **gpu,
     )  # fmt: skip
