@@ -451,9 +451,9 @@ def annotate(
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
     if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
         fail("--batch-size, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
-    if gpu_id >= 0 and (engine != "local" or n_process > 1):
-        fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
     if gpu_id >= 0:
+        if engine != "local" or n_process > 1:
+            fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
     settings = Settings(
         engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id
