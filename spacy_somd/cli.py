@@ -36,6 +36,7 @@ from .corpus import (
     fold_manifest,
     fold_path,
     gold_tokenized_example,
+    parse_fold,
     read_corpus_dir,
     sentence_to_doc,
 )
@@ -174,7 +175,7 @@ def train(
     config: Path = typer.Argument(..., help="The config file (e.g. configs/default.cfg)"),
     output: Path = typer.Argument(..., help="Folder for model-best and model-last"),
     corpus: Path = typer.Option(..., help="Folder with the fold DocBins written by `convert`"),
-    fold: int = typer.Option(..., help="The held-out fold (the dev set)"),
+    fold: str = typer.Option(..., help="The held-out fold, or none: every fold trains (a release pipeline, scored by the same config's runs with a fold held out)"),
     n_folds: int = typer.Option(..., help="The number of folds the corpus was converted into"),
     negative_ratio: float = typer.Option(..., help="Share of the entity-free training sentences kept"),
     gpu_id: int = typer.Option(..., help="GPU to train on (-1: CPU)"),
@@ -186,8 +187,9 @@ def train(
     --training.max_steps 100."""
     use_gpu(gpu_id)
     try:
-        overrides = training_overrides(corpus, fold, n_folds, negative_ratio, parse_config_overrides(ctx.args))
-        check_fold_settings(fold, n_folds, negative_ratio)
+        held_out = parse_fold(fold)
+        overrides = training_overrides(corpus, held_out, n_folds, negative_ratio, parse_config_overrides(ctx.args))
+        check_fold_settings(held_out, n_folds, negative_ratio)
         fold_files(corpus, n_folds)
     except (ValueError, FileNotFoundError) as err:
         fail(str(err))
@@ -334,7 +336,7 @@ def package(
     out_dir: Path = typer.Argument(..., help="Folder for meta.json, the package folder and the wheel"),
     metrics: Path = typer.Option(..., help="Its held-out scores: JSON of `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON of `evaluate-gold-entities` on the same data"),
-    held_out: Optional[str] = typer.Option(None, help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings)"),
+    held_out: Optional[str] = typer.Option(None, help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings; required for a pipeline trained on every fold)"),
     name: Optional[str] = typer.Option(None, help="Package name after the language prefix, en_NAME (default: the pipeline's [somd] package_name)"),
     version: str = typer.Option(__version__, help="Package version"),
 ) -> None:
@@ -347,6 +349,8 @@ def package(
     name = name or settings.get("package_name")
     if not name or (held_out is None and not {"fold", "n_folds"} <= set(settings)):
         fail(f"{model}: its config has no [somd] package_name, fold and n_folds; give --name and --held-out")
+    if held_out is None and settings["fold"] is None:
+        fail(f"{model}: trained on every fold (somd.fold is null), so no fold of its own scores it; give --held-out saying what --metrics was measured on")
     held_out = held_out or held_out_description(settings["fold"], settings["n_folds"])
     scores = flatten_scores(read_json(metrics))
     gold = None if gold_entities is None else read_json(gold_entities)

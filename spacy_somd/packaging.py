@@ -46,6 +46,17 @@ def held_out_description(fold: int, n_folds: int) -> str:
     return f"fold {fold} of the SOMD 2025 Phase I training data (sentence index % {n_folds})"
 
 
+def training_data_description(settings: Mapping[str, Any]) -> str:
+    """What a pipeline with these ``[somd]`` settings was trained on (empty without fold
+    settings)."""
+    if "n_folds" not in settings:
+        return ""
+    corpus, n_folds = "the SOMD 2025 Phase I training data", settings["n_folds"]
+    if settings.get("fold") is None:
+        return f"Trained on all {n_folds} folds of {corpus}: no sentence of it was held out."
+    return f"Trained on {corpus} without fold {settings['fold']} of {n_folds} (sentence index % {n_folds})."
+
+
 def requirements(nlp: Language) -> List[str]:
     """What the packaged pipeline needs besides what ``spacy package`` finds in its
     config: spacy-somd, and sentencepiece for a slow sentencepiece tokenizer. Nothing for
@@ -91,9 +102,12 @@ def package_meta(
     held_out: str,
 ) -> Dict[str, Any]:
     """The meta.json that ``spacy package`` merges into the pipeline's own: name, version,
-    description, sources, license, requirements and the held-out scores with per-type
-    tables (in the notes, which become the package README)."""
+    description, sources, license, requirements, what it was trained on and the held-out
+    scores with per-type tables (in the notes, which become the package README)."""
     used = sources(nlp)
+    trained_on = training_data_description(nlp.config.get("somd", {}))
+    notes = [sources_markdown(used), *([f"### Training data\n\n{trained_on}"] if trained_on else [])]
+    notes.append(f"### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}")
     return {
         "name": name,
         "version": version,
@@ -103,7 +117,7 @@ def package_meta(
         "sources": used,
         "requirements": requirements(nlp),
         "performance": performance(scores, gold_entities),
-        "notes": f"{sources_markdown(used)}\n\n### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}",
+        "notes": "\n\n".join(notes),
     }
 
 

@@ -10,10 +10,11 @@ PathLike = Union[str, Path]
 
 
 def training_overrides(
-    corpus: PathLike, fold: int, n_folds: int, negative_ratio: float, overrides: Optional[Mapping[str, Any]] = None
+    corpus: PathLike, fold: Optional[int], n_folds: int, negative_ratio: float, overrides: Optional[Mapping[str, Any]] = None
 ) -> Dict[str, Any]:
     """The config overrides of a run: the corpus and the fold settings (``[paths]``,
-    ``[somd]``), then any others, which may not set those again."""
+    ``[somd]``; ``fold`` None: every fold trains), then any others, which may not set
+    those again."""
     settings = {"paths.corpus": str(corpus), "somd.fold": fold, "somd.n_folds": n_folds, "somd.negative_ratio": negative_ratio}
     clash = sorted(set(settings) & set(overrides or {}))
     if clash:
@@ -26,7 +27,7 @@ def train_command(
     output: PathLike,
     *,
     corpus: PathLike,
-    fold: int,
+    fold: Optional[int],
     n_folds: int,
     negative_ratio: float,
     gpu_id: int,
@@ -34,7 +35,7 @@ def train_command(
 ) -> List[str]:
     """The arguments after ``python -m`` of ``spacy_somd train`` with these settings."""
     return [
-        "spacy_somd", "train", str(config), str(output), "--corpus", str(corpus), "--fold", str(fold),
+        "spacy_somd", "train", str(config), str(output), "--corpus", str(corpus), "--fold", "none" if fold is None else str(fold),
         "--n-folds", str(n_folds), "--negative-ratio", str(negative_ratio), "--gpu-id", str(gpu_id),
         *(item for key, value in (overrides or {}).items() for item in (f"--{key}", str(value))),
     ]  # fmt: skip

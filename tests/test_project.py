@@ -98,10 +98,11 @@ def test_every_training_is_the_one_train_command_with_all_fold_settings(project)
     it from the project's variables (corpus, fold, n_folds, negative_ratio, gpu_id)."""
     variables = project["vars"]
     lines = script_lines(project, ["-m", "spacy_somd", "train"])
-    assert sorted(lines) == ["train", "train-dynamics"]
+    assert sorted(lines) == ["train", "train-dynamics", "train-release"]
     for name, words in lines.items():
+        fold = None if name == "train-release" else variables["fold"]
         expected = train_command(
-            words[3], words[4], corpus="corpus", fold=variables["fold"], n_folds=variables["n_folds"],
+            words[3], words[4], corpus="corpus", fold=fold, n_folds=variables["n_folds"],
             negative_ratio=variables["negative_ratio"], gpu_id=variables["gpu_id"],
         )  # fmt: skip
         assert words[1 : 1 + len(expected)] == expected, name
@@ -120,8 +121,12 @@ def test_benchmarks_get_all_fold_settings_and_the_gpu(project):
 def test_package_name_and_held_out_fold_come_from_the_config(project):
     """No package name or held-out text in project.yml: `package` reads them from the
     trained pipeline's [somd] settings, and each config names its own package."""
-    words = script_lines(project, ["-m", "spacy_somd", "package"])["package"]
-    assert "--name" not in words and "--held-out" not in words
+    lines = script_lines(project, ["-m", "spacy_somd", "package"])
+    assert "--name" not in lines["package"] and "--held-out" not in lines["package"]
+    release = lines["package-release"]  # trained on every fold: scored by the held-out fold's run
+    fold = project["vars"]["fold"]
+    assert release[release.index("--metrics") + 1] == f"metrics/{project['vars']['config']}-fold{fold}.json"
+    assert release[release.index("--held-out") + 1].startswith(f"fold {fold} of the SOMD 2025 Phase I training data")
     names = {path.stem: load_config(path)["somd"]["package_name"] for path in (ROOT / "configs").glob("*.cfg")}
     assert names["default"] == "somd"
     assert len(set(names.values())) == len(names)

@@ -10,8 +10,9 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from conftest import DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
+from conftest import CONFIGS, DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy_somd.corpus import ENTITY_TYPES, create_fold_corpus
+from spacy_somd.training import train_command
 
 pytestmark = pytest.mark.slow  # subprocess trainings
 
@@ -137,6 +138,22 @@ def test_plot_the_training_log(default_pipeline, tmp_path):
     result = run(["spacy_somd", "plot", str(log), str(png)])
     assert "Plotted 3 evaluations" in result.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_a_release_pipeline_trains_on_every_fold(tmp_path, tiny_corpus_docbins):
+    """`train --fold none`: ``somd.fold`` is null in the trained pipeline's config, and the
+    training split it names is every sentence of every fold."""
+    settings = {"training.max_steps": MAX_STEPS, "training.eval_frequency": EVAL_FREQUENCY}
+    command = train_command(CONFIGS / "fast.cfg", tmp_path / "out", corpus=tiny_corpus_docbins, fold=None,
+                            n_folds=4, negative_ratio=1.0, gpu_id=-1, overrides=settings)  # fmt: skip
+    assert command[command.index("--fold") + 1] == "none"
+    run(command)
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    somd = nlp.config["somd"]
+    assert somd["fold"] is None and somd["dev_size"] == 0.0
+    read = create_fold_corpus(tiny_corpus_docbins, somd["fold"], "train", somd["n_folds"], somd["negative_ratio"], dev_size=0.0)
+    assert sorted(eg.reference._.somd_line for eg in read(nlp)) == list(range(1, 21))
+    assert [t.text for t in nlp(TEXT)] == TEXT.split(" ")
 
 
 def test_no_development_split_trains_on_all_other_folds(tmp_path, tiny_corpus_docbins):

@@ -46,11 +46,12 @@ def fold_manifest(bins: Sequence[DocBin]) -> Dict[str, object]:
 SPLITS = ("train", "dev", "heldout")
 
 
-def check_fold_settings(fold: int, n_folds: int, negative_ratio: float = 0.0, dev_size: float = 0.1) -> None:
-    """Refuse fold settings that cannot describe a split, naming the setting."""
+def check_fold_settings(fold: Optional[int], n_folds: int, negative_ratio: float = 0.0, dev_size: float = 0.1) -> None:
+    """Refuse fold settings that cannot describe a split, naming the setting. ``fold``
+    None holds no fold out: every fold trains (a release pipeline)."""
     if n_folds < 2:
         raise ValueError(f"n_folds (somd.n_folds) must be at least 2, not {n_folds}")
-    if not 0 <= fold < n_folds:
+    if fold is not None and not 0 <= fold < n_folds:
         raise ValueError(f"fold (somd.fold) must be in 0..{n_folds - 1} for n_folds {n_folds}, not {fold}")
     if not 0.0 <= negative_ratio <= 1.0:
         raise ValueError(f"negative_ratio (somd.negative_ratio) must be in [0, 1], not {negative_ratio}")
@@ -103,12 +104,26 @@ def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[
     return sorted(docs, key=lambda doc: doc._.get(LINE_ATTR))
 
 
-def folds_of_split(fold: int, n_folds: int, split: str) -> List[int]:
+def parse_fold(text: str) -> Optional[int]:
+    """A fold given on a command line: its number, or ``none`` (no fold held out)."""
+    if text.strip().lower() in ("none", "null"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--fold must be a fold number or none (every fold trains), not {text!r}") from None
+
+
+def folds_of_split(fold: Optional[int], n_folds: int, split: str) -> List[int]:
     """The folds a split is drawn from: ``heldout`` is fold ``fold``; ``train`` and ``dev``
-    share the other folds."""
+    share the other folds (all of them when ``fold`` is None)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
-    return [fold] if split == "heldout" else [k for k in range(n_folds) if k != fold]
+    if split != "heldout":
+        return [k for k in range(n_folds) if k != fold]
+    if fold is None:
+        raise ValueError("the heldout split needs a held-out fold, but fold (somd.fold) is null: every fold trains")
+    return [fold]
 
 
 def dev_lines(lines: Sequence[int], dev_size: float, dev_seed: int) -> Set[int]:
@@ -126,7 +141,7 @@ def dev_lines(lines: Sequence[int], dev_size: float, dev_seed: int) -> Set[int]:
 
 
 def select_fold(
-    docs: Sequence[Doc], fold: int, n_folds: int, split: str, negative_ratio: float,
+    docs: Sequence[Doc], fold: Optional[int], n_folds: int, split: str, negative_ratio: float,
     dev_size: float = 0.1, dev_seed: int = 0, exclude: Collection[int] = (),
 ) -> List[Doc]:
     """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold

@@ -24,7 +24,7 @@ Augmenter = Callable[[Language, Example], Iterable[Example]]
 
 @registry.readers("spacy_somd.FoldCorpus.v1")
 def create_fold_corpus(
-    path: Path, fold: int, split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0,
+    path: Path, fold: Optional[int], split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0,
     sieve: Optional[Path] = None, dev_size: float = 0.1, dev_seed: int = 0,
     augmenter: Optional[Augmenter] = None,
 ) -> Callable[[Language], Iterator[Example]]:
