@@ -3,6 +3,7 @@
     python benchmarks/variants.py adversarial   # epsilon 0 vs 0.02, all and half of the training data
     python benchmarks/variants.py sieve --sieve audit/default-fold2   # no sieving vs AUM sieves
     python benchmarks/variants.py cv   # each fold held out in turn; mean and standard deviation
+    python benchmarks/variants.py learning-curve --training-folds 2 3 --seeds 0 1   # fewer training folds; means
 
 Each variant is trained with `python -m spacy_somd train` (skipped when its model-best exists), its
 model-best chosen on the config's development split (drawn from the training folds, never
@@ -21,7 +22,7 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import spacy
 
-from spacy_somd.corpus import create_fold_corpus
+from spacy_somd.corpus import LINE_ATTR, create_fold_corpus, read_fold_docs
 from spacy_somd.reporting import flatten_scores
 from spacy_somd.scoring import macro_f
 from spacy_somd.training import train_command
@@ -107,6 +108,35 @@ def cv_variants(args: argparse.Namespace) -> List[Variant]:
     return [Variant(f"fold{fold}", fold, {}, {"held-out fold": str(fold)}) for fold in range(args.n_folds)]
 
 
+def learning_curve_variants(args: argparse.Namespace) -> List[Variant]:
+    """The config trained on the first K of the other folds (the rest sieved out, so the
+    held-out fold and the schedule stay the same), for each K and seed."""
+    training = [k for k in range(args.n_folds) if k != args.fold]
+    variants = []
+    for count in args.training_folds:
+        if not 1 <= count <= len(training):
+            raise SystemExit(f"--training-folds: {count} is not in 1..{len(training)} (the folds other than {args.fold})")
+        kept, dropped = training[:count], training[count:]
+        docs = read_fold_docs(args.corpus, spacy.blank("en").vocab, args.n_folds, dropped)
+        sieve = args.out / f"sieve-{count}-folds.json"
+        sieve.parent.mkdir(parents=True, exist_ok=True)
+        sieve.write_text(json.dumps({"lines": [doc._.get(LINE_ATTR) for doc in docs]}))
+        for seed in args.seeds:
+            overrides = {"system.seed": str(seed), **({"paths.sieve": str(sieve)} if dropped else {})}
+            labels = {"training folds": ", ".join(map(str, kept)), "seed": str(seed)}
+            variants.append(Variant(f"folds{count}-seed{seed}", args.fold, overrides, labels))
+    return variants
+
+
+def mean_rows(rows: List[Row], label: str) -> List[Row]:
+    """The mean of each column over the rows that share a value of ``label``."""
+    groups: Dict[str, List[Dict[str, float]]] = {}
+    for labels, scores in rows:
+        groups.setdefault(labels[label], []).append(scores)
+    return [({label: value, "seed": "mean"}, {c: statistics.mean(s[c] for s in group) for c in COLUMNS})
+            for value, group in groups.items()]  # fmt: skip
+
+
 def summary_rows(rows: List[Row]) -> List[Row]:
     """The mean and the (sample) standard deviation of each column over the rows."""
     label = next(iter(rows[0][0]))
@@ -126,7 +156,10 @@ def markdown(rows: List[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-VARIANTS = {"adversarial": adversarial_variants, "sieve": sieve_variants, "cv": cv_variants}
+VARIANTS = {
+    "adversarial": adversarial_variants, "sieve": sieve_variants, "cv": cv_variants,
+    "learning-curve": learning_curve_variants,
+}  # fmt: skip
 
 
 def main() -> None:
@@ -135,7 +168,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("configs/default.cfg"))
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     parser.add_argument("--out", type=Path, default=Path("training/benchmarks"))
-    parser.add_argument("--fold", type=int, default=2, help="The held-out fold (adversarial, sieve)")
+    parser.add_argument("--fold", type=int, default=2, help="The held-out fold (adversarial, sieve, learning-curve)")
     parser.add_argument("--n-folds", type=int, default=4)
     parser.add_argument("--negative-ratio", type=float, default=0.3, help="Share of the entity-free training sentences kept")
     parser.add_argument("--gpu-id", type=int, default=-1, help="GPU to train and evaluate on (-1: CPU)")
@@ -144,10 +177,14 @@ def main() -> None:
     parser.add_argument("--dynamics", type=Path, default=Path("training/default-fold2-dynamics/dynamics.jsonl"))
     parser.add_argument("--sieve", type=Path, default=Path("audit/default-fold2"))
     parser.add_argument("--percentiles", type=float, nargs="+", default=[1.0, 10.0, 50.0])
+    parser.add_argument("--training-folds", type=int, nargs="+", default=[2, 3], help="How many of the other folds train (learning-curve)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="Training seeds (learning-curve)")
     args = parser.parse_args()
     rows = [(v.labels, train_and_evaluate(args, v)) for v in VARIANTS[args.benchmark](args)]
     if args.benchmark == "cv":
         rows += summary_rows(rows)
+    if args.benchmark == "learning-curve":
+        rows += mean_rows(rows, "training folds")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.benchmark}.json").write_text(json.dumps([{**l, **s} for l, s in rows], indent=2))
     table = markdown(rows)

@@ -32,6 +32,30 @@ def test_cv_summary_is_the_mean_and_sample_std_over_folds():
     assert table[-2].startswith("| mean | 0.850 |") and table[-1].startswith("| std | 0.042 |")
 
 
+def test_learning_curve_sieves_out_the_last_training_folds(tiny_corpus_docbins, tmp_path):
+    """Fold 2 held out: one training fold keeps fold 0 (folds 1 and 3 sieved out, the
+    held-out fold never listed), three keep all, with no sieve; a variant per seed."""
+    args = variants.argparse.Namespace(fold=2, n_folds=4, training_folds=[1, 3], seeds=[0, 1], out=tmp_path, corpus=tiny_corpus_docbins)
+    found = variants.learning_curve_variants(args)
+    assert [v.name for v in found] == ["folds1-seed0", "folds1-seed1", "folds3-seed0", "folds3-seed1"]
+    assert found[0].labels == {"training folds": "0", "seed": "0"} and found[3].labels == {"training folds": "0, 1, 3", "seed": "1"}
+    sieve = variants.json.loads((tmp_path / "sieve-1-folds.json").read_text())["lines"]
+    assert sorted(sieve) == [line for line in range(1, 21) if (line - 1) % 4 in (1, 3)]
+    assert found[1].overrides == {"system.seed": "1", "paths.sieve": str(tmp_path / "sieve-1-folds.json")}
+    assert found[2].overrides == {"system.seed": "0"}
+    args.training_folds = [4]
+    with pytest.raises(SystemExit, match=r"--training-folds: 4 is not in 1..3 \(the folds other than 2\)"):
+        variants.learning_curve_variants(args)
+
+
+def test_learning_curve_means_are_per_training_folds():
+    rows = [({"training folds": folds, "seed": seed}, {c: value for c in variants.COLUMNS})
+            for folds, seed, value in [("0", "0", 0.7), ("0", "1", 0.8), ("0, 1", "0", 0.9)]]  # fmt: skip
+    means = variants.mean_rows(rows, "training folds")
+    assert [labels for labels, _ in means] == [{"training folds": "0", "seed": "mean"}, {"training folds": "0, 1", "seed": "mean"}]
+    assert means[0][1]["token F"] == pytest.approx(0.75) and means[1][1]["SOMD macro F"] == pytest.approx(0.9)
+
+
 def test_scores_are_stale_when_missing_or_older_than_the_model(tmp_path):
     model = tmp_path / "model-best"
     model.mkdir()

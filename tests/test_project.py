@@ -112,7 +112,7 @@ def test_every_training_is_the_one_train_command_with_all_fold_settings(project)
 
 def test_benchmarks_get_all_fold_settings_and_the_gpu(project):
     lines = script_lines(project, ["benchmarks/variants.py"])
-    assert sorted(lines) == ["adversarial", "cross-validate", "sieve"]
+    assert sorted(lines) == ["adversarial", "cross-validate", "learning-curve", "sieve"]
     for name, words in lines.items():
         for flag in ("--n-folds", "--negative-ratio", "--gpu-id"):
             assert flag in words, (name, flag)
