@@ -105,8 +105,10 @@ def package_meta(
     description, sources, license, requirements, what it was trained on and the held-out
     scores with per-type tables (in the notes, which become the package README)."""
     used = sources(nlp)
+    notes = [sources_markdown(used)]
     trained_on = training_data_description(nlp.config.get("somd", {}))
-    notes = [sources_markdown(used), *([f"### Training data\n\n{trained_on}"] if trained_on else [])]
+    if trained_on:
+        notes.append(f"### Training data\n\n{trained_on}")
     notes.append(f"### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}")
     return {
         "name": name,
