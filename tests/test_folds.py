@@ -8,10 +8,10 @@ from typing import List, Sequence
 import pytest
 import spacy
 from spacy.training.initialize import init_nlp
-from spacy.util import load_config
+from spacy.util import load_config, resolve_dot_names
 from thinc.api import Config
 
-from conftest import CONFIGS
+from conftest import CONFIGS, tiny_rows, write_somd
 from spacy_somd.corpus import (
     Sentence,
     create_fold_corpus,
@@ -210,3 +210,70 @@ def test_training_sets_sentence_boundaries_as_prediction_does(tiny_corpus_docbin
     assert seen == [False] * 4
     nlp.update(examples, annotates=config["training"]["annotating_components"])
     assert seen == [False] * 4 + [True] * 4
+
+
+EXTRA_ROWS = [
+    ("We ran Kraken 2.1 .".split(), ["O", "O", "B-Application", "B-Version", "O"], [("Version_of", 3, 2)]),
+    ("No software here .".split(), ["O"] * 4, []),
+    ("Maps were drawn in QGIS .".split(), ["O", "O", "O", "O", "B-Application", "O"], []),
+    ("Nor here .".split(), ["O"] * 3, []),
+]
+
+
+def converted(folder: Path, rows, n_folds: int = 1) -> Path:
+    """``rows`` written as a SOMD corpus and converted by the real `convert` command."""
+    from typer.testing import CliRunner
+
+    from spacy_somd.cli import app
+
+    write_somd(folder / "somd", rows)
+    result = CliRunner().invoke(app, ["convert", str(folder / "somd"), str(folder / "docbins"), "--n-folds", str(n_folds)])
+    assert result.exit_code == 0, result.output
+    return folder / "docbins"
+
+
+@pytest.mark.parametrize("n_folds", [1, 2])
+def test_an_extra_corpus_trains_beside_the_training_folds(tiny_corpus_docbins, tmp_path, n_folds):
+    """Every sentence of the extra corpus joins the training split (after the entity-free
+    share), numbered on after the corpus's 20 lines; dev and held-out stay as they were."""
+    extra = converted(tmp_path, EXTRA_ROWS, n_folds)
+    nlp = spacy.blank("en")
+    read = lambda split, **kw: create_fold_corpus(tiny_corpus_docbins, 2, split, dev_size=0.2, **kw)(nlp)  # noqa: E731
+    train, with_extra = list(read("train", negative_ratio=0.5)), list(read("train", negative_ratio=0.5, extra=extra))
+    assert lines(with_extra[: len(train)]) == lines(train)
+    added = with_extra[len(train):]
+    assert [eg.reference.text for eg in added] == ["We ran Kraken 2.1 .", "No software here .", "Maps were drawn in QGIS ."]
+    assert lines(added) == [21, 22, 23]
+    assert [(e.text, e.label_) for e in added[0].reference.ents] == [("Kraken", "Application"), ("2.1", "Version")]
+    assert added[0].reference._.somd_relations
+    assert lines(read("train", negative_ratio=0.0, extra=extra))[-2:] == [21, 23]
+
+
+def test_an_extra_corpus_is_refused_outside_training_and_where_it_is_missing(tiny_corpus_docbins, tmp_path):
+    with pytest.raises(ValueError, match=r"extra \(paths.extra_corpus\) only adds training sentences, not to the heldout split"):
+        create_fold_corpus(tiny_corpus_docbins, 2, "heldout", extra=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"extra_corpus \(paths.extra_corpus\) .*missing: no such folder"):
+        list(create_fold_corpus(tiny_corpus_docbins, 2, "train", extra=tmp_path / "missing")(spacy.blank("en")))
+
+
+def test_held_out_sentences_in_an_extra_corpus_are_left_out_with_a_warning(tiny_corpus_docbins, tmp_path):
+    """A held-out sentence in the extra corpus, even in another tokenization, would score
+    the held-out fold on seen text: left out, and the warning names both line numbers."""
+    held_out = tiny_rows()[6]  # line 7: fold 2
+    words = held_out[0]
+    rejoined = (words[:-2] + [words[-2] + words[-1]], held_out[1][:-1], held_out[2])
+    extra = converted(tmp_path, EXTRA_ROWS[:1] + [rejoined])
+    read = lambda fold: lines(create_fold_corpus(tiny_corpus_docbins, fold, "train", extra=extra)(spacy.blank("en")))  # noqa: E731
+    with pytest.warns(UserWarning, match=r"left out 1 of its 2 sentences, held-out sentences \(its line 2 is line 7 of"):
+        assert read(2)[-1] == 21
+    assert read(0)[-2:] == [21, 22]  # line 7 is a training sentence when fold 0 is held out
+
+
+@pytest.mark.parametrize("name", ["default.cfg", "fast.cfg", "gpu.cfg"])
+def test_the_configs_train_on_an_extra_corpus_given_in_paths(tiny_corpus_docbins, tmp_path, name):
+    extra = converted(tmp_path, EXTRA_ROWS)
+    overrides = {"paths.corpus": str(tiny_corpus_docbins), "paths.extra_corpus": str(extra)}
+    for paths, most in ((overrides, 23), ({"paths.corpus": str(tiny_corpus_docbins)}, 20)):
+        config = load_config(CONFIGS / name, overrides=paths, interpolate=True)
+        (train,) = resolve_dot_names(config, ["corpora.train"])
+        assert max(lines(train(spacy.blank("en")))) == most

@@ -2,6 +2,7 @@
 and the train, dev and held-out splits with negative sampling."""
 import json
 import random
+import warnings
 from pathlib import Path
 from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set
 
@@ -95,6 +96,18 @@ def fold_files(directory: Path, n_folds: int) -> List[Path]:
     return paths
 
 
+def converted_fold_count(directory: Path) -> int:
+    """The number of folds `convert` wrote into a folder: its manifest's, else the number
+    of its ``fold*.spacy`` files."""
+    manifest = Path(directory) / FOLD_MANIFEST
+    if manifest.is_file():
+        try:
+            return int(json.loads(manifest.read_text(encoding="utf-8"))["n_folds"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{manifest}: not a fold manifest ({err!r})") from None
+    return len(list(Path(directory).glob("fold*.spacy")))
+
+
 def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[int]) -> List[Doc]:
     """The Docs of the given folds of a folder's fold DocBins (only those files are
     read), sorted by line number."""
@@ -159,6 +172,12 @@ def select_fold(
     if split == "dev":
         return [d for d in docs if d._.get(LINE_ATTR) in development]
     docs = [d for d in docs if d._.get(LINE_ATTR) not in development]
+    return entity_free_share(docs, negative_ratio, exclude)
+
+
+def entity_free_share(docs: Sequence[Doc], negative_ratio: float, exclude: Collection[int] = ()) -> List[Doc]:
+    """The docs with entities and the first ``negative_ratio`` (by line order) of those
+    without, none of the ``exclude`` lines."""
     negatives = [d._.get(LINE_ATTR) for d in docs if not d.ents]
     dropped = set(negatives[int(len(negatives) * negative_ratio):]) | set(exclude)
     return [d for d in docs if d._.get(LINE_ATTR) not in dropped]
@@ -169,3 +188,34 @@ def sieved_lines(sieve: Optional[Path]) -> List[int]:
     if sieve is None:
         return []
     return json.loads(Path(sieve).read_text(encoding="utf-8"))["lines"]
+
+
+def extra_training_docs(extra: Path, vocab: Vocab, corpus: Sequence[Doc], held_out: Sequence[Doc]) -> List[Doc]:
+    """Every sentence of ``extra`` (a folder that `convert` wrote: other annotated data,
+    silver labels), its line n numbered on as line N + n after the last line N of the
+    ``corpus`` docs, so that line numbers (sieves, training dynamics) stay unique. A
+    sentence that is also in ``held_out`` (the same text, spaces aside) is left out with a
+    warning naming the lines: the held-out scores must not come from seen text."""
+    extra = Path(extra)
+    if not extra.is_dir():
+        raise FileNotFoundError(f"extra_corpus (paths.extra_corpus) {extra}: no such folder (a folder that `convert` wrote)")
+    n_folds = converted_fold_count(extra)
+    docs = read_fold_docs(extra, vocab, n_folds, range(n_folds))
+    seen = {_letters(doc): doc._.get(LINE_ATTR) for doc in held_out}
+    leaked = {doc._.get(LINE_ATTR): seen[_letters(doc)] for doc in docs if _letters(doc) in seen}
+    if leaked:
+        pairs = ", ".join(f"its line {line} is line {held} of the corpus" for line, held in sorted(leaked.items()))
+        warnings.warn(
+            f"extra_corpus (paths.extra_corpus) {extra}: left out {len(leaked)} of its {len(docs)} sentences, "
+            f"held-out sentences ({pairs}): the held-out fold must not be scored on text seen in training"
+        )
+    offset = max((doc._.get(LINE_ATTR) for doc in corpus), default=0)
+    docs = [doc for doc in docs if doc._.get(LINE_ATTR) not in leaked]
+    for doc in docs:
+        doc._.set(LINE_ATTR, offset + doc._.get(LINE_ATTR))
+    return docs
+
+
+def _letters(doc: Doc) -> str:
+    """A doc's text without its white space: one key for every tokenization of a sentence."""
+    return "".join(doc.text.split())
