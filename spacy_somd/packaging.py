@@ -46,15 +46,19 @@ def held_out_description(fold: int, n_folds: int) -> str:
     return f"fold {fold} of the SOMD 2025 Phase I training data (sentence index % {n_folds})"
 
 
-def training_data_description(settings: Mapping[str, Any]) -> str:
-    """What a pipeline with these ``[somd]`` settings was trained on (empty without fold
-    settings)."""
+def training_data_description(config: Mapping[str, Any]) -> str:
+    """What a pipeline of this config was trained on: the folds of its ``[somd]``
+    settings and any ``[paths] extra_corpus`` (empty without fold settings)."""
+    settings = config.get("somd", {})
     if "n_folds" not in settings:
         return ""
     corpus, n_folds = "the SOMD 2025 Phase I training data", settings["n_folds"]
     if settings.get("fold") is None:
-        return f"Trained on all {n_folds} folds of {corpus}: no sentence of it was held out."
-    return f"Trained on {corpus} without fold {settings['fold']} of {n_folds} (sentence index % {n_folds})."
+        said = f"Trained on all {n_folds} folds of {corpus}: no sentence of it was held out."
+    else:
+        said = f"Trained on {corpus} without fold {settings['fold']} of {n_folds} (sentence index % {n_folds})."
+    extra = config.get("paths", {}).get("extra_corpus")
+    return said if extra is None else f"{said} Also trained on the sentences of `{extra}` (`paths.extra_corpus`)."
 
 
 def requirements(nlp: Language) -> List[str]:
@@ -106,7 +110,7 @@ def package_meta(
     scores with per-type tables (in the notes, which become the package README)."""
     used = sources(nlp)
     notes = [sources_markdown(used)]
-    trained_on = training_data_description(nlp.config.get("somd", {}))
+    trained_on = training_data_description(nlp.config)
     if trained_on:
         notes.append(f"### Training data\n\n{trained_on}")
     notes.append(f"### Scores on {held_out}\n\n{markdown_scores(scores, gold_entities)}")

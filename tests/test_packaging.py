@@ -54,15 +54,19 @@ def run_blocked(script: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "settings,said",
+    "config,said",
     [
-        ({"fold": 2, "n_folds": 4}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
-        ({"fold": None, "n_folds": 4}, "Trained on all 4 folds of the SOMD 2025 Phase I training data: no sentence of it was held out."),
+        ({"somd": {"fold": 2, "n_folds": 4}}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
+        ({"somd": {"fold": None, "n_folds": 4}}, "Trained on all 4 folds of the SOMD 2025 Phase I training data: no sentence of it was held out."),
+        ({"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": "mine"}},
+         "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4). Also trained on "
+         "the sentences of `mine` (`paths.extra_corpus`)."),
+        ({"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": None}}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
         ({}, ""),
     ],
 )
-def test_the_package_says_what_it_was_trained_on(settings, said):
-    assert training_data_description(settings) == said
+def test_the_package_says_what_it_was_trained_on(config, said):
+    assert training_data_description(config) == said
 
 
 def test_a_release_package_names_its_training_data_and_what_scored_its_config():
