@@ -27,6 +27,7 @@ from .corpus import (
     CorpusStats,
     ReadResult,
     SomdFormatError,
+    check_extra_corpus,
     check_fold_settings,
     doc_to_lines,
     ensure_extensions,
@@ -191,6 +192,8 @@ def train(
         overrides = training_overrides(corpus, held_out, n_folds, negative_ratio, parse_config_overrides(ctx.args))
         check_fold_settings(held_out, n_folds, negative_ratio)
         fold_files(corpus, n_folds)
+        if overrides.get("paths.extra_corpus") is not None:
+            check_extra_corpus(overrides["paths.extra_corpus"])
     except (ValueError, FileNotFoundError) as err:
         fail(str(err))
     spacy_train(config, output, use_gpu=gpu_id, overrides=overrides)

@@ -89,6 +89,8 @@ def test_annotate_on_a_gpu_takes_one_local_process(tmp_path, options):
         (["--fold", "7", "--n-folds", "4"], "fold (somd.fold) must be in 0..3"),
         (["--fold", "two", "--n-folds", "4"], "--fold must be a fold number or none (every fold trains), not 'two'"),
         (["--fold", "2", "--n-folds", "8"], "the corpus was converted into 4 folds"),
+        (["--fold", "2", "--n-folds", "4", "--paths.extra_corpus", "nowhere"], "extra_corpus (paths.extra_corpus) nowhere: no such folder"),
+        (["--fold", "2", "--n-folds", "4", "--paths.extra_corpus", "."], ".: no fold*.spacy files (run `python -m spacy_somd convert`)"),
     ],
 )
 def test_train_with_fold_settings_that_do_not_fit_is_one_line(tiny_corpus_docbins, tmp_path, options, expected):

@@ -4,7 +4,7 @@
 (:mod:`.download`)."""
 from .docs import LINE_ATTR, RELATIONS_ATTR, doc_bio, doc_to_lines, ensure_extensions, sentence_to_doc
 from .download import SOMD2025_SHA256, SOMD2025_URL, fetch_corpus
-from .folds import FOLD_MANIFEST, check_fold_settings, fold_docbins, fold_files, fold_manifest, fold_path, parse_fold, read_fold_docs, select_fold
+from .folds import FOLD_MANIFEST, check_extra_corpus, check_fold_settings, fold_docbins, fold_files, fold_manifest, fold_path, parse_fold, read_fold_docs, select_fold
 from .format import (
     ENTITY_TYPES,
     FILE_NAMES,
@@ -24,7 +24,7 @@ from .stats import CorpusStats
 __all__ = [
     "ENTITY_TYPES", "FILE_NAMES", "FOLD_MANIFEST", "LINE_ATTR", "RELATIONS_ATTR", "RELATION_TYPES",
     "SOMD2025_SHA256", "SOMD2025_URL", "CorpusStats", "ReadResult", "Sentence", "SomdFormatError",
-    "bio_to_spans", "check_fold_settings", "create_fold_corpus", "doc_bio", "doc_to_lines",
+    "bio_to_spans", "check_extra_corpus", "check_fold_settings", "create_fold_corpus", "doc_bio", "doc_to_lines",
     "ensure_extensions", "fetch_corpus", "fold_docbins", "fold_files", "fold_manifest", "fold_path",
     "gold_tokenized_example", "parse_fold", "parse_labels", "parse_relations", "read_corpus_dir", "read_fold_docs",
     "read_somd", "select_fold", "sentence_to_doc",

@@ -190,16 +190,23 @@ def sieved_lines(sieve: Optional[Path]) -> List[int]:
     return json.loads(Path(sieve).read_text(encoding="utf-8"))["lines"]
 
 
+def check_extra_corpus(extra: Path) -> int:
+    """The number of folds of an extra corpus folder (``paths.extra_corpus``), after
+    checking that `convert` wrote it."""
+    if not Path(extra).is_dir():
+        raise FileNotFoundError(f"extra_corpus (paths.extra_corpus) {extra}: no such folder (a folder that `convert` wrote)")
+    n_folds = converted_fold_count(extra)
+    fold_files(extra, n_folds)
+    return n_folds
+
+
 def extra_training_docs(extra: Path, vocab: Vocab, corpus: Sequence[Doc], held_out: Sequence[Doc]) -> List[Doc]:
     """Every sentence of ``extra`` (a folder that `convert` wrote: other annotated data,
     silver labels), its line n numbered on as line N + n after the last line N of the
     ``corpus`` docs, so that line numbers (sieves, training dynamics) stay unique. A
     sentence that is also in ``held_out`` (the same text, spaces aside) is left out with a
     warning naming the lines: the held-out scores must not come from seen text."""
-    extra = Path(extra)
-    if not extra.is_dir():
-        raise FileNotFoundError(f"extra_corpus (paths.extra_corpus) {extra}: no such folder (a folder that `convert` wrote)")
-    n_folds = converted_fold_count(extra)
+    n_folds = check_extra_corpus(extra)
     docs = read_fold_docs(extra, vocab, n_folds, range(n_folds))
     seen = {_letters(doc): doc._.get(LINE_ATTR) for doc in held_out}
     leaked = {doc._.get(LINE_ATTR): seen[_letters(doc)] for doc in docs if _letters(doc) in seen}
