@@ -1,4 +1,5 @@
 """The installable pipeline: its meta (sources, licenses, fold scores) and its wheel."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, cast
 from spacy.language import Language
 
 from .about import __version__
+from .adaptation import ADAPTATION_FILE
 from .reporting import markdown_scores
 
 CORPUS_SOURCE = {
@@ -74,10 +76,17 @@ def requirements(nlp: Language) -> List[str]:
 
 
 def sources(nlp: Language) -> List[Dict[str, str]]:
-    """The corpus and, for a transformer pipeline, its backbone (by ``[paths] backbone``)."""
+    """The corpus and, for a transformer pipeline, its backbone (by ``[paths] backbone``;
+    for a backbone folder that `adapt-backbone` wrote, the backbone it adapted)."""
     backbone = nlp.config.get("paths", {}).get("backbone")
     if "transformer" not in nlp.pipe_names or not backbone:
         return [CORPUS_SOURCE]
+    record = Path(backbone) / ADAPTATION_FILE
+    if record.is_file():
+        adapted = json.loads(record.read_text(encoding="utf-8"))["backbone"]
+        source = dict(BACKBONE_SOURCES.get(adapted, {"name": adapted, "license": "see the model card"}))
+        source["name"] += ", adapted to the corpus text by masked-language-model training (spacy_somd adapt-backbone)"
+        return [CORPUS_SOURCE, source]
     return [CORPUS_SOURCE, BACKBONE_SOURCES.get(backbone, {"name": backbone, "license": "see the model card"})]
 
 
