@@ -13,11 +13,14 @@ import json
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, List, Mapping, Optional, Sequence
 
 from .corpus import read_corpus_dir
 from .corpus.folds import fold_of
 from .prediction import read_texts
+
+if TYPE_CHECKING:
+    import torch
 
 ADAPTATION_FILE = "adaptation.json"
 
@@ -118,7 +121,7 @@ def adapt_backbone(
     return losses
 
 
-def save_encoder(backbone: str, weights: Mapping[str, "torch.Tensor"], out: Path) -> None:  # noqa: F821
+def save_encoder(backbone: str, weights: Mapping[str, "torch.Tensor"], out: Path) -> None:
     """The backbone as it loads (with any pooler the MLM model leaves out) holding the
     adapted encoder ``weights``, saved to ``out``."""
     from transformers import AutoModel
@@ -130,7 +133,7 @@ def save_encoder(backbone: str, weights: Mapping[str, "torch.Tensor"], out: Path
     model.save_pretrained(out)
 
 
-def mlm_head(model) -> "torch.nn.Module":  # noqa: F821
+def mlm_head(model) -> "torch.nn.Module":
     """The module that maps a masked-language model's hidden states to vocabulary logits
     (BERT's ``cls``, RoBERTa's ``lm_head``)."""
     for name in ("cls", "lm_head"):

@@ -4,7 +4,18 @@
 (:mod:`.download`)."""
 from .docs import LINE_ATTR, RELATIONS_ATTR, doc_bio, doc_to_lines, ensure_extensions, sentence_to_doc
 from .download import SOMD2025_SHA256, SOMD2025_URL, fetch_corpus
-from .folds import FOLD_MANIFEST, check_extra_corpus, check_fold_settings, fold_docbins, fold_files, fold_manifest, fold_path, parse_fold, read_fold_docs, select_fold
+from .folds import (
+    FOLD_MANIFEST,
+    check_extra_corpus,
+    check_fold_settings,
+    fold_docbins,
+    fold_files,
+    fold_manifest,
+    fold_path,
+    parse_fold,
+    read_fold_docs,
+    select_fold,
+)
 from .format import (
     ENTITY_TYPES,
     FILE_NAMES,

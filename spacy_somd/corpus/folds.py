@@ -214,7 +214,8 @@ def extra_training_docs(extra: Path, vocab: Vocab, corpus: Sequence[Doc], held_o
         pairs = ", ".join(f"its line {line} is line {held} of the corpus" for line, held in sorted(leaked.items()))
         warnings.warn(
             f"extra_corpus (paths.extra_corpus) {extra}: left out {len(leaked)} of its {len(docs)} sentences, "
-            f"held-out sentences ({pairs}): the held-out fold must not be scored on text seen in training"
+            f"held-out sentences ({pairs}): the held-out fold must not be scored on text seen in training",
+            stacklevel=2,
         )
     offset = max((doc._.get(LINE_ATTR) for doc in corpus), default=0)
     docs = [doc for doc in docs if doc._.get(LINE_ATTR) not in leaked]
