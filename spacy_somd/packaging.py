@@ -82,12 +82,16 @@ def sources(nlp: Language) -> List[Dict[str, str]]:
     if "transformer" not in nlp.pipe_names or not backbone:
         return [CORPUS_SOURCE]
     record = Path(backbone) / ADAPTATION_FILE
-    if record.is_file():
-        adapted = json.loads(record.read_text(encoding="utf-8"))["backbone"]
-        source = dict(BACKBONE_SOURCES.get(adapted, {"name": adapted, "license": "see the model card"}))
-        source["name"] += ", adapted to the corpus text by masked-language-model training (spacy_somd adapt-backbone)"
-        return [CORPUS_SOURCE, source]
-    return [CORPUS_SOURCE, BACKBONE_SOURCES.get(backbone, {"name": backbone, "license": "see the model card"})]
+    if not record.is_file():
+        return [CORPUS_SOURCE, backbone_source(backbone)]
+    source = backbone_source(json.loads(record.read_text(encoding="utf-8"))["backbone"])
+    source["name"] += ", adapted to the corpus text by masked-language-model training (spacy_somd adapt-backbone)"
+    return [CORPUS_SOURCE, source]
+
+
+def backbone_source(name: str) -> Dict[str, str]:
+    """A copy of the source entry of a backbone by its ``[paths] backbone`` name."""
+    return dict(BACKBONE_SOURCES.get(name, {"name": name, "license": "see the model card"}))
 
 
 def sources_markdown(items: List[Dict[str, str]]) -> str:

@@ -60,11 +60,12 @@ def check_fold_settings(fold: Optional[int], n_folds: int, negative_ratio: float
         raise ValueError(f"dev_size (somd.dev_size) must be in [0, 1) (0: no development split), not {dev_size}")
 
 
-def fold_files(directory: Path, n_folds: int) -> List[Path]:
+def fold_files(directory: Path, n_folds: Optional[int] = None) -> List[Path]:
     """The fold DocBins of a folder, fold k at index k. The manifest ``folds.json`` that
     `convert` writes names them; without one, the folder must hold exactly ``fold0.spacy``
-    .. ``fold{n_folds-1}.spacy``. A fold count other than ``n_folds`` or a missing file is
-    an error (stale folds from another `convert` are never read)."""
+    .. ``fold{n_folds-1}.spacy``. A fold count other than ``n_folds`` (None: whatever count
+    the folder was converted into) or a missing file is an error (stale folds from another
+    `convert` are never read)."""
     directory = Path(directory)
     manifest = directory / FOLD_MANIFEST
     if manifest.is_file():
@@ -73,6 +74,7 @@ def fold_files(directory: Path, n_folds: int) -> List[Path]:
             found, paths = data["n_folds"], [directory / name for name in data["files"]]
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{manifest}: not a fold manifest ({err!r})") from None
+        n_folds = found if n_folds is None else n_folds
         if found != n_folds or len(paths) != n_folds:
             raise ValueError(
                 f"{manifest}: the corpus was converted into {found} folds but n_folds (somd.n_folds) is "
@@ -82,6 +84,7 @@ def fold_files(directory: Path, n_folds: int) -> List[Path]:
         paths = sorted(directory.glob("fold*.spacy"))
         if not paths:
             raise FileNotFoundError(f"{directory}: no fold*.spacy files (run `python -m spacy_somd convert`)")
+        n_folds = len(paths) if n_folds is None else n_folds
         expected = [fold_path(directory, k) for k in range(n_folds)]
         if sorted(paths) != sorted(expected):
             names = ", ".join(p.name for p in paths)
@@ -94,18 +97,6 @@ def fold_files(directory: Path, n_folds: int) -> List[Path]:
     if missing:
         raise FileNotFoundError(f"{manifest}: fold file(s) missing: {', '.join(missing)}")
     return paths
-
-
-def converted_fold_count(directory: Path) -> int:
-    """The number of folds `convert` wrote into a folder: its manifest's, else the number
-    of its ``fold*.spacy`` files."""
-    manifest = Path(directory) / FOLD_MANIFEST
-    if manifest.is_file():
-        try:
-            return int(json.loads(manifest.read_text(encoding="utf-8"))["n_folds"])
-        except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"{manifest}: not a fold manifest ({err!r})") from None
-    return len(list(Path(directory).glob("fold*.spacy")))
 
 
 def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[int]) -> List[Doc]:
@@ -195,9 +186,7 @@ def check_extra_corpus(extra: Path) -> int:
     checking that `convert` wrote it."""
     if not Path(extra).is_dir():
         raise FileNotFoundError(f"extra_corpus (paths.extra_corpus) {extra}: no such folder (a folder that `convert` wrote)")
-    n_folds = converted_fold_count(extra)
-    fold_files(extra, n_folds)
-    return n_folds
+    return len(fold_files(extra))
 
 
 def extra_training_docs(extra: Path, vocab: Vocab, corpus: Sequence[Doc], held_out: Sequence[Doc]) -> List[Doc]:
