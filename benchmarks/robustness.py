@@ -8,7 +8,8 @@ The fold's tokenization variant (versions, citations, URLs split at their punctu
 that occur nowhere in the corpus) are written with `python -m spacy_somd variant`; each
 model is evaluated on the fold (CORPUS/foldF.spacy) and on both variants with `spacy
 evaluate` (skipped when the scores are newer than the model). The table goes to
-OUT/robustness.md and is printed.
+OUT/robustness.md and is printed, followed by each model's entity F by type on the fold and
+on both variants (where a variant's loss comes from).
 """
 import argparse
 import importlib.util
@@ -48,6 +49,20 @@ def row(name: str, scores: Dict[str, Dict[str, float]]) -> List[str]:
     return [name, *(f"{v:.3f}" for v in values)]
 
 
+def type_rows(scores: Dict[str, Dict[str, Any]]) -> List[List[str]]:
+    """Entity F of each type (in the fold's order) on the fold and on each variant; "-"
+    where a variant has neither a gold nor a predicted entity of the type."""
+    keys = ["fold", *KINDS]
+    per_type = [scores[key].get("ents_per_type") or {} for key in keys]
+    return [[label, *(f"{p[label]['f']:.3f}" if label in p else "-" for p in per_type)] for label in per_type[0]]
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, the first column left-aligned and the others right-aligned."""
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", type=Path, nargs="+")
@@ -64,13 +79,14 @@ def main() -> None:
         variants.run("spacy_somd", "variant", str(args.corpus_dir), str(args.out / f"fold{args.fold}-{kind}"),
                      "--kind", kind, "--fold", str(args.fold), "--n-folds", str(args.n_folds),
                      "--seed", str(args.seed), "--docbin", str(data[kind]))  # fmt: skip
-    rows = []
+    rows, by_type = [], []
     for model in args.models:
         slug = str(model.resolve()).strip("/").replace("/", "_")
         scores = {key: evaluate(model, path, args.out / "scores" / f"{slug}-{key}.json") for key, path in data.items()}
         rows.append(row(str(model), scores))
-    lines = ["| " + " | ".join(HEADER) + " |", "| --- |" + " ---: |" * (len(HEADER) - 1)]
-    table = "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+        type_header = [f"{model}: entity type", f"F, fold {args.fold}", *(f"F, {kind} variant" for kind in KINDS)]
+        by_type.append(markdown(type_header, type_rows(scores)))
+    table = "\n".join([markdown(HEADER, rows), *by_type])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "robustness.md").write_text(table)
     print(table)

@@ -86,6 +86,19 @@ def test_robustness_row_takes_macro_averages_of_the_fold_and_token_f_of_the_vari
     assert len(robustness.HEADER) == 7
 
 
+def test_robustness_type_rows_put_each_type_of_the_fold_beside_its_f_on_the_variants():
+    """Types in the fold's order; a type a variant lacks is "-"; the table has a row each."""
+    fold = {"ents_per_type": {"ProgrammingEnvironment": {"f": 0.95}, "URL": {"f": 0.9}}}
+    tokenization = {"ents_per_type": {"URL": {"f": 0.75}, "ProgrammingEnvironment": {"f": 0.95}}}
+    names = {"ents_per_type": {"URL": {"f": 0.875}}}
+    scores = {"fold": fold, "tokenization": tokenization, "unseen-names": names}
+    rows = robustness.type_rows(scores)
+    assert rows == [["ProgrammingEnvironment", "0.950", "0.950", "-"], ["URL", "0.900", "0.750", "0.875"]]
+    table = robustness.markdown(["type", "fold", "tokenization", "names"], rows).splitlines()
+    assert table[1] == "| --- | ---: | ---: | ---: |"
+    assert table[3] == "| URL | 0.900 | 0.750 | 0.875 |" and len(table) == 4
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads Linux's /proc/self")
 def test_training_memory_benchmark_compares_settings_side_by_side(tmp_path, tiny_corpus_docbins, tiny_bert):
