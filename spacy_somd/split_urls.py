@@ -9,10 +9,9 @@ as the whole run, and drops the other entities inside the run.
 
 A piece run is a maximal run of words and URL separators in turn (separators may repeat, as
 in "://"; a word continues the run only after a separator, a title-case word only before
-one), from its first word or its scheme ("http :",
-"https :", "ftp :", "www .") where it has one, without trailing separators other than "/".
-A ":" is a separator only before "/" or a port number, so that "home page : http ..." does
-not join. URLs in one token ("http://fiji.sc") are no run and left as they are, so text in
+one), from its first word or from its scheme ("http :", "https :", "ftp :", "www .") where
+it has one, without trailing separators other than "/". A ":" is a separator only before
+"/" or a port number, so that "home page : http ..." does not join. URLs in one token ("http://fiji.sc") are no run and left as they are, so text in
 the corpus's own style keeps the NER's entities. A re-drawn URL keeps the lowest entity
 confidence of the URL entities it was drawn from, where ``somd_entity_confidence`` ran
 before this pipe.
