@@ -1,33 +1,36 @@
 """The ``somd_split_urls`` pipe: URL entities re-drawn over URLs written in pieces."""
+import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
 from spacy_somd.split_urls import piece_runs, redraw_split_urls
 
+RUNS = {
+    "a run starts at its scheme and ends where the text goes on": (
+        "home page : https : / / github . com / ruolin / strawberry • Operating system",
+        ["https : / / github . com / ruolin / strawberry"],
+    ),
+    "trailing separators go, a closing slash stays": (
+        "See www . genepattern . org . Data at http : / / x . org / ; done",
+        ["www . genepattern . org", "http : / / x . org /"],
+    ),
+    "a colon joins only before a slash or a port": ("Server : localhost : 8080 / app", ["localhost : 8080 / app"]),
+    "words join only after a separator; whole URLs make no run": (
+        "from mosaic.mpi - cbg.de and http://fiji.sc or the 2 . 2 . 1 version",
+        ["mosaic.mpi - cbg.de", "2 . 2 . 1"],
+    ),
+    "a title-case word ends a run unless a separator follows": (
+        "at www . x . org . The tool , https : / / y . org / Tools / msa / Download page",
+        ["www . x . org", "https : / / y . org / Tools / msa /"],
+    ),
+    "a run has three tokens at least": ("a - b , c -", ["a - b"]),
+}
 
-def texts(words, runs):
-    return [" ".join(words[start:end]) for start, end in runs]
 
-
-def test_a_run_starts_at_the_scheme_and_ends_before_the_text_goes_on():
-    words = "home page : https : / / github . com / ruolin / strawberry • Operating system".split()
-    assert texts(words, piece_runs(words)) == ["https : / / github . com / ruolin / strawberry"]
-
-
-def test_a_run_drops_trailing_separators_but_keeps_a_closing_slash():
-    words = "See www . genepattern . org . Data at http : / / x . org / ; done".split()
-    assert texts(words, piece_runs(words)) == ["www . genepattern . org", "http : / / x . org /"]
-
-
-def test_a_colon_joins_only_before_a_slash_or_a_port():
-    words = "Server : localhost : 8080 / app".split()
-    assert texts(words, piece_runs(words)) == ["localhost : 8080 / app"]
-
-
-def test_words_join_only_after_a_separator_and_whole_urls_make_no_run():
-    words = "from mosaic.mpi - cbg.de and http://fiji.sc or the 2 . 2 . 1 version".split()
-    assert texts(words, piece_runs(words)) == ["mosaic.mpi - cbg.de", "2 . 2 . 1"]
-    assert piece_runs(["a", "-", "b"]) == [(0, 3)] and piece_runs(["a", "-"]) == []
+@pytest.mark.parametrize("text, expected", RUNS.values(), ids=list(RUNS))
+def test_piece_runs(text, expected):
+    words = text.split()
+    assert [" ".join(words[start:end]) for start, end in piece_runs(words)] == expected
 
 
 def doc_with(words, ents):
@@ -70,10 +73,6 @@ def test_the_pipe_in_a_pipeline_with_its_label_from_the_config():
     assert [(e.text, e.label_) for e in doc.ents] == [("http : / / x . org / y", "Link")]
     assert nlp.get_pipe_meta("somd_split_urls").assigns == ["doc.ents"]
 
-
-def test_a_title_case_word_ends_a_run_unless_a_separator_follows():
-    words = "at www . x . org . The tool , https : / / y . org / Tools / msa / Download page".split()
-    assert texts(words, piece_runs(words)) == ["www . x . org", "https : / / y . org / Tools / msa /"]
 
 
 def test_a_redrawn_url_keeps_the_lowest_confidence_of_the_url_entities_it_replaces():
