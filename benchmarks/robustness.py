@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from spacy_somd.reporting import flatten_scores
+from spacy_somd.reporting import flatten_scores, markdown_table
 from spacy_somd.scoring import macro_f
 
 _spec = importlib.util.spec_from_file_location("variants", Path(__file__).with_name("variants.py"))
@@ -57,12 +57,6 @@ def type_rows(scores: Dict[str, Dict[str, Any]]) -> List[List[str]]:
     return [[label, *(f"{p[label]['f']:.3f}" if label in p else "-" for p in per_type)] for label in per_type[0]]
 
 
-def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table, the first column left-aligned and the others right-aligned."""
-    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", type=Path, nargs="+")
@@ -85,8 +79,8 @@ def main() -> None:
         scores = {key: evaluate(model, path, args.out / "scores" / f"{slug}-{key}.json") for key, path in data.items()}
         rows.append(row(str(model), scores))
         type_header = [f"{model}: entity type", f"F, fold {args.fold}", *(f"F, {kind} variant" for kind in KINDS)]
-        by_type.append(markdown(type_header, type_rows(scores)))
-    table = "\n".join([markdown(HEADER, rows), *by_type])
+        by_type.append(markdown_table(type_rows(scores), type_header))
+    table = "\n\n".join([markdown_table(rows, HEADER), *by_type]) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "robustness.md").write_text(table)
     print(table)

@@ -11,10 +11,10 @@ A piece run is a maximal run of words and URL separators in turn (separators may
 in "://"; a word continues the run only after a separator, a title-case word only before
 one), from its first word or from its scheme ("http :", "https :", "ftp :", "www .") where
 it has one, without trailing separators other than "/". A ":" is a separator only before
-"/" or a port number, so that "home page : http ..." does not join. URLs in one token ("http://fiji.sc") are no run and left as they are, so text in
-the corpus's own style keeps the NER's entities. A re-drawn URL keeps the lowest entity
-confidence of the URL entities it was drawn from, where ``somd_entity_confidence`` ran
-before this pipe.
+"/" or a port number, so that "home page : http ..." does not join. URLs in one token
+("http://fiji.sc") are no run and left as they are, so text in the corpus's own style keeps
+the NER's entities. A re-drawn URL keeps the lowest entity confidence of the URL entities it
+was drawn from, where ``somd_entity_confidence`` ran before this pipe.
 """
 import re
 from typing import List, Optional, Sequence, Tuple
@@ -85,6 +85,8 @@ def redraw_split_urls(doc: Doc, label: str = "URL") -> int:
     """Re-draw the ``label`` entities of ``doc`` that overlap a piece run as the whole run
     (see the module's docstring); the number of runs re-drawn."""
     ents = list(doc.ents)
+    if not any(ent.label_ == label for ent in ents):
+        return 0  # most docs: no URL, no run to look for
     entity_at = [-1] * len(doc)
     for k, ent in enumerate(ents):
         entity_at[ent.start:ent.end] = [k] * len(ent)

@@ -11,6 +11,7 @@ from spacy.vocab import Vocab
 
 from conftest import ENV, ROOT
 from spacy_somd.corpus.docs import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.reporting import markdown_table
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
 variants = importlib.util.module_from_spec(spec)
@@ -94,7 +95,7 @@ def test_robustness_type_rows_put_each_type_of_the_fold_beside_its_f_on_the_vari
     scores = {"fold": fold, "tokenization": tokenization, "unseen-names": names}
     rows = robustness.type_rows(scores)
     assert rows == [["ProgrammingEnvironment", "0.950", "0.950", "-"], ["URL", "0.900", "0.750", "0.875"]]
-    table = robustness.markdown(["type", "fold", "tokenization", "names"], rows).splitlines()
+    table = markdown_table(rows, ["type", "fold", "tokenization", "names"]).splitlines()
     assert table[1] == "| --- | ---: | ---: | ---: |"
     assert table[3] == "| URL | 0.900 | 0.750 | 0.875 |" and len(table) == 4
 
