@@ -1,0 +1,147 @@
+"""Short and long forms of a software name in brackets: the ``somd_name_forms`` pipe.
+
+Papers introduce a tool with its other name in brackets: "SPSS ( Statistical Package for
+the Social Sciences )", the long form after a short name (an AlternativeName in SOMD), or
+"Statistical Analysis System ( SAS )", the short form after a long name (an
+Abbreviation). Both types are rare in the corpus (14 and 58 mentions of 4,182) and the NER
+misses many; the pairs themselves are easy to recognise with the rule of Schwartz & Hearst
+(2003, "A simple algorithm for identifying abbreviation definitions in biomedical text"):
+the short form's letters and digits, from its last to its first, are found in that order in
+the long form, the first one at the start of a word.
+
+This pipe, after the NER, looks at every software entity followed by "(" (a "™", "®" or a
+Version entity may come between). Where the entity is one word of 2-10 characters and the
+bracket holds, up to ")" or ";", at most ``min(n + 5, 2 * n)`` words (``n`` the short form's
+characters) that are its long form, the long form becomes an entity of ``long_label``; where
+the entity has several words and the bracket holds one word that is its short form, that
+word becomes an entity of ``short_label``. Entities inside the new one go; where an entity
+crosses the bracket, the pair is left as the NER has it.
+"""
+import re
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc, Span
+
+SOFTWARE_LABELS = ["Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
+MARKS = frozenset({"™", "®"})
+CLOSERS = frozenset({")", ";"})
+LONG_FORM_WORD = re.compile(r"[^\W\d_][\w'’]*|-")  # "Statistical", "geo", "-", not "18.0"
+MAX_SHORT, MAX_BRACKET = 10, 20
+
+
+def is_short_form(text: str) -> bool:
+    """Whether ``text`` can be a short form: 2-10 characters, a letter, alphanumeric first."""
+    return 2 <= len(text) <= MAX_SHORT and text[0].isalnum() and any(c.isalpha() for c in text)
+
+
+def long_form_start(short: str, words: Sequence[str]) -> Optional[int]:
+    """The index of the word of ``words`` where the long form of ``short`` begins (Schwartz &
+    Hearst), or None where ``words`` hold none."""
+    text = " ".join(words).lower()
+    position = len(text) - 1
+    letters = [c for c in short.lower() if c.isalnum()]
+    for k in range(len(letters) - 1, -1, -1):
+        while position >= 0 and (text[position] != letters[k] or (k == 0 and position > 0 and text[position - 1].isalnum())):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    return text.count(" ", 0, position + 1)
+
+
+def bracket_end(words: Sequence[str], open_at: int) -> int:
+    """The index of the ")" or ";" closing the bracket opened at ``open_at`` within
+    ``MAX_BRACKET`` words, trailing marks ("™") left before it; 0 where there is none."""
+    for end in range(open_at + 1, min(len(words), open_at + MAX_BRACKET + 2)):
+        if words[end] in CLOSERS:
+            while end - 1 > open_at and words[end - 1] in MARKS:
+                end -= 1
+            return end
+    return 0
+
+
+def bracket_after(doc: Doc, ent: Span) -> int:
+    """The index of the "(" after ``ent``, past marks and Version entities; 0 where none."""
+    i = ent.end
+    while i < len(doc) and (doc[i].text in MARKS or doc[i].ent_type_ == "Version"):
+        i += 1
+    return i if i < len(doc) and doc[i].text == "(" else 0
+
+
+def other_form(ent: Span, words: Sequence[str], long_label: str, short_label: str) -> Optional[Tuple[int, int, str]]:
+    """The other form of the name ``ent`` in the bracket after it: (start, end, label)."""
+    open_at = bracket_after(ent.doc, ent)
+    end = bracket_end(words, open_at) if open_at else 0
+    inside = list(words[open_at + 1:end])
+    if not inside:
+        return None
+    short = ent.text
+    if len(ent) == 1 and is_short_form(short) and len(inside) <= min(len(short) + 5, 2 * len(short)):
+        lowered = {word.lower() for word in inside}
+        if short.lower() in lowered or not all(LONG_FORM_WORD.fullmatch(word) for word in inside):
+            return None
+        start = long_form_start(short, inside)
+        return None if start is None else (open_at + 1 + start, end, long_label)
+    if len(ent) > 1 and len(inside) == 1 and is_short_form(inside[0]) and inside[0].lower() != short.lower():
+        start = long_form_start(inside[0], [token.text for token in ent])
+        return None if start is None else (open_at + 1, end, short_label)
+    return None
+
+
+def name_form_spans(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> List[Span]:
+    """The other forms of ``doc``'s software names as new spans (see the module's docstring)."""
+    labels: Set[str] = set(software_labels)
+    words = [token.text for token in doc]
+    spans = []
+    for ent in doc.ents:
+        if ent.label_ in labels:
+            found = other_form(ent, words, long_label, short_label)
+            if found is not None:
+                spans.append(Span(doc, found[0], found[1], label=found[2]))
+    return spans
+
+
+def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> int:
+    """Set the other forms of ``doc``'s software names as entities; the number set."""
+    ents = list(doc.ents)
+    entity_at = [-1] * len(doc)
+    for k, ent in enumerate(ents):
+        entity_at[ent.start:ent.end] = [k] * len(ent)
+    new: List[Span] = []
+    replaced: Set[int] = set()
+    for span in name_form_spans(doc, software_labels, long_label, short_label):
+        inside = {k for k in entity_at[span.start:span.end] if k >= 0}
+        if all(span.start <= ents[k].start and ents[k].end <= span.end for k in inside):
+            new.append(span)
+            replaced |= inside
+    if new:
+        kept = [ent for k, ent in enumerate(ents) if k not in replaced]
+        doc.ents = sorted(kept + new, key=lambda span: span.start)
+    return len(new)
+
+
+class NameForms(Pipe):
+    """Sets the short or long form of a software name in brackets after it as an entity:
+    :func:`add_name_forms`."""
+
+    def __init__(self, name: str, software_labels: List[str], long_label: str, short_label: str) -> None:
+        self.name = name
+        self.software_labels = software_labels
+        self.long_label = long_label
+        self.short_label = short_label
+
+    def __call__(self, doc: Doc) -> Doc:
+        add_name_forms(doc, self.software_labels, self.long_label, self.short_label)
+        return doc
+
+
+@Language.factory(
+    "somd_name_forms",
+    default_config={"software_labels": SOFTWARE_LABELS, "long_label": "AlternativeName", "short_label": "Abbreviation"},
+    requires=["doc.ents"],
+    assigns=["doc.ents"],
+)
+def make_name_forms(nlp: Language, name: str, software_labels: List[str], long_label: str, short_label: str) -> NameForms:
+    return NameForms(name, software_labels, long_label, short_label)

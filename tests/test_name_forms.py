@@ -1,0 +1,74 @@
+"""The ``somd_name_forms`` pipe: the short or long form of a software name in brackets."""
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+
+from spacy_somd.name_forms import SOFTWARE_LABELS, add_name_forms, long_form_start
+
+
+@pytest.mark.parametrize(
+    "short, words, expected",
+    [
+        ("SPSS", "Statistical Package for the Social Sciences", 0),
+        ("gcc", "the Gnu Compiler Collection", 1),
+        ("PEPIS", "Pipeline for estimating EPIStatic genetic effects", 0),
+        ("SAS", "the Statistical Analysis System", 1),
+        ("VIP", "a tool of ours", None),
+        ("R2", "Rough Rider", None),  # the digit is nowhere
+    ],
+)
+def test_long_form_start(short, words, expected):
+    assert long_form_start(short, words.split()) == expected
+
+
+def doc_with(text, ents):
+    doc = Doc(spacy.blank("en").vocab, words=text.split())
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
+    return doc
+
+
+def forms(doc):
+    add_name_forms(doc, SOFTWARE_LABELS, "AlternativeName", "Abbreviation")
+    return [(ent.text, ent.label_) for ent in doc.ents]
+
+
+def test_a_long_form_after_a_short_name_replaces_the_entities_inside_it():
+    doc = doc_with("We used SPSS ( Statistical Package for the Social Sciences ) .", [(2, 3, "Application"), (4, 6, "Application")])
+    assert forms(doc) == [("SPSS", "Application"), ("Statistical Package for the Social Sciences", "AlternativeName")]
+
+
+def test_a_short_form_after_a_long_name_past_a_mark_and_a_version():
+    text = "using Statistical Analysis System ™ 9.2 ( SAS ) and gcc ( the Gnu Compiler Collection ; version 4 )"
+    doc = doc_with(text, [(1, 4, "Application"), (5, 6, "Version"), (10, 11, "Application")])
+    assert forms(doc) == [
+        ("Statistical Analysis System", "Application"), ("9.2", "Version"), ("SAS", "Abbreviation"),
+        ("gcc", "Application"), ("Gnu Compiler Collection", "AlternativeName"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text, ents",
+    [
+        ("SPSS ( version 18 , SPSS Inc . )", [(0, 1, "Application")]),  # numbers and marks: no name
+        ("SPSS ( SPSS Package Software Suite )", [(0, 1, "Application")]),  # holds the short form itself
+        ("VIP ( a very nice interesting and particular tool )", [(0, 1, "Application")]),  # too long for 3 letters
+        ("SPSS ( Statistical Package for Social Sciences", [(0, 1, "Application")]),  # never closed
+        ("ESA ( European Space Agency ) and more", [(0, 1, "Application"), (2, 8, "Developer")]),  # crossing
+        ("SPSS version ( Statistical Package for Social Sciences )", [(0, 1, "Application")]),  # not right after
+        ("Statistical Analysis System ( SAS )", [(0, 3, "Developer")]),  # not a software name
+    ],
+)
+def test_what_is_no_name_form_is_left_as_it_is(text, ents):
+    doc = doc_with(text, ents)
+    before = [(ent.text, ent.label_) for ent in doc.ents]
+    assert forms(doc) == before
+
+
+def test_the_pipe_in_a_pipeline_with_its_labels_from_the_config():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "Tool", "pattern": "SPSS"}])
+    nlp.add_pipe("somd_name_forms", config={"software_labels": ["Tool"], "long_label": "LongName"})
+    doc = nlp("SPSS (Statistical Package for the Social Sciences) was used.")
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [("SPSS", "Tool"), ("Statistical Package for the Social Sciences", "LongName")]
+    assert nlp.get_pipe_meta("somd_name_forms").assigns == ["doc.ents"]
