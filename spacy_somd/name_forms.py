@@ -18,11 +18,13 @@ word becomes an entity of ``short_label``. Entities inside the new one go; where
 crosses the bracket, the pair is left as the NER has it.
 """
 import re
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
+
+from .corpus import RELATIONS_ATTR, ensure_extensions
 
 SOFTWARE_LABELS = ["Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
 MARKS = frozenset({"™", "®"})
@@ -90,17 +92,18 @@ def other_form(ent: Span, words: Sequence[str], long_label: str, short_label: st
     return None
 
 
-def name_form_spans(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> List[Span]:
-    """The other forms of ``doc``'s software names as new spans (see the module's docstring)."""
+def name_form_pairs(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> List[Tuple[Span, Span]]:
+    """(name, other form) for each software name of ``doc`` followed by its other form in
+    brackets (see the module's docstring); the other form a new span with its label."""
     labels: Set[str] = set(software_labels)
     words = [token.text for token in doc]
-    spans = []
+    pairs = []
     for ent in doc.ents:
         if ent.label_ in labels:
             found = other_form(ent, words, long_label, short_label)
             if found is not None:
-                spans.append(Span(doc, found[0], found[1], label=found[2]))
-    return spans
+                pairs.append((ent, Span(doc, found[0], found[1], label=found[2])))
+    return pairs
 
 
 def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> int:
@@ -111,7 +114,7 @@ def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, sh
         entity_at[ent.start:ent.end] = [k] * len(ent)
     new: List[Span] = []
     replaced: Set[int] = set()
-    for span in name_form_spans(doc, software_labels, long_label, short_label):
+    for _, span in name_form_pairs(doc, software_labels, long_label, short_label):
         inside = {k for k in entity_at[span.start:span.end] if k >= 0}
         if all(span.start <= ents[k].start and ents[k].end <= span.end for k in inside):
             new.append(span)
@@ -122,26 +125,75 @@ def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, sh
     return len(new)
 
 
-class NameForms(Pipe):
-    """Sets the short or long form of a software name in brackets after it as an entity:
-    :func:`add_name_forms`."""
+def relate_name_forms(doc: Doc, labels: "NameFormLabels", long_relation: str, short_relation: str) -> int:
+    """For each software name of ``doc`` whose other form in brackets after it is an entity
+    of its label, replace the relations headed by the other form by one to the name
+    (``long_relation`` or ``short_relation``, score 1.0); the number of pairs related."""
+    entities = {(ent.start, ent.end, ent.label_) for ent in doc.ents}
+    rule_relations = []
+    for name, other in name_form_pairs(doc, *labels):
+        if (other.start, other.end, other.label_) in entities:
+            label = long_relation if other.label_ == labels.long_label else short_relation
+            rule_relations.append({"head": other.start, "tail": name.start, "label": label, "score": 1.0, "scores": {label: 1.0}})
+    if rule_relations:
+        heads = {relation["head"] for relation in rule_relations}
+        relations = [relation for relation in doc._.get(RELATIONS_ATTR) or [] if relation["head"] not in heads]
+        doc._.set(RELATIONS_ATTR, sorted(relations + rule_relations, key=lambda relation: (relation["head"], relation["tail"])))
+    return len(rule_relations)
 
-    def __init__(self, name: str, software_labels: List[str], long_label: str, short_label: str) -> None:
+
+class NameFormLabels(NamedTuple):
+    """The entity labels the name-form pipes read and write."""
+
+    software_labels: List[str]
+    long_label: str
+    short_label: str
+
+
+LABELS = {"software_labels": SOFTWARE_LABELS, "long_label": "AlternativeName", "short_label": "Abbreviation"}
+
+
+class NameForms(Pipe):
+    """Sets the short or long form of a software name in brackets after it as an entity
+    (:func:`add_name_forms`), before the relation extractor."""
+
+    def __init__(self, name: str, labels: NameFormLabels) -> None:
         self.name = name
-        self.software_labels = software_labels
-        self.long_label = long_label
-        self.short_label = short_label
+        self.form_labels = labels
 
     def __call__(self, doc: Doc) -> Doc:
-        add_name_forms(doc, self.software_labels, self.long_label, self.short_label)
+        add_name_forms(doc, *self.form_labels)
         return doc
 
 
-@Language.factory(
-    "somd_name_forms",
-    default_config={"software_labels": SOFTWARE_LABELS, "long_label": "AlternativeName", "short_label": "Abbreviation"},
-    requires=["doc.ents"],
-    assigns=["doc.ents"],
-)
+class NameFormRelations(Pipe):
+    """Relates each software name to its other form in brackets (:func:`relate_name_forms`),
+    after the relation extractor."""
+
+    def __init__(self, name: str, labels: NameFormLabels, long_relation: str, short_relation: str) -> None:
+        self.name = name
+        self.form_labels = labels
+        self.long_relation = long_relation
+        self.short_relation = short_relation
+
+    def __call__(self, doc: Doc) -> Doc:
+        relate_name_forms(doc, self.form_labels, self.long_relation, self.short_relation)
+        return doc
+
+
+@Language.factory("somd_name_forms", default_config=LABELS, requires=["doc.ents"], assigns=["doc.ents"])
 def make_name_forms(nlp: Language, name: str, software_labels: List[str], long_label: str, short_label: str) -> NameForms:
-    return NameForms(name, software_labels, long_label, short_label)
+    return NameForms(name, NameFormLabels(software_labels, long_label, short_label))
+
+
+@Language.factory(
+    "somd_name_form_relations",
+    default_config={**LABELS, "long_relation": "AlternativeName_of", "short_relation": "Abbreviation_of"},
+    requires=["doc.ents", f"doc._.{RELATIONS_ATTR}"],
+    assigns=[f"doc._.{RELATIONS_ATTR}"],
+)
+def make_name_form_relations(
+    nlp: Language, name: str, software_labels: List[str], long_label: str, short_label: str, long_relation: str, short_relation: str
+) -> NameFormRelations:
+    ensure_extensions()
+    return NameFormRelations(name, NameFormLabels(software_labels, long_label, short_label), long_relation, short_relation)

@@ -3,7 +3,8 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.name_forms import SOFTWARE_LABELS, add_name_forms, long_form_start
+from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.name_forms import SOFTWARE_LABELS, NameFormLabels, add_name_forms, long_form_start, relate_name_forms
 
 
 @pytest.mark.parametrize(
@@ -64,11 +65,39 @@ def test_what_is_no_name_form_is_left_as_it_is(text, ents):
     assert forms(doc) == before
 
 
-def test_the_pipe_in_a_pipeline_with_its_labels_from_the_config():
+def test_the_pipes_in_a_pipeline_with_their_labels_from_the_config():
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
     ruler.add_patterns([{"label": "Tool", "pattern": "SPSS"}])
     nlp.add_pipe("somd_name_forms", config={"software_labels": ["Tool"], "long_label": "LongName"})
+    nlp.add_pipe("somd_name_form_relations", config={"software_labels": ["Tool"], "long_label": "LongName", "long_relation": "LongName_of"})
     doc = nlp("SPSS (Statistical Package for the Social Sciences) was used.")
     assert [(ent.text, ent.label_) for ent in doc.ents] == [("SPSS", "Tool"), ("Statistical Package for the Social Sciences", "LongName")]
+    assert [(r["head"], r["tail"], r["label"]) for r in doc._.get(RELATIONS_ATTR)] == [(2, 0, "LongName_of")]
     assert nlp.get_pipe_meta("somd_name_forms").assigns == ["doc.ents"]
+    assert nlp.get_pipe_meta("somd_name_form_relations").assigns == [f"doc._.{RELATIONS_ATTR}"]
+
+
+def test_each_name_is_related_to_its_other_form_in_place_of_the_extractors_relations_of_that_form():
+    ensure_extensions()
+    text = "SPSS ( Statistical Package for Social Sciences ) version 20 and Statistical Analysis System ( SAS )"
+    ents = [(0, 1, "Application"), (2, 7, "AlternativeName"), (9, 10, "Version"), (11, 14, "Application"), (15, 16, "Abbreviation")]
+    doc = doc_with(text, ents)
+    extractor = [
+        {"head": 2, "tail": 11, "label": "AlternativeName_of"},  # the long form given to the wrong name
+        {"head": 9, "tail": 0, "label": "Version_of"},
+    ]  # fmt: skip
+    doc._.set(RELATIONS_ATTR, extractor)
+    labels = NameFormLabels(SOFTWARE_LABELS, "AlternativeName", "Abbreviation")
+    assert relate_name_forms(doc, labels, "AlternativeName_of", "Abbreviation_of") == 2
+    assert [(r["head"], r["tail"], r["label"], r.get("score")) for r in doc._.get(RELATIONS_ATTR)] == [
+        (2, 0, "AlternativeName_of", 1.0), (9, 0, "Version_of", None), (15, 11, "Abbreviation_of", 1.0),
+    ]  # fmt: skip
+
+
+def test_no_relation_where_the_other_form_is_no_entity_of_its_label():
+    ensure_extensions()
+    doc = doc_with("SPSS ( Statistical Package for Social Sciences )", [(0, 1, "Application"), (2, 7, "Application")])
+    labels = NameFormLabels(SOFTWARE_LABELS, "AlternativeName", "Abbreviation")
+    assert relate_name_forms(doc, labels, "AlternativeName_of", "Abbreviation_of") == 0
+    assert doc._.get(RELATIONS_ATTR) is None
