@@ -1,4 +1,5 @@
-"""Short and long forms of a software name in brackets: the ``somd_name_forms`` pipe.
+"""Short and long forms of a software name in brackets: ``somd_name_forms`` and
+``somd_name_form_relations``.
 
 Papers introduce a tool with its other name in brackets: "SPSS ( Statistical Package for
 the Social Sciences )", the long form after a short name (an AlternativeName in SOMD), or
@@ -15,7 +16,9 @@ bracket holds, up to ")" or ";", at most ``min(n + 5, 2 * n)`` words (``n`` the 
 characters) that are its long form, the long form becomes an entity of ``long_label``; where
 the entity has several words and the bracket holds one word that is its short form, that
 word becomes an entity of ``short_label``. Entities inside the new one go; where an entity
-crosses the bracket, the pair is left as the NER has it.
+crosses the bracket, the pair is left as the NER has it. ``somd_name_form_relations``, after
+the relation extractor, finds the same pairs and relates each name to its other form where
+that form is an entity of its label.
 """
 import re
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
