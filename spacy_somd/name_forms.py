@@ -28,6 +28,7 @@ from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
 from .corpus import RELATIONS_ATTR, ensure_extensions
+from .pieces.redraw import entity_index, replace_entities
 
 SOFTWARE_LABELS = ["Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
 MARKS = frozenset({"™", "®"})
@@ -111,10 +112,7 @@ def name_form_pairs(doc: Doc, software_labels: Iterable[str], long_label: str, s
 
 def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> int:
     """Set the other forms of ``doc``'s software names as entities; the number set."""
-    ents = list(doc.ents)
-    entity_at = [-1] * len(doc)
-    for k, ent in enumerate(ents):
-        entity_at[ent.start:ent.end] = [k] * len(ent)
+    ents, entity_at = entity_index(doc)
     new: List[Span] = []
     replaced: Set[int] = set()
     for _, span in name_form_pairs(doc, software_labels, long_label, short_label):
@@ -123,8 +121,7 @@ def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, sh
             new.append(span)
             replaced |= inside
     if new:
-        kept = [ent for k, ent in enumerate(ents) if k not in replaced]
-        doc.ents = sorted(kept + new, key=lambda span: span.start)
+        replace_entities(doc, ents, replaced, new)
     return len(new)
 
 
