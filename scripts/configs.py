@@ -83,7 +83,7 @@ FAST = Derived(
         Edit("paths.backbone", REMOVE),
         Edit("somd.package_name", "somd_fast"),
         Edit("system.gpu_allocator", None),
-        Edit("nlp.pipeline", ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations", "somd_textcat"]),
+        Edit("nlp.pipeline", ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations", "somd_textcat"]),
         Edit("components.transformer", REMOVE),
         Edit("components.tok2vec", {
             "factory": "tok2vec",

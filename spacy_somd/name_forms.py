@@ -1,5 +1,5 @@
-"""Short and long forms of a software name in brackets: ``somd_name_forms`` and
-``somd_name_form_relations``.
+"""Short and long forms of a software name in brackets: ``somd_long_names``,
+``somd_name_forms`` and ``somd_name_form_relations``.
 
 Papers introduce a tool with its other name in brackets: "SPSS ( Statistical Package for
 the Social Sciences )", the long form after a short name (an AlternativeName in SOMD), or
@@ -10,15 +10,19 @@ misses many; the pairs themselves are easy to recognise with the rule of Schwart
 the short form's letters and digits, from its last to its first, are found in that order in
 the long form, the first one at the start of a word.
 
-This pipe, after the NER, looks at every software entity followed by "(" (a "™", "®" or a
-Version entity may come between). Where the entity is one word of 2-10 characters and the
-bracket holds, up to ")" or ";", at most ``min(n + 5, 2 * n)`` words (``n`` the short form's
-characters) that are its long form, the long form becomes an entity of ``long_label``; where
-the entity has several words and the bracket holds one word that is its short form, that
-word becomes an entity of ``short_label``. Entities inside the new one go; where an entity
-crosses the bracket, the pair is left as the NER has it. ``somd_name_form_relations``, after
-the relation extractor, finds the same pairs and relates each name to its other form where
-that form is an entity of its label.
+``somd_long_names``, after the NER, re-draws a software entity followed by an acronym in
+brackets (two capitals or more, then ")", ";" or ",") as the acronym's long form where that
+begins before the entity ("Advanced Imaging ( JAI )" -> "Java Advanced Imaging"): the NER
+often takes only the last words of a long name. ``somd_name_forms`` then looks at every
+software entity followed by "(" (a "™", "®" or a Version entity may come between). Where the
+entity is one word of 2-10 characters and the bracket holds, up to ")" or ";", at most
+``min(n + 5, 2 * n)`` words (``n`` the short form's characters) that are its long form, the
+long form becomes an entity of ``long_label``; where the entity has several words and the
+bracket holds one word that is its short form, that word becomes an entity of
+``short_label``. Entities inside the new one go; where an entity crosses the bracket, the
+pair is left as the NER has it. ``somd_name_form_relations``, after the relation extractor,
+finds the same pairs and relates each name to its other form where that form is an entity
+of its label.
 """
 import re
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
@@ -27,12 +31,14 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
+from .confidence import CONFIDENCE_ATTR
 from .corpus import RELATIONS_ATTR, ensure_extensions
-from .pieces.redraw import entity_index, replace_entities
+from .pieces.redraw import entity_index, lowest_confidence, replace_entities
 
 SOFTWARE_LABELS = ["Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
 MARKS = frozenset({"™", "®"})
 CLOSERS = frozenset({")", ";"})
+SHORT_FORM_ENDS = CLOSERS | {","}
 LONG_FORM_WORD = re.compile(r"[^\W\d_][\w'’]*|-")  # "Statistical", "geo", "-", not "18.0"
 MAX_SHORT, MAX_BRACKET = 10, 20
 
@@ -94,6 +100,69 @@ def other_form(ent: Span, words: Sequence[str], long_label: str, short_label: st
         start = long_form_start(inside[0], [token.text for token in ent])
         return None if start is None else (open_at + 1, end, short_label)
     return None
+
+
+def is_acronym(text: str) -> bool:
+    """Whether ``text`` is a short form with two capitals or more ("JAI", "MiB", not "Systat")."""
+    return is_short_form(text) and sum(c.isupper() for c in text) >= 2
+
+
+def long_name_start(ent: Span, words: Sequence[str], short: str) -> Optional[int]:
+    """Where the long form of ``short`` begins among the words up to ``ent``'s end (Schwartz &
+    Hearst over at most ``min(n + 5, 2 * n)`` words, none a number or a mark): None where
+    there is none, it has one word only or it holds ``short``."""
+    run_start = ent.end
+    while run_start > max(0, ent.end - min(len(short) + 5, 2 * len(short))) and LONG_FORM_WORD.fullmatch(words[run_start - 1]):
+        run_start -= 1
+    found = long_form_start(short, words[run_start:ent.end])
+    if found is None or ent.end - run_start - found < 2:
+        return None
+    start = run_start + found
+    return None if short.lower() in {word.lower() for word in words[start:ent.end]} else start
+
+
+def acronym_after(ent: Span, words: Sequence[str]) -> Optional[str]:
+    """The acronym opening the bracket after ``ent`` ("( JAI )", "( CDK , version 2 )")
+    where ``ent`` holds its last letter, else None."""
+    open_at = bracket_after(ent.doc, ent)
+    if not open_at or open_at + 2 >= len(words) or words[open_at + 2] not in SHORT_FORM_ENDS:
+        return None
+    short = words[open_at + 1]
+    return short if is_acronym(short) and [c for c in short.lower() if c.isalnum()][-1] in ent.text.lower() else None
+
+
+def long_name(ent: Span, words: Sequence[str]) -> Optional[int]:
+    """Where the name ``ent`` should begin: the start of the long form of the acronym after
+    it, where that begins before ``ent`` or ``ent`` holds a mark before it; else None."""
+    short = acronym_after(ent, words)
+    start = None if short is None else long_name_start(ent, words, short)
+    if start is None or (start >= ent.start and all(LONG_FORM_WORD.fullmatch(word) for word in words[ent.start:start])):
+        return None
+    return start
+
+
+def lengthen_names(doc: Doc, software_labels: Iterable[str]) -> int:
+    """Re-draw each software entity followed by an acronym in brackets ("Advanced Imaging (
+    JAI )") as the acronym's long form (:func:`long_name`: "Java Advanced Imaging"); the
+    entities inside go, and where one crosses the long form's start the name is left as it
+    is. The number re-drawn."""
+    labels: Set[str] = set(software_labels)
+    words = [token.text for token in doc]
+    ents, entity_at = entity_index(doc)
+    new: List[Span] = []
+    replaced: Set[int] = set()
+    for k, ent in enumerate(ents):
+        start = long_name(ent, words) if ent.label_ in labels else None
+        inside = set() if start is None else {j for j in entity_at[start:ent.end] if j >= 0} - replaced
+        if start is not None and all(ents[j].start >= start for j in inside - {k}):
+            span = Span(doc, start, ent.end, label=ent.label_)
+            if Span.has_extension(CONFIDENCE_ATTR):
+                span._.set(CONFIDENCE_ATTR, lowest_confidence([ents[j] for j in inside]))
+            new.append(span)
+            replaced |= inside | {k}
+    if new:
+        replace_entities(doc, ents, replaced, new)
+    return len(new)
 
 
 def name_form_pairs(doc: Doc, software_labels: Iterable[str], long_label: str, short_label: str) -> List[Tuple[Span, Span]]:
@@ -166,6 +235,19 @@ class NameForms(Pipe):
         return doc
 
 
+class LongNames(Pipe):
+    """Re-draws each software name followed by its acronym in brackets as the acronym's long
+    form (:func:`lengthen_names`), before ``somd_name_forms``."""
+
+    def __init__(self, name: str, software_labels: List[str]) -> None:
+        self.name = name
+        self.software_labels = software_labels
+
+    def __call__(self, doc: Doc) -> Doc:
+        lengthen_names(doc, self.software_labels)
+        return doc
+
+
 class NameFormRelations(Pipe):
     """Relates each software name to its other form in brackets (:func:`relate_name_forms`),
     after the relation extractor."""
@@ -184,6 +266,11 @@ class NameFormRelations(Pipe):
 @Language.factory("somd_name_forms", default_config=LABELS, requires=["doc.ents"], assigns=["doc.ents"])
 def make_name_forms(nlp: Language, name: str, software_labels: List[str], long_label: str, short_label: str) -> NameForms:
     return NameForms(name, NameFormLabels(software_labels, long_label, short_label))
+
+
+@Language.factory("somd_long_names", default_config={"software_labels": SOFTWARE_LABELS}, requires=["doc.ents"], assigns=["doc.ents"])
+def make_long_names(nlp: Language, name: str, software_labels: List[str]) -> LongNames:
+    return LongNames(name, software_labels)
 
 
 @Language.factory(

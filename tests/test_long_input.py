@@ -207,7 +207,7 @@ def test_a_mention_in_the_last_tokens_of_a_2000_token_line_is_annotated(tiny_ber
     far more than the model's 128 pieces, it still finds the entities and the relation
     (with plain strided windows the tail has no word pieces and nothing is found)."""
     config = spacy.util.load_config(CONFIGS / "default.cfg", overrides={"paths.backbone": str(tiny_bert)}, interpolate=False)
-    config["nlp"]["pipeline"] = ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    config["nlp"]["pipeline"] = ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
     del config["components"]["somd_textcat"]
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     rng = random.Random(0)

@@ -1,10 +1,11 @@
-"""The ``somd_name_forms`` pipe: the short or long form of a software name in brackets."""
+"""The name-form pipes: a software name's short or long form in brackets, its long name."""
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
+from spacy_somd.confidence import CONFIDENCE_ATTR
 from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
-from spacy_somd.name_forms import SOFTWARE_LABELS, NameFormLabels, add_name_forms, long_form_start, relate_name_forms
+from spacy_somd.name_forms import SOFTWARE_LABELS, NameFormLabels, add_name_forms, lengthen_names, long_form_start, relate_name_forms
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,70 @@ def test_what_is_no_name_form_is_left_as_it_is(text, ents):
     doc = doc_with(text, ents)
     before = [(ent.text, ent.label_) for ent in doc.ents]
     assert forms(doc) == before
+
+
+@pytest.mark.parametrize(
+    "text, ents, expected",
+    [
+        (
+            "uses the Java Advanced Imaging ( JAI ) package",
+            [(2, 3, "ProgrammingEnvironment"), (3, 5, "Application")],
+            [("Java Advanced Imaging", "Application"), ("JAI", "Abbreviation")],
+        ),
+        (
+            "software , Microscopy Image Browser ( MIB ) [ 9 ]",
+            [(1, 5, "Application"), (9, 10, "Citation")],
+            [("Microscopy Image Browser", "Application"), ("MIB", "Abbreviation"), ("9", "Citation")],
+        ),
+        (
+            "uses the Chemistry Development Kit ( CDK , version 1.0.2 )",
+            [(3, 5, "Application"), (6, 7, "Application"), (9, 10, "Version")],
+            [("Chemistry Development Kit", "Application"), ("CDK", "Application"), ("1.0.2", "Version")],
+        ),
+    ],
+)
+def test_a_name_before_its_acronym_is_re_drawn_as_the_acronyms_long_form(text, ents, expected):
+    doc = doc_with(text, ents)
+    assert lengthen_names(doc, SOFTWARE_LABELS) == 1
+    assert forms(doc) == expected  # then its acronym is its short form
+
+
+@pytest.mark.parametrize(
+    "text, ents",
+    [
+        ("performed with SigmaPlot 11.0 ( Systat , Inc . )", [(2, 3, "Application"), (3, 4, "Version")]),  # one capital
+        ("using the IBM SPSS Statistics 22 ( IBM , NY )", [(3, 5, "Application"), (5, 6, "Version")]),  # holds it
+        ("the Statistical Analysis System ( SAS )", [(0, 4, "Application"), (5, 6, "Abbreviation")]),  # begins earlier
+        ("by Kit Java Advanced Imaging ( JAI )", [(1, 3, "Developer"), (3, 5, "Application")]),  # crossing
+        ("with OpenJava ( OJ ) today", [(1, 2, "Application")]),  # a long form of one word
+        ("statistics were completed using DYN 16.0 ( SPSS , IL )", [(4, 5, "Application")]),  # not its acronym
+    ],
+)
+def test_a_name_that_is_its_long_form_or_has_none_is_left_as_it_is(text, ents):
+    doc = doc_with(text, ents)
+    before = [(ent.text, ent.label_) for ent in doc.ents]
+    assert lengthen_names(doc, SOFTWARE_LABELS) == 0
+    assert [(ent.text, ent.label_) for ent in doc.ents] == before
+
+
+def test_a_re_drawn_name_keeps_the_lowest_confidence_of_the_entities_it_holds():
+    if not Span.has_extension(CONFIDENCE_ATTR):
+        Span.set_extension(CONFIDENCE_ATTR, default=None)
+    doc = doc_with("uses the Java Advanced Imaging ( JAI )", [(2, 3, "ProgrammingEnvironment"), (3, 5, "Application")])
+    for ent, confidence in zip(doc.ents, (0.4, 0.9)):
+        ent._.set(CONFIDENCE_ATTR, confidence)
+    assert lengthen_names(doc, SOFTWARE_LABELS) == 1
+    assert [(ent.text, ent._.get(CONFIDENCE_ATTR)) for ent in doc.ents] == [("Java Advanced Imaging", 0.4)]
+
+
+def test_the_long_names_pipe_in_a_pipeline_with_its_labels_from_the_config():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "Tool", "pattern": "Advanced Imaging"}, {"label": "Other", "pattern": "Image Browser"}])
+    nlp.add_pipe("somd_long_names", config={"software_labels": ["Tool"]})
+    doc = nlp("We used Java Advanced Imaging (JAI) and Microscopy Image Browser (MIB).")
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [("Java Advanced Imaging", "Tool"), ("Image Browser", "Other")]
+    assert nlp.get_pipe_meta("somd_long_names").assigns == ["doc.ents"]
 
 
 def test_the_pipes_in_a_pipeline_with_their_labels_from_the_config():

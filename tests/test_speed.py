@@ -205,8 +205,8 @@ def test_speed_profile_gives_component_shares_and_functions(default_pipeline, ti
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split(" | ")[0][2:] for line in result.stdout.splitlines() if line.startswith("| ")]
     components = [
-        "sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms",
-        "somd_relation_extractor", "somd_name_form_relations", "somd_textcat",
+        "sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names",
+        "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations", "somd_textcat",
     ]  # fmt: skip
     end = 2 + len(components)
     assert rows[2:end] == components and len(rows) == end + 2 + 5  # the shares, then the top 5 functions

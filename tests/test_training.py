@@ -75,7 +75,7 @@ def check_alignment(nlp: spacy.language.Language) -> None:
 
 def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
     nlp = check_pipeline(default_pipeline, tiny_corpus_docbins)
-    assert nlp.pipe_names[:8] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
     assert nlp.get_pipe("transformer").model.tokenizer.is_fast
     check_alignment(nlp)
 
@@ -88,7 +88,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
         "--components.transformer.model.mixed_precision", "false",
     )  # fmt: skip
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:8] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     assert not tokenizer.is_fast
     assert type(tokenizer).__name__ == "DebertaV2Tokenizer"
@@ -98,7 +98,7 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
 def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
     model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins)
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:8] == ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
 
 
 def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
