@@ -6,14 +6,14 @@ every example, one after the other.
 
 Randomness comes from Python's ``random`` module, which `spacy train` seeds."""
 import random
-from typing import Callable, Iterable, Iterator, List
+from typing import Callable, Iterable, Iterator, List, Sequence
 
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry
 
 from .corpus import LINE_ATTR, RELATIONS_ATTR, Sentence, doc_bio, gold_tokenized_example, sentence_to_doc
-from .names import MentionPool, replace_mentions, software_mentions
+from .names import SOFTWARE_TYPES, MentionPool, replace_mentions, software_mentions
 from .retokenization import tokenization_variant
 
 AugmenterFn = Callable[[Language, Example], Iterator[Example]]
@@ -54,20 +54,23 @@ def create_tokenization_augmenter(level: float) -> AugmenterFn:
 
 
 @registry.augmenters("spacy_somd.mention_replacement.v1")
-def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5) -> AugmenterFn:
-    """In a ``level`` share of the sentences with software mentions, replaces every software
-    mention by another name of its type met so far in the training data (its own included)
-    or, with probability ``unseen_share``, by an unseen scramble of one (letters and digits
-    redrawn, the shape kept; the unseen-names evaluation variant makes its names another
-    way, from syllables)."""
+def create_mention_replacement_augmenter(level: float, unseen_share: float = 0.5, types: Sequence[str] = SOFTWARE_TYPES) -> AugmenterFn:
+    """In a ``level`` share of the sentences with software mentions of ``types`` (by default
+    all four software types), replaces every such mention by another name of its type met
+    so far in the training data (its own included) or, with probability ``unseen_share``,
+    by an unseen scramble of one (letters and digits redrawn, the shape kept; the
+    unseen-names evaluation variant makes its names another way, from syllables)."""
     check_share("level (mention_replacement)", level)
     check_share("unseen_share (mention_replacement)", unseen_share)
+    unknown = sorted(set(types) - set(SOFTWARE_TYPES))
+    if unknown or not types:
+        raise ValueError(f"mention_replacement: types must be some of {list(SOFTWARE_TYPES)}, got {list(types)}")
     pool = MentionPool()
 
     def augment(nlp: Language, example: Example) -> Iterator[Example]:
         sentence = example_sentence(example)
         pool.add(sentence)
-        mentions = software_mentions(sentence)
+        mentions = [mention for mention in software_mentions(sentence) if mention[2] in types]
         if not mentions or random.random() >= level:
             yield example
             return

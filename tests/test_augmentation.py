@@ -243,6 +243,23 @@ def test_mention_replacement_uses_seen_names_of_the_type_or_unseen_ones():
     assert all(shape(text) in {shape(name) for name in known[type_]} for text, type_ in new)
 
 
+def test_mention_replacement_renames_only_the_given_types():
+    nlp = spacy.blank("en")
+    target = sentence("With lme4 in R on Linux .", "O B-PlugIn O B-ProgrammingEnvironment O B-OperatingSystem O", [("PlugIn_of", 1, 3)])
+    random.seed(2)
+    augment = create_mention_replacement_augmenter(level=1.0, unseen_share=1.0, types=["ProgrammingEnvironment", "OperatingSystem"])
+    for _ in range(5):
+        (out,) = augment(nlp, examples_of(nlp, [target])[0])
+        variant = example_sentence(out)
+        check_valid(variant)
+        names = entities(variant)
+        assert names[0] == ("lme4", "PlugIn") and [type_ for _, type_ in names] == ["PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
+        assert names[1][0] != "R" and names[2][0] != "Linux"
+        assert relation_texts(variant) == [("PlugIn_of", "lme4", names[1][0])]
+    with pytest.raises(ValueError, match="types must be some of"):
+        create_mention_replacement_augmenter(level=0.5, types=["Version"])
+
+
 def shape(text: str) -> str:
     return "".join("d" if c.isdigit() else "X" if c.isupper() else "x" if c.isalpha() else c for c in text)
 
