@@ -133,12 +133,13 @@ def acronym_after(ent: Span, words: Sequence[str]) -> Optional[str]:
 
 def long_name(ent: Span, words: Sequence[str]) -> Optional[int]:
     """Where the name ``ent`` should begin: the start of the long form of the acronym after
-    it, where that begins before ``ent`` or ``ent`` holds a mark before it; else None."""
+    it, where that begins before ``ent`` with a capital or ``ent`` holds a mark before it;
+    else None."""
     short = acronym_after(ent, words)
     start = None if short is None else long_name_start(ent, words, short)
-    if start is None or (start >= ent.start and all(LONG_FORM_WORD.fullmatch(word) for word in words[ent.start:start])):
+    if start is None or (start < ent.start and not words[start][0].isupper()):
         return None
-    return start
+    return None if start >= ent.start and all(LONG_FORM_WORD.fullmatch(word) for word in words[ent.start:start]) else start
 
 
 def lengthen_names(doc: Doc, software_labels: Iterable[str]) -> int:

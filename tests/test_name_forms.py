@@ -101,6 +101,7 @@ def test_a_name_before_its_acronym_is_re_drawn_as_the_acronyms_long_form(text, e
         ("by Kit Java Advanced Imaging ( JAI )", [(1, 3, "Developer"), (3, 5, "Application")]),  # crossing
         ("with OpenJava ( OJ ) today", [(1, 2, "Application")]),  # a long form of one word
         ("statistics were completed using DYN 16.0 ( SPSS , IL )", [(4, 5, "Application")]),  # not its acronym
+        ("cleaned in CkoLutor 6.04 ( CDC , Atlanta )", [(2, 3, "Application"), (3, 4, "Version")]),  # "cleaned" has no capital
     ],
 )
 def test_a_name_that_is_its_long_form_or_has_none_is_left_as_it_is(text, ents):
