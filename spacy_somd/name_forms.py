@@ -33,9 +33,10 @@ from spacy.tokens import Doc, Span
 
 from .confidence import CONFIDENCE_ATTR
 from .corpus import RELATIONS_ATTR, ensure_extensions
+from .names import SOFTWARE_TYPES
 from .pieces.redraw import entity_index, lowest_confidence, replace_entities
 
-SOFTWARE_LABELS = ["Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem"]
+SOFTWARE_LABELS = list(SOFTWARE_TYPES)
 MARKS = frozenset({"™", "®"})
 CLOSERS = frozenset({")", ";"})
 SHORT_FORM_ENDS = CLOSERS | {","}
