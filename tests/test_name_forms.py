@@ -89,6 +89,7 @@ def test_what_is_no_name_form_is_left_as_it_is(text, ents):
 def test_a_name_before_its_acronym_is_re_drawn_as_the_acronyms_long_form(text, ents, expected):
     doc = doc_with(text, ents)
     assert lengthen_names(doc, SOFTWARE_LABELS) == 1
+    assert lengthen_names(doc, SOFTWARE_LABELS) == 0  # a long name stays as it is
     assert forms(doc) == expected  # then its acronym is its short form
 
 
