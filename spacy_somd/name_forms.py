@@ -31,10 +31,9 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
-from .confidence import CONFIDENCE_ATTR
 from .corpus import RELATIONS_ATTR, ensure_extensions
 from .names import SOFTWARE_TYPES
-from .pieces.redraw import entity_index, lowest_confidence, replace_entities
+from .pieces.redraw import carry_confidence, entity_index, replace_entities
 
 SOFTWARE_LABELS = list(SOFTWARE_TYPES)
 MARKS = frozenset({"™", "®"})
@@ -42,6 +41,12 @@ CLOSERS = frozenset({")", ";"})
 SHORT_FORM_ENDS = CLOSERS | {","}
 LONG_FORM_WORD = re.compile(r"[^\W\d_][\w'’]*|-")  # "Statistical", "geo", "-", not "18.0"
 MAX_SHORT, MAX_BRACKET = 10, 20
+
+
+def max_long_form_words(short: str) -> int:
+    """The most words a long form of ``short`` may have (Schwartz & Hearst): ``min(n + 5,
+    2 * n)``, ``n`` its characters."""
+    return min(len(short) + 5, 2 * len(short))
 
 
 def is_short_form(text: str) -> bool:
@@ -91,7 +96,7 @@ def other_form(ent: Span, words: Sequence[str], long_label: str, short_label: st
     if not inside:
         return None
     short = ent.text
-    if len(ent) == 1 and is_short_form(short) and len(inside) <= min(len(short) + 5, 2 * len(short)):
+    if len(ent) == 1 and is_short_form(short) and len(inside) <= max_long_form_words(short):
         lowered = {word.lower() for word in inside}
         if short.lower() in lowered or not all(LONG_FORM_WORD.fullmatch(word) for word in inside):
             return None
@@ -110,10 +115,10 @@ def is_acronym(text: str) -> bool:
 
 def long_name_start(ent: Span, words: Sequence[str], short: str) -> Optional[int]:
     """Where the long form of ``short`` begins among the words up to ``ent``'s end (Schwartz &
-    Hearst over at most ``min(n + 5, 2 * n)`` words, none a number or a mark): None where
+    Hearst over at most :func:`max_long_form_words` words, none a number or a mark): None where
     there is none, it has one word only or it holds ``short``."""
     run_start = ent.end
-    while run_start > max(0, ent.end - min(len(short) + 5, 2 * len(short))) and LONG_FORM_WORD.fullmatch(words[run_start - 1]):
+    while run_start > max(0, ent.end - max_long_form_words(short)) and LONG_FORM_WORD.fullmatch(words[run_start - 1]):
         run_start -= 1
     found = long_form_start(short, words[run_start:ent.end])
     if found is None or ent.end - run_start - found < 2:
@@ -158,8 +163,7 @@ def lengthen_names(doc: Doc, software_labels: Iterable[str]) -> int:
         inside = set() if start is None else {j for j in entity_at[start:ent.end] if j >= 0} - replaced
         if start is not None and all(ents[j].start >= start for j in inside - {k}):
             span = Span(doc, start, ent.end, label=ent.label_)
-            if Span.has_extension(CONFIDENCE_ATTR):
-                span._.set(CONFIDENCE_ATTR, lowest_confidence([ents[j] for j in inside]))
+            carry_confidence(span, [ents[j] for j in inside])
             new.append(span)
             replaced |= inside | {k}
     if new:

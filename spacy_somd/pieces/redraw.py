@@ -46,10 +46,16 @@ def redraw_runs(doc: Doc, runs: Sequence[Run], label: str) -> int:
     cut = {k: start for k, start in first_start.items() if ents[k].label_ != label and ents[k].start < start}
     new += [(Span(doc, ents[k].start, stop, label=ents[k].label), [ents[k]]) for k, stop in cut.items()]
     replace_entities(doc, ents, first_start, [span for span, _ in new])
-    if Span.has_extension(CONFIDENCE_ATTR):
-        for span, sources in new:
-            span._.set(CONFIDENCE_ATTR, lowest_confidence(sources))
+    for span, sources in new:
+        carry_confidence(span, sources)
     return runs_drawn
+
+
+def carry_confidence(span: Span, sources: Sequence[Span]) -> None:
+    """Give ``span`` the lowest confidence of the entities it was drawn from, where
+    ``somd_entity_confidence`` has registered its extension."""
+    if Span.has_extension(CONFIDENCE_ATTR):
+        span._.set(CONFIDENCE_ATTR, lowest_confidence(sources))
 
 
 def lowest_confidence(spans: Sequence[Span]) -> Optional[float]:
