@@ -5,15 +5,10 @@
         --data training/robustness/fold2-unseen-names.spacy
 
 Each pipeline annotates the DocBins (as `spacy evaluate` reads them: the reference texts
-through the pipeline's tokenizer, so all members see the same tokens); then, fixed in
-advance and never tuned on the scored data:
-
-- entities: each token takes the entity type most members give it (a tie goes to no
-  entity); a run of tokens of one type starts a new entity where more than half of the
-  members voting for that type begin an entity;
-- relations: a (head, tail, label) relation that more than half of the members predict,
-  kept when its head and tail start entities of the vote;
-- sentence categories: the members' mean probability.
+through the pipeline's tokenizer, so all members see the same tokens); then they vote as
+the `somd_vote` component does (`spacy_somd.ensemble.vote`, fixed in advance and never
+tuned on the scored data). `python -m spacy_somd ensemble` writes the same vote as one
+pipeline.
 
 The vote is scored with the first member's registered scorers (`spacy evaluate`'s scores),
 and each member alone; the table gives token F, entity and end-to-end relation macro F and
@@ -23,81 +18,27 @@ annotation (the vote's: the members' times added up, on one machine, one after a
 import argparse
 import importlib.util
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 import spacy
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.training import Corpus, Example
 
-from spacy_somd.corpus.docs import RELATIONS_ATTR
+from spacy_somd.ensemble import set_vote
 from spacy_somd.reporting import flatten_scores
 
 _spec = importlib.util.spec_from_file_location("robustness", Path(__file__).with_name("robustness.py"))
 robustness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(robustness)
 
-NO_ENTITY = ""
-
-
-def token_votes(members: Sequence[Doc], i: int) -> Tuple[str, bool]:
-    """The entity type of token ``i`` by plurality (a tie goes to no entity) and whether
-    more than half of the members giving that type begin an entity there."""
-    types = Counter(doc[i].ent_type_ for doc in members)
-    best = max(types.values())
-    winners = [t for t, n in types.items() if n == best]
-    label = NO_ENTITY if len(winners) > 1 else winners[0]
-    begins = sum(1 for doc in members if doc[i].ent_type_ == label and doc[i].ent_iob_ == "B")
-    return label, begins * 2 > types[label]
-
-
-def vote_entities(members: Sequence[Doc]) -> List[Tuple[int, int, str]]:
-    """The voted entities as (start, end, label) token spans."""
-    spans: List[Tuple[int, int, str]] = []
-    for i in range(len(members[0])):
-        label, begins = token_votes(members, i)
-        if label == NO_ENTITY:
-            continue
-        if spans and spans[-1][1] == i and spans[-1][2] == label and not begins:
-            spans[-1] = (spans[-1][0], i + 1, label)
-        else:
-            spans.append((i, i + 1, label))
-    return spans
-
-
-def vote_relations(members: Sequence[Doc], starts: Sequence[int]) -> List[Dict[str, object]]:
-    """The relations more than half of the members predict whose head and tail start voted
-    entities, with the members' mean score."""
-    counts: Counter = Counter()
-    scores: Dict[Tuple[int, int, str], float] = {}
-    for doc in members:
-        for relation in doc._.get(RELATIONS_ATTR) or []:
-            key = (relation["head"], relation["tail"], relation["label"])
-            counts[key] += 1
-            scores[key] = scores.get(key, 0.0) + relation["score"]
-    starting = set(starts)
-    return [
-        {"head": head, "tail": tail, "label": label, "score": scores[(head, tail, label)] / len(members)}
-        for (head, tail, label), n in sorted(counts.items())
-        if n * 2 > len(members) and head in starting and tail in starting
-    ]
-
 
 def vote(members: Sequence[Doc]) -> Doc:
     """One doc holding the members' vote (the members annotated the same tokens)."""
     first = members[0]
-    if any([t.text for t in doc] != [t.text for t in first] for doc in members[1:]):
-        raise ValueError(f"ensemble: the members tokenized {first.text[:60]!r} differently; they must share a tokenizer")
-    doc = Doc(first.vocab, words=[t.text for t in first], spaces=[bool(t.whitespace_) for t in first],
-              sent_starts=[bool(t.is_sent_start) for t in first])  # fmt: skip
-    entities = vote_entities(members)
-    doc.ents = [Span(doc, start, end, label=label) for start, end, label in entities]
-    doc._.set(RELATIONS_ATTR, vote_relations(members, [s for s, _, _ in entities]))
-    doc.cats = {cat: sum(m.cats[cat] for m in members) / len(members) for cat in first.cats}
-    return doc
+    return set_vote(Doc(first.vocab, words=[t.text for t in first], spaces=[bool(t.whitespace_) for t in first]), members)
 
 
 def annotate(nlp: Language, path: Path) -> Tuple[List[Example], float]:

@@ -44,6 +44,7 @@ from .corpus import (
     sentence_to_doc,
 )
 from .dynamics import DynamicsFormatError
+from .ensemble import assemble_ensemble
 from .evaluation import relation_scores_on_gold_entities
 from .memory import limit_heap_growth
 from .packaging import build_wheel, held_out_description, package_meta
@@ -528,6 +529,27 @@ def variant(
         f"Wrote the {kind} variant of {len(written)} sentences ({changed} changed; "
         f"{sum(len(s.words) for s in originals)} -> {sum(len(s.words) for s in written)} tokens) to {out_dir}"
     )
+
+
+@app.command()
+def ensemble(
+    models: List[str] = typer.Argument(..., help="Two or more trained pipelines of one config (other seeds), folders or package names"),
+    output: Path = typer.Option(..., help="Folder for the pipeline that holds them and votes"),
+    name: Optional[str] = typer.Option(None, help="The ensemble's meta name (default: the first member's)"),
+) -> None:
+    """Write one pipeline in which several trained pipelines vote (``somd_vote``):
+    entities token by token, relations by majority, categories by mean. It loads with
+    ``spacy.load`` and scores with ``spacy evaluate`` like any pipeline; N members take
+    about N times one pipeline's time."""
+    if len(models) < 2:
+        fail(f"an ensemble needs two or more pipelines, not {len(models)}")
+    members = [load_pipeline(model, -1) for model in models]
+    try:
+        nlp = assemble_ensemble(members, name)
+    except ValueError as err:
+        fail(f"{err} ({', '.join(models)})")
+    nlp.to_disk(output)
+    msg.good(f"Wrote the vote of {len(members)} pipelines to {output}")
 
 
 @app.command("adapt-backbone")

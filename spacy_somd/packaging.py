@@ -63,21 +63,36 @@ def training_data_description(config: Mapping[str, Any]) -> str:
     return said if extra is None else f"{said} Also trained on the sentences of `{extra}` (`paths.extra_corpus`)."
 
 
+def annotating_pipelines(nlp: Language) -> List[Language]:
+    """``nlp`` itself, or for an ensemble (a ``somd_vote`` component) the pipelines that
+    vote."""
+    if "somd_vote" in nlp.pipe_names:
+        return list(cast(Any, nlp.get_pipe("somd_vote")).members)
+    return [nlp]
+
+
+def needs_sentencepiece(nlp: Language) -> bool:
+    """Whether ``nlp``'s backbone tokenizer is a slow sentencepiece one."""
+    if "transformer" not in nlp.pipe_names:
+        return False
+    tokenizer = cast(Any, nlp.get_pipe("transformer")).model.tokenizer
+    return not tokenizer.is_fast and any(str(f).endswith(".model") for f in tokenizer.vocab_files_names.values())
+
+
 def requirements(nlp: Language) -> List[str]:
     """What the packaged pipeline needs besides what ``spacy package`` finds in its
     config: spacy-somd, and sentencepiece for a slow sentencepiece tokenizer. Nothing for
     the backbone: its weights and tokenizer are inside the pipeline."""
     needed = [f"spacy-somd>={__version__}"]
-    if "transformer" in nlp.pipe_names:
-        tokenizer = cast(Any, nlp.get_pipe("transformer")).model.tokenizer
-        if not tokenizer.is_fast and any(str(f).endswith(".model") for f in tokenizer.vocab_files_names.values()):
-            needed += SENTENCEPIECE_REQUIREMENTS
+    if any(needs_sentencepiece(pipeline) for pipeline in annotating_pipelines(nlp)):
+        needed += SENTENCEPIECE_REQUIREMENTS
     return needed
 
 
 def sources(nlp: Language) -> List[Dict[str, str]]:
     """The corpus and, for a transformer pipeline, its backbone (by ``[paths] backbone``;
     for a backbone folder that `adapt-backbone` wrote, the backbone it adapted)."""
+    nlp = annotating_pipelines(nlp)[0]
     backbone = nlp.config.get("paths", {}).get("backbone")
     if "transformer" not in nlp.pipe_names or not backbone:
         return [CORPUS_SOURCE]

@@ -6,11 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from spacy.tokens import Doc, Span
-from spacy.vocab import Vocab
 
 from conftest import ENV, ROOT
-from spacy_somd.corpus.docs import RELATIONS_ATTR, ensure_extensions
 from spacy_somd.reporting import markdown_table
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
@@ -127,46 +124,6 @@ def test_training_memory_benchmark_compares_settings_side_by_side(tmp_path, tiny
         assert all(record["peak_mb"] >= record["rss_mb"] > 100 for record in records)
         assert records[-1]["batch"]["sentences"] >= 1 and records[-1]["batch"]["tokens"] >= records[-1]["batch"]["longest"]
         assert records[-1]["user"] > records[0]["user"] and records[-1]["page_faults"] > records[0]["page_faults"]
-
-
-ensemble_spec = importlib.util.spec_from_file_location("ensemble", ROOT / "benchmarks" / "ensemble.py")
-ensemble = importlib.util.module_from_spec(ensemble_spec)
-ensemble_spec.loader.exec_module(ensemble)
-
-WORDS = ["We", "used", "SPSS", "Statistics", "version", "25", "and", "R", "."]
-
-
-def member(ents, relations, cats, words=WORDS):
-    """A doc as one ensemble member annotated it: (start, end, label) entities, (head, tail,
-    label) relations."""
-    ensure_extensions()
-    doc = Doc(Vocab(), words=words, sent_starts=[True] + [False] * (len(words) - 1))
-    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
-    doc._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": label, "score": 0.9} for h, t, label in relations])
-    doc.cats = cats
-    return doc
-
-
-def test_ensemble_votes_tokens_boundaries_relations_and_categories():
-    a = member([(2, 4, "Application"), (5, 6, "Version"), (7, 8, "ProgrammingEnvironment")],
-               [(5, 2, "Version_of")], {"SOFTWARE": 1.0})  # fmt: skip
-    b = member([(2, 3, "Application"), (3, 4, "Application"), (5, 6, "Version")],
-               [(5, 2, "Version_of"), (7, 2, "PlugIn_of")], {"SOFTWARE": 0.5})  # fmt: skip
-    c = member([(2, 4, "Application"), (7, 8, "Application")], [(7, 2, "PlugIn_of")], {"SOFTWARE": 0.0})
-    doc = ensemble.vote([a, b, c])
-    # "Statistics": 2 of 3 continue the entity; "25": Version by 2 of 3; "R": one vote for
-    # each of two types and one for none, a tie: no entity
-    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(2, 4, "Application"), (5, 6, "Version")]
-    # Version_of by 2 of 3; PlugIn_of by 2 of 3, but its head "R" is no voted entity
-    assert [(r["head"], r["tail"], r["label"]) for r in doc._.get(RELATIONS_ATTR)] == [(5, 2, "Version_of")]
-    assert doc.cats == {"SOFTWARE": 0.5}
-    assert [t.text for t in doc] == WORDS and doc[0].is_sent_start and not doc[3].is_sent_start
-
-
-def test_ensemble_refuses_members_with_other_tokens():
-    other = member([], [], {}, words=WORDS[:-2] + ["R."])
-    with pytest.raises(ValueError, match="tokenized"):
-        ensemble.vote([member([], [], {}), other])
 
 
 margin_spec = importlib.util.spec_from_file_location("outside_margin", ROOT / "benchmarks" / "outside_margin.py")

@@ -1,0 +1,198 @@
+"""The vote of several pipelines (``spacy_somd.ensemble``): the vote itself, the
+``somd_vote`` component that holds the members, its saving and loading, its scores, and the
+``ensemble`` command."""
+import importlib.util
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.vocab import Vocab
+
+from conftest import ROOT, run, somd_blank
+from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.ensemble import SeedVote, assemble_ensemble, set_vote
+
+WORDS = ["We", "used", "SPSS", "Statistics", "version", "25", "and", "R", "."]
+
+
+def member(ents, relations, cats, words=WORDS):
+    """A doc as one ensemble member annotated it: (start, end, label) entities, (head, tail,
+    label) relations."""
+    ensure_extensions()
+    doc = Doc(Vocab(), words=words, sent_starts=[True] + [False] * (len(words) - 1))
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
+    doc._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": label, "score": 0.9} for h, t, label in relations])
+    doc.cats = cats
+    return doc
+
+
+def blank_doc(words=WORDS) -> Doc:
+    return Doc(Vocab(), words=words)
+
+
+def test_vote_takes_types_boundaries_and_relations_by_majority_and_categories_by_mean():
+    a = member([(2, 4, "Application"), (5, 6, "Version"), (7, 8, "ProgrammingEnvironment")],
+               [(5, 2, "Version_of")], {"SOFTWARE": 1.0})  # fmt: skip
+    b = member([(2, 3, "Application"), (3, 4, "Application"), (5, 6, "Version")],
+               [(5, 2, "Version_of"), (7, 2, "PlugIn_of")], {"SOFTWARE": 0.5})  # fmt: skip
+    c = member([(2, 4, "Application"), (7, 8, "Application")], [(7, 2, "PlugIn_of")], {"SOFTWARE": 0.0})
+    doc = set_vote(blank_doc(), [a, b, c])
+    # "Statistics": 2 of 3 continue the entity; "25": Version by 2 of 3; "R": one vote for
+    # each of two types and one for none, a tie: no entity
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(2, 4, "Application"), (5, 6, "Version")]
+    # Version_of by 2 of 3; PlugIn_of by 2 of 3, but its head "R" is no voted entity
+    assert doc._.get(RELATIONS_ATTR) == [{"head": 5, "tail": 2, "label": "Version_of", "score": pytest.approx(0.6)}]
+    assert doc.cats == {"SOFTWARE": 0.5}
+    assert [t.text for t in doc] == WORDS and doc[0].is_sent_start and not doc[3].is_sent_start
+
+
+def test_vote_splits_a_run_where_most_members_begin_an_entity():
+    a = member([(2, 3, "Application"), (3, 4, "Application")], [], {})
+    b = member([(2, 3, "Application"), (3, 4, "Application")], [], {})
+    c = member([(2, 4, "Application")], [], {})
+    assert [(e.start, e.end) for e in set_vote(blank_doc(), [a, b, c]).ents] == [(2, 3), (3, 4)]
+
+
+def test_vote_refuses_members_with_other_tokens_and_no_members():
+    other = member([], [], {}, words=WORDS[:-2] + ["R."])
+    with pytest.raises(ValueError, match="member 1 tokenized"):
+        set_vote(blank_doc(), [member([], [], {}), other])
+    with pytest.raises(ValueError, match="no member"):
+        set_vote(blank_doc(), [])
+
+
+def ruler_pipeline(application: str, version: dict) -> Language:
+    """A member: the SOMD tokenizer and sentences, an entity ruler whose Application
+    pattern is the regex ``application`` and whose Version pattern is ``version``."""
+    nlp = somd_blank()
+    nlp.add_pipe("somd_sentencizer", name="sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": "Application", "pattern": [{"TEXT": {"REGEX": application}}]},
+        {"label": "Version", "pattern": [version]},
+    ])  # fmt: skip
+    return nlp
+
+
+@pytest.fixture
+def members():
+    """Three members that disagree: "SPSS" is an Application for all three, "Stata" for
+    two; "25" a Version for two, "version" for one."""
+    return [
+        ruler_pipeline("^[A-Z][A-Za-z]+$", {"LIKE_NUM": True}),
+        ruler_pipeline("^[A-Z]+$", {"LIKE_NUM": True}),
+        ruler_pipeline("^S", {"LOWER": "version"}),
+    ]
+
+
+TEXT = "We used SPSS version 25 and Stata . Then we stopped ."
+
+
+def voted(nlp: Language, text: str = TEXT):
+    doc = nlp(text)
+    return [(e.text, e.label_) for e in doc.ents], [s.text for s in doc.sents]
+
+
+def test_component_votes_over_its_members_and_sets_sentences(members):
+    nlp = assemble_ensemble(members)
+    assert nlp.pipe_names == ["somd_vote"]
+    ents, sents = voted(nlp)
+    assert ents == [("SPSS", "Application"), ("25", "Version"), ("Stata", "Application")]
+    assert sents == ["We used SPSS version 25 and Stata .", "Then we stopped ."]
+    assert nlp("We used SPSS .")._.get(RELATIONS_ATTR) == []
+    batched = list(nlp.pipe([TEXT, "Stata 14 .", ""], batch_size=2))
+    assert [[e.text for e in doc.ents] for doc in batched] == [["SPSS", "25", "Stata"], ["Stata", "14"], []]
+
+
+def test_component_saves_and_loads_its_members(members, tmp_path):
+    nlp = assemble_ensemble(members, name="somd_vote_test")
+    nlp.to_disk(tmp_path / "ensemble")
+    assert sorted(p.name for p in (tmp_path / "ensemble" / "somd_vote").iterdir()) == ["member0", "member1", "member2"]
+    loaded = spacy.load(tmp_path / "ensemble")
+    assert voted(loaded) == voted(nlp)
+    assert loaded.meta["name"] == "somd_vote_test" and len(loaded.meta["ensemble"]) == 3
+    from_bytes = assemble_ensemble(members[:2])
+    from_bytes.get_pipe("somd_vote").from_bytes(nlp.get_pipe("somd_vote").to_bytes())
+    assert voted(from_bytes) == voted(nlp)
+
+
+def test_component_scores_as_its_first_member(members):
+    nlp = assemble_ensemble(members)
+    reference = Doc(nlp.vocab, words=TEXT.split(" "))
+    reference.ents = [Span(reference, 2, 3, "Application"), Span(reference, 4, 5, "Version"), Span(reference, 6, 7, "Application")]
+    scores = nlp.evaluate([Example(nlp.make_doc(TEXT), reference)])
+    assert scores["ents_f"] == 1.0 and scores["ents_per_type"]["Version"]["f"] == 1.0
+    single = members[1].evaluate([Example(members[1].make_doc(TEXT), reference)])
+    assert single["ents_f"] < 1.0  # member 1 misses "Stata": the vote is scored, not member 0
+
+
+def test_component_refuses_unlike_members_and_too_few(members, tmp_path):
+    vote = SeedVote(Vocab())
+    vote.add_member(members[0])
+    with pytest.raises(ValueError, match="two or more"):
+        list(vote.pipe([blank_doc()]))
+    other_tokenizer = spacy.blank("en")
+    other_tokenizer.add_pipe("somd_sentencizer", name="sentencizer")
+    other_tokenizer.add_pipe("entity_ruler")
+    with pytest.raises(ValueError, match="member 1's tokenizer"):
+        vote.add_member(other_tokenizer)
+    fewer = somd_blank()
+    fewer.add_pipe("somd_sentencizer", name="sentencizer")
+    with pytest.raises(ValueError, match="member 1 has the components"):
+        vote.add_member(fewer)
+    other_labels = ruler_pipeline("^S", {"LOWER": "version"})
+    other_labels.get_pipe("entity_ruler").add_patterns([{"label": "URL", "pattern": "http"}])
+    with pytest.raises(ValueError, match="other labels"):
+        vote.add_member(other_labels)
+    with pytest.raises(ValueError, match="two or more"):
+        assemble_ensemble(members[:1])
+    nlp = assemble_ensemble(members)
+    nlp.to_disk(tmp_path / "ensemble")
+    (tmp_path / "ensemble" / "somd_vote" / "member1").rename(tmp_path / "ensemble" / "somd_vote" / "member7")
+    with pytest.raises(ValueError, match="no member1"):
+        spacy.load(tmp_path / "ensemble")
+
+
+def test_benchmark_votes_as_the_component():
+    spec = importlib.util.spec_from_file_location("ensemble", ROOT / "benchmarks" / "ensemble.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    a = member([(2, 4, "Application")], [], {"SOFTWARE": 1.0})
+    b = member([(2, 3, "Application")], [], {"SOFTWARE": 0.0})
+    doc = benchmark.vote([a, b, a])
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(2, 4, "Application")] and doc.cats == {"SOFTWARE": 2 / 3}
+
+
+@pytest.mark.slow
+def test_ensemble_command_writes_a_pipeline_that_loads_and_evaluates(members, tmp_path, tiny_corpus_docbins):
+    paths = []
+    for number, nlp in enumerate(members):
+        paths.append(str(tmp_path / f"m{number}"))
+        nlp.to_disk(paths[-1])
+    out = tmp_path / "ensemble"
+    run(["spacy_somd", "ensemble", *paths, "--output", str(out)])
+    assert voted(spacy.load(out))[0] == [("SPSS", "Application"), ("25", "Version"), ("Stata", "Application")]
+    run(["spacy", "evaluate", str(out), str(tiny_corpus_docbins / "fold2.spacy"), "--output", str(tmp_path / "scores.json")])
+    assert "token_f" in (tmp_path / "scores.json").read_text()
+
+
+@pytest.mark.slow
+def test_a_vote_of_one_trained_pipeline_twice_is_that_pipeline(default_pipeline, tmp_path):
+    from spacy_somd.packaging import requirements, sources, training_data_description
+
+    single = spacy.load(default_pipeline)
+    nlp = assemble_ensemble([spacy.load(default_pipeline), spacy.load(default_pipeline)])
+    nlp.to_disk(tmp_path / "ensemble")
+    nlp = spacy.load(tmp_path / "ensemble")
+    texts = ["We used SPSS version 22 ( IBM ) and R 4.0.3 .", "Analyses ran in Stata 14 [ 12 ] . Plots used ggplot2 ."]
+    for alone, voted_doc in zip(single.pipe(texts), nlp.pipe(texts)):
+        assert [(e.start, e.end, e.label_) for e in voted_doc.ents] == [(e.start, e.end, e.label_) for e in alone.ents]
+        key = [(r["head"], r["tail"], r["label"]) for r in alone._.get(RELATIONS_ATTR)]
+        assert [(r["head"], r["tail"], r["label"]) for r in voted_doc._.get(RELATIONS_ATTR)] == key
+        assert voted_doc.cats == pytest.approx(alone.cats)
+        assert [s.start for s in voted_doc.sents] == [s.start for s in alone.sents]
+    assert sources(nlp) == sources(single) and requirements(nlp) == requirements(single)
+    assert training_data_description(nlp.config) == training_data_description(single.config) != ""
+    assert nlp.config["somd"]["package_name"] == single.config["somd"]["package_name"] + "_vote"
