@@ -98,7 +98,7 @@ def test_every_training_is_the_one_train_command_with_all_fold_settings(project)
     it from the project's variables (corpus, fold, n_folds, negative_ratio, gpu_id)."""
     variables = project["vars"]
     lines = script_lines(project, ["-m", "spacy_somd", "train"])
-    assert sorted(lines) == ["train", "train-dynamics", "train-release"]
+    assert sorted(lines) == ["train", "train-dynamics", "train-release", "train-seeds"]
     for name, words in lines.items():
         fold = None if name == "train-release" else variables["fold"]
         expected = train_command(
@@ -108,6 +108,8 @@ def test_every_training_is_the_one_train_command_with_all_fold_settings(project)
         assert words[1 : 1 + len(expected)] == expected, name
         assert words[3] == f"configs/{variables['config']}.cfg"
     assert not script_lines(project, ["-m", "spacy", "train"])
+    (seeds,) = [command["script"] for command in project["commands"] if command["name"] == "train-seeds"]
+    assert [shlex.split(line)[-2:] for line in seeds] == [["--system.seed", "1"], ["--system.seed", "2"]]
 
 
 def test_benchmarks_get_all_fold_settings_and_the_gpu(project):
