@@ -196,3 +196,18 @@ def test_a_vote_of_one_trained_pipeline_twice_is_that_pipeline(default_pipeline,
     assert sources(nlp) == sources(single) and requirements(nlp) == requirements(single)
     assert training_data_description(nlp.config) == training_data_description(single.config) != ""
     assert nlp.config["somd"]["package_name"] == single.config["somd"]["package_name"] + "_vote"
+
+
+@pytest.mark.slow
+def test_ensemble_packages_with_its_members(members, tmp_path, tiny_corpus_docbins):
+    import zipfile
+
+    out = tmp_path / "ensemble"
+    assemble_ensemble(members).to_disk(out)
+    metrics = tmp_path / "scores.json"
+    run(["spacy", "evaluate", str(out), str(tiny_corpus_docbins / "fold2.spacy"), "--per-component", "--output", str(metrics)])
+    run(["spacy_somd", "package", str(out), str(tmp_path / "packages"), "--metrics", str(metrics), "--name", "rules_vote", "--held-out", "fold 2 of the tiny corpus"])
+    (wheel,) = (tmp_path / "packages").glob("en_rules_vote-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for number in range(3):
+        assert any(f"/somd_vote/member{number}/config.cfg" in name for name in names), number
