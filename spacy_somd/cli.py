@@ -327,10 +327,17 @@ def evaluate_gold_entities(
         fail(f"{data_path}: file not found")
     nlp = load_pipeline(model, gpu_id)
     ensure_extensions()
-    examples = [gold_tokenized_example(nlp, doc) for doc in DocBin().from_disk(data_path).get_docs(nlp.vocab)]
+    try:
+        docbin = DocBin().from_disk(data_path)
+    except ValueError:
+        fail(f"{data_path}: not a DocBin (.spacy file; `python -m spacy_somd convert` writes them)")
+    examples = [gold_tokenized_example(nlp, doc) for doc in docbin.get_docs(nlp.vocab)]
     if not any(has_gold_relations(eg.reference) for eg in examples):
         fail(f"{data_path}: no doc holds gold relation data (doc._.{RELATIONS_ATTR} is unset): nothing to score")
-    scores = relation_scores_on_gold_entities(nlp, examples)
+    try:
+        scores = relation_scores_on_gold_entities(nlp, examples)
+    except ValueError as err:
+        fail(f"{model}: {err}")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
     msg.good(f"Relation F with gold entities: {percent(scores['rel_f'])} (saved to {output})")

@@ -112,3 +112,31 @@ def test_packaging_a_pipeline_trained_on_every_fold_asks_what_scored_it(tmp_path
     line = one_line_error(model_commands(tmp_path, str(model))["package"])
     assert f"{model}: trained on every fold (somd.fold is null)" in line and "give --held-out" in line
     assert not (tmp_path / "packages").exists()
+
+
+def test_ensemble_of_one_or_of_unlike_pipelines_is_one_line(tmp_path):
+    from conftest import somd_blank
+
+    assert one_line_error(["ensemble", tmp_path / "a", "--output", tmp_path / "vote"]) == "✘ an ensemble needs two or more pipelines, not 1"
+    for name, sentences in (("a", True), ("b", False)):
+        nlp = somd_blank()
+        if sentences:
+            nlp.add_pipe("somd_sentencizer", name="sentencizer")
+        nlp.to_disk(tmp_path / name)
+    line = one_line_error(["ensemble", tmp_path / "a", tmp_path / "b", "--output", tmp_path / "vote"])
+    assert "member 1 has the components []" in line and str(tmp_path / "b") in line
+    assert not (tmp_path / "vote").exists()
+
+
+def test_relations_on_gold_entities_of_a_vote_or_of_no_docbin_are_one_line(tmp_path, rule_pipeline, tiny_corpus_docbins):
+    out = tmp_path / "vote"
+    assert CliRunner().invoke(app, ["ensemble", str(rule_pipeline), str(rule_pipeline), "--output", str(out)]).exit_code == 0
+    texts = model_commands(tmp_path, str(out))["evaluate-gold-entities"][2]
+    assert one_line_error(["evaluate-gold-entities", rule_pipeline, texts, "--output", tmp_path / "s.json"]) == (
+        f"✘ {texts}: not a DocBin (.spacy file; `python -m spacy_somd convert` writes them)"
+    )
+    line = one_line_error(["evaluate-gold-entities", out, tiny_corpus_docbins / "fold2.spacy", "--output", tmp_path / "s.json"])
+    assert "relations cannot be scored on gold entities" in line and not (tmp_path / "s.json").exists()
+    result = CliRunner().invoke(app, [str(a) for a in model_commands(tmp_path, str(out))["predict"]])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "relations.txt").read_text(encoding="utf-8").count("\n") == 1
