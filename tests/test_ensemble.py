@@ -211,3 +211,19 @@ def test_ensemble_packages_with_its_members(members, tmp_path, tiny_corpus_docbi
     names = zipfile.ZipFile(wheel).namelist()
     for number in range(3):
         assert any(f"/somd_vote/member{number}/config.cfg" in name for name in names), number
+
+
+def test_annotate_runs_a_vote(members, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacy_somd.cli import app
+
+    assemble_ensemble(members).to_disk(tmp_path / "vote")
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"id": 1, "text": "We used SPSS version 25 and Stata."}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["annotate", str(tmp_path / "vote"), str(records), str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in (tmp_path / "out.jsonl" / "part-000000.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["text"], e["label"]) for e in record["entities"]] == [("SPSS", "Application"), ("25", "Version"), ("Stata", "Application")]
