@@ -27,7 +27,7 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Corpus, Example
 
-from spacy_somd.ensemble import set_vote
+from spacy_somd.ensemble import set_vote, token_copy
 from spacy_somd.reporting import flatten_scores
 
 _spec = importlib.util.spec_from_file_location("robustness", Path(__file__).with_name("robustness.py"))
@@ -37,8 +37,7 @@ _spec.loader.exec_module(robustness)
 
 def vote(members: Sequence[Doc]) -> Doc:
     """One doc holding the members' vote (the members annotated the same tokens)."""
-    first = members[0]
-    return set_vote(Doc(first.vocab, words=[t.text for t in first], spaces=[bool(t.whitespace_) for t in first]), members)
+    return set_vote(token_copy(members[0].vocab, members[0]), members)
 
 
 def annotate(nlp: Language, path: Path) -> Tuple[List[Example], float]:

@@ -9,6 +9,7 @@ from spacy.language import Language
 
 from .about import __version__
 from .adaptation import ADAPTATION_FILE
+from .ensemble import SeedVote
 from .reporting import markdown_scores
 
 CORPUS_SOURCE = {
@@ -66,9 +67,8 @@ def training_data_description(config: Mapping[str, Any]) -> str:
 def annotating_pipelines(nlp: Language) -> List[Language]:
     """``nlp`` itself, or for an ensemble (a ``somd_vote`` component) the pipelines that
     vote."""
-    if "somd_vote" in nlp.pipe_names:
-        return list(cast(Any, nlp.get_pipe("somd_vote")).members)
-    return [nlp]
+    votes = [component for _, component in nlp.pipeline if isinstance(component, SeedVote)]
+    return list(votes[0].members) if votes else [nlp]
 
 
 def needs_sentencepiece(nlp: Language) -> bool:

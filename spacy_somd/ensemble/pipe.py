@@ -14,14 +14,9 @@ from spacy.vocab import Vocab
 from thinc.api import Config
 
 from ..corpus import RELATIONS_ATTR, ensure_extensions
-from .vote import set_vote
+from .vote import set_vote, token_copy
 
 MEMBER_DIR = "member"
-
-
-def member_doc(member: Language, doc: Doc) -> Doc:
-    """A fresh doc of ``doc``'s tokens in the member's vocab, for the member to annotate."""
-    return Doc(member.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
 
 
 def check_member(first: Language, member: Language, number: int) -> None:
@@ -68,7 +63,7 @@ class SeedVote(Pipe):
         """Each batch annotated by every member in turn, then voted."""
         self.require_members()
         for batch in minibatch(stream, batch_size):
-            annotated = [list(member.pipe([member_doc(member, doc) for doc in batch], batch_size=batch_size)) for member in self.members]
+            annotated = [list(member.pipe([token_copy(member.vocab, doc) for doc in batch], batch_size=batch_size)) for member in self.members]
             for k, doc in enumerate(batch):
                 yield set_vote(doc, [docs[k] for docs in annotated])
 

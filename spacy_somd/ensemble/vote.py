@@ -13,11 +13,17 @@ from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 from ..corpus import RELATIONS_ATTR, ensure_extensions
 
 NO_ENTITY = ""
 Relation = Dict[str, object]
+
+
+def token_copy(vocab: Vocab, doc: Doc) -> Doc:
+    """A fresh doc of ``doc``'s tokens (and spaces) in ``vocab``, with no annotation."""
+    return Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
 
 
 def check_same_tokens(doc: Doc, members: Sequence[Doc]) -> None:
