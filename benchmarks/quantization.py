@@ -8,7 +8,10 @@ layer of the backbone int8 (``spacy_somd.quantize_backbone.v1``, ``layers = "all
 with only its feed-forward layers int8 (``layers = "feed_forward"``), each with one scale
 per weight matrix and with one per output row (``weights = "per_channel"``), and prints a markdown
 table of token F, entity F, end-to-end relation F and the categories' macro F with each
-setting's difference in token F to fp32. Speed is ``benchmarks/speed.py``'s (``--variant``)."""
+setting's difference in token F to fp32, and the words/s of each setting's annotation
+(``spacy evaluate``'s ``speed``: one pass, so compare the rows of one run only; the
+speed benchmark, ``benchmarks/speed.py --variant``, repeats and takes the fastest). MODEL
+may be a vote (``somd_vote``): each member's backbone is quantized."""
 import argparse
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -23,7 +26,7 @@ SETTINGS: Dict[str, Optional[Dict[str, str]]] = {  # name: the quantize_backbone
     "int8 per channel, all linear layers": {"layers": "all", "weights": "per_channel"},
     "int8 per channel, feed-forward layers": {"layers": "feed_forward", "weights": "per_channel"},
 }
-SCORES = ("token_f", "ents_f", "rel_f", "cats_macro_f")
+SCORES = ("token_f", "ents_f", "rel_f", "cats_macro_f", "speed")
 
 
 def quantized(arguments: Optional[Dict[str, str]]) -> Dict[str, Any]:
@@ -49,8 +52,8 @@ def main() -> None:
     for name, arguments in SETTINGS.items():
         result = score(args.model, args.heldout, arguments)
         base = result["token_f"] if base is None else base
-        rows.append([name, *(f"{result[key]:.3f}" for key in SCORES), f"{result['token_f'] - base:+.3f}"])
-    header = ["backbone", "token F", "entity F", "relation F (end to end)", "categories macro F", "token F - fp32"]
+        rows.append([name, *(f"{result[key]:.3f}" for key in SCORES[:-1]), f"{result['token_f'] - base:+.3f}", f"{result['speed']:,.0f}"])
+    header = ["backbone", "token F", "entity F", "relation F (end to end)", "categories macro F", "token F - fp32", "words/s"]
     print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
     print("\n".join("| " + " | ".join(row) + " |" for row in rows))
 

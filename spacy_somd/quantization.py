@@ -3,16 +3,21 @@ linear layers, applied when a pipeline's weights are loaded. Turn it on at load 
 
     spacy.load(model, config={"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}})
 
+A vote (``somd_vote``) has each member's backbone quantized.
 ``{"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": "feed_forward"}`` quantizes
 only the feed-forward layers; ``"weights": "per_channel"`` gives every output row of a weight
 matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
 import warnings
-from typing import Callable, Literal, Set
+from functools import partial
+from typing import Callable, Iterable, List, Literal, Set
 
 import torch
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.util import registry
 from spacy_transformers import Transformer
+
+from .ensemble.pipe import SeedVote
 
 Layers = Literal["all", "feed_forward"]
 Weights = Literal["per_tensor", "per_channel"]
@@ -53,34 +58,54 @@ def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all", weig
         return quantize_dynamic(module, spec, dtype=torch.qint8, inplace=True)
 
 
-def quantize_when_loaded(pipe: Transformer, layers: Layers, weights: Weights) -> None:
-    """Make the pipe quantize its backbone right after ``from_disk``/``from_bytes`` has
-    loaded the weights (the backbone does not exist before)."""
+def transformer_pipes(nlp: Language) -> List[Transformer]:
+    """The pipeline's ``transformer`` pipes."""
+    return [pipe for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
+
+
+def quantize_backbones(pipes: Iterable[Transformer], layers: Layers, weights: Weights) -> None:
+    """Quantize the (loaded) backbone of each pipe, in place."""
+    for pipe in pipes:
+        quantize_linear_layers(pipe.model.transformer, layers, weights)  # type: ignore[attr-defined]  # TransformerModel
+
+
+def quantize_members(vote: SeedVote, layers: Layers, weights: Weights) -> None:
+    """Quantize the backbones of a (loaded) vote's members, in place."""
+    quantize_backbones([pipe for member in vote.members for pipe in transformer_pipes(member)], layers, weights)
+
+
+def after_loading(pipe: Pipe, action: Callable[[], None]) -> None:
+    """Make ``pipe`` call ``action`` right after ``from_disk``/``from_bytes`` has loaded it
+    (a backbone, or a vote's members, does not exist before)."""
     for method in ("from_disk", "from_bytes"):
         load = getattr(pipe, method)
 
-        def load_and_quantize(*args, load=load, **kwargs) -> Transformer:
+        def load_then_act(*args, load=load, **kwargs) -> Pipe:
             loaded = load(*args, **kwargs)
-            quantize_linear_layers(pipe.model.transformer, layers, weights)  # type: ignore[attr-defined]  # TransformerModel
+            action()
             return loaded
 
-        setattr(pipe, method, load_and_quantize)
+        setattr(pipe, method, load_then_act)
 
 
 @registry.callbacks("spacy_somd.quantize_backbone.v1")
 def make_quantize_backbone(layers: Layers = "all", weights: Weights = "per_tensor") -> Callable[[Language], Language]:
     """An ``[nlp] after_pipeline_creation`` callback: every ``transformer`` pipe's backbone
-    is quantized to int8 (dynamic quantization) once loaded: all its ``nn.Linear`` layers,
+    is quantized to int8 (dynamic quantization) once loaded, and so is every backbone of a
+    ``somd_vote``'s members: all its ``nn.Linear`` layers,
     or with ``layers = "feed_forward"`` only those of the feed-forward blocks (the
     attention projections stay fp32: less speed-up, less accuracy lost); each weight matrix
     gets one int8 scale, or with ``weights = "per_channel"`` one per output row."""
 
     def quantize_backbone(nlp: Language) -> Language:
-        pipes = [pipe for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
-        if not pipes:
-            raise ValueError("spacy_somd.quantize_backbone.v1: the pipeline has no transformer component")
+        pipes = transformer_pipes(nlp)
+        votes = [pipe for _, pipe in nlp.pipeline if isinstance(pipe, SeedVote)]
+        if not pipes and not votes:
+            raise ValueError("spacy_somd.quantize_backbone.v1: the pipeline has no transformer component and no somd_vote")
         for pipe in pipes:
-            quantize_when_loaded(pipe, layers, weights)
+            after_loading(pipe, partial(quantize_backbones, [pipe], layers, weights))
+        for vote in votes:
+            after_loading(vote, partial(quantize_members, vote, layers, weights))
         return nlp
 
     return quantize_backbone
