@@ -9,14 +9,21 @@ that occur nowhere in the corpus) are written with `python -m spacy_somd variant
 model is evaluated on the fold (CORPUS/foldF.spacy) and on both variants with `spacy
 evaluate` (skipped when the scores are newer than the model). The table goes to
 OUT/robustness.md and is printed, followed by each model's entity F by type on the fold and
-on both variants (where a variant's loss comes from).
+on both variants (where a variant's loss comes from), and, once, how many of the fold's
+software mentions have a name the training folds hold (as an entity of any type, case
+ignored): the share the unseen-names variant renames that real held-out text would not.
 """
 import argparse
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from spacy_somd.corpus.folds import read_fold_docs
+from spacy_somd.names import SOFTWARE_TYPES
 from spacy_somd.reporting import flatten_scores, markdown_table
 from spacy_somd.scoring import macro_f
 
@@ -57,6 +64,19 @@ def type_rows(scores: Dict[str, Dict[str, Any]]) -> List[List[str]]:
     return [[label, *(f"{p[label]['f']:.3f}" if label in p else "-" for p in per_type)] for label in per_type[0]]
 
 
+def seen_name_rows(heldout: Iterable[Doc], training: Iterable[Doc]) -> List[List[str]]:
+    """For each software type: the held-out docs' mentions of it, how many of their names
+    (lower-cased) the training docs hold as an entity of any type, and that share."""
+    seen = {ent.text.lower() for doc in training for ent in doc.ents}
+    mentions = [ent for doc in heldout for ent in doc.ents if ent.label_ in SOFTWARE_TYPES]
+    rows = []
+    for type_ in SOFTWARE_TYPES:
+        names = [ent.text.lower() for ent in mentions if ent.label_ == type_]
+        n_seen = sum(name in seen for name in names)
+        rows.append([type_, str(len(names)), str(n_seen), f"{n_seen / len(names):.2f}" if names else "-"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", type=Path, nargs="+")
@@ -80,7 +100,10 @@ def main() -> None:
         rows.append(row(str(model), scores))
         type_header = [f"{model}: entity type", f"F, fold {args.fold}", *(f"F, {kind} variant" for kind in KINDS)]
         by_type.append(markdown_table(type_rows(scores), type_header))
-    table = "\n\n".join([markdown_table(rows, HEADER), *by_type]) + "\n"
+    vocab, others = Vocab(), [k for k in range(args.n_folds) if k != args.fold]
+    seen = seen_name_rows(read_fold_docs(args.corpus, vocab, args.n_folds, [args.fold]), read_fold_docs(args.corpus, vocab, args.n_folds, others))
+    seen_header = ["software type", f"mentions in fold {args.fold}", "their name in the training folds", "share"]
+    table = "\n\n".join([markdown_table(rows, HEADER), *by_type, markdown_table(seen, seen_header)]) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "robustness.md").write_text(table)
     print(table)

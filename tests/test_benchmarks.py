@@ -97,6 +97,23 @@ def test_robustness_type_rows_put_each_type_of_the_fold_beside_its_f_on_the_vari
     assert table[3] == "| URL | 0.900 | 0.750 | 0.875 |" and len(table) == 4
 
 
+def test_robustness_counts_the_fold_names_the_training_folds_hold():
+    """Names match case-insensitively against entities of any type; only software types count."""
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    vocab = Vocab()
+    training = [Doc(vocab, words=["SPSS", "and", "r", "on", "Linux"], ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-Developer"])]
+    heldout = [
+        Doc(vocab, words=["spss", "in", "R", "on", "Linux", "and", "Varquant", "2"],
+            ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-OperatingSystem", "O", "B-Application", "B-Version"]),
+    ]  # fmt: skip
+    assert robustness.seen_name_rows(heldout, training) == [
+        ["Application", "2", "1", "0.50"], ["PlugIn", "0", "0", "-"],
+        ["ProgrammingEnvironment", "1", "1", "1.00"], ["OperatingSystem", "1", "1", "1.00"],
+    ]  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads Linux's /proc/self")
 def test_training_memory_benchmark_compares_settings_side_by_side(tmp_path, tiny_corpus_docbins, tiny_bert):
