@@ -19,7 +19,9 @@ from typing import Any, Dict, List, Optional
 import spacy
 from spacy.training import Corpus
 
-SETTINGS: Dict[str, Optional[Dict[str, str]]] = {  # name: the quantize_backbone.v1 arguments (None: fp32)
+from spacy_somd.quantization import int8_config
+
+SETTINGS: Dict[str, Optional[Dict[str, Any]]] = {  # name: the quantize_backbone.v1 arguments (None: fp32)
     "fp32": None,
     "int8, all linear layers": {"layers": "all"},
     "int8, feed-forward layers": {"layers": "feed_forward"},
@@ -29,15 +31,8 @@ SETTINGS: Dict[str, Optional[Dict[str, str]]] = {  # name: the quantize_backbone
 SCORES = ("token_f", "ents_f", "rel_f", "cats_macro_f", "speed")
 
 
-def quantized(arguments: Optional[Dict[str, str]]) -> Dict[str, Any]:
-    """The load-time config of a setting."""
-    if arguments is None:
-        return {}
-    return {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1", **arguments}}}
-
-
-def score(model: str, heldout: Path, arguments: Optional[Dict[str, str]]) -> Dict[str, float]:
-    nlp = spacy.load(model, config=quantized(arguments))
+def score(model: str, heldout: Path, arguments: Optional[Dict[str, Any]]) -> Dict[str, float]:
+    nlp = spacy.load(model, config={} if arguments is None else int8_config(**arguments))
     scores = nlp.evaluate(list(Corpus(heldout)(nlp)))
     return {key: float(scores[key]) for key in SCORES}
 

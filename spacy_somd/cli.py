@@ -49,6 +49,7 @@ from .evaluation import relation_scores_on_gold_entities
 from .memory import limit_heap_growth
 from .packaging import build_wheel, held_out_description, package_meta
 from .prediction import OUTPUT_NAMES, StagedFiles, predict_lines, read_input
+from .quantization import load_config
 from .reporting import FAMILIES, flatten_scores, percent, print_scores, score_tables
 from .scoring import has_gold_relations
 from .training import training_overrides
@@ -258,12 +259,19 @@ def use_gpu(gpu_id: int) -> None:
         fail(f"--gpu-id {gpu_id}: no GPU available: {err} (a CUDA GPU and CuPy are needed: pip install 'spacy-somd[cuda12x]', or run with --gpu-id -1)")
 
 
-def load_pipeline(model: str, gpu_id: int) -> Language:
-    """A trained pipeline, on GPU ``gpu_id`` when it is not -1; a missing or damaged
-    model or an unusable GPU exits with one line."""
+def check_int8(int8: bool, on_gpu: bool) -> None:
+    """Exit with one line where ``--int8`` comes with a GPU."""
+    if int8 and on_gpu:
+        fail("--int8 is for the CPU (PyTorch's dynamic int8 quantization): leave it out with a GPU")
+
+
+def load_pipeline(model: str, gpu_id: int, int8: bool = False) -> Language:
+    """A trained pipeline, on GPU ``gpu_id`` when it is not -1, with its backbone int8
+    with ``int8``; a missing or damaged model or an unusable GPU exits with one line."""
+    check_int8(int8, gpu_id >= 0)
     use_gpu(gpu_id)
     try:
-        return spacy.load(model)
+        return spacy.load(model, config=load_config(int8))
     except (OSError, ValueError) as err:
         fail(f"cannot load the pipeline {model!r}: {' '.join(str(err).split())}")
 
@@ -287,6 +295,7 @@ def predict(
     out_dir: Path = typer.Argument(..., help="Folder to write texts.txt, entities.txt and relations.txt into"),
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
+    int8: bool = typer.Option(False, "--int8", help="CPU: the backbone's linear layers int8 (dynamic quantization, one scale per row): about twice the words/s, token F within about 0.01 (a vote's members too)"),
 ) -> None:
     """Predict in the SOMD corpus format.
 
@@ -303,7 +312,7 @@ def predict(
         fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
     with staged as files:
         limit_heap_growth()
-        nlp = load_pipeline(model, gpu_id)
+        nlp = load_pipeline(model, gpu_id, int8)
         progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
         try:
             counts = predict_lines(nlp, progress, files, batch_size)
@@ -452,6 +461,7 @@ def annotate(
     num_workers: int = typer.Option(1, help="ray: actors, each with the pipeline loaded"),
     num_gpus_per_worker: float = typer.Option(0.0, help="ray: GPUs per actor (0: CPU)"),
     gpu_id: int = typer.Option(-1, help="local: GPU to run on (-1: CPU), with one process"),
+    int8: bool = typer.Option(False, "--int8", help="CPU: the backbone's linear layers int8 (dynamic quantization, one scale per row): about twice the words/s, token F within about 0.01 (a vote's members too)"),
     on_error: str = typer.Option("skip", help="Bad records: skip (into OUTPUT-stem.rejects.jsonl) or fail"),
     partition_size: int = typer.Option(1000, help="Input records per output partition (the unit of resuming)"),
 ) -> None:
@@ -468,12 +478,13 @@ def annotate(
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
     if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
         fail("--batch-size, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
+    check_int8(int8, gpu_id >= 0 or num_gpus_per_worker > 0)
     if gpu_id >= 0:
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
     settings = Settings(
-        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8
     )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 

@@ -9,7 +9,7 @@ only the feed-forward layers; ``"weights": "per_channel"`` gives every output ro
 matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
 import warnings
 from functools import partial
-from typing import Callable, Iterable, List, Literal, Set
+from typing import Any, Callable, Dict, Iterable, List, Literal, Set
 
 import torch
 from spacy.language import Language
@@ -24,6 +24,19 @@ Weights = Literal["per_tensor", "per_channel"]
 # the feed-forward (MLP) linear layers of a BERT-style encoder block: BERT's and DeBERTa's
 # ``intermediate.dense`` and the block's ``output.dense`` (not ``attention.output.dense``)
 FEED_FORWARD = ("intermediate.dense", "output.dense")
+
+
+def int8_config(layers: Layers = "all", weights: Weights = "per_tensor") -> Dict[str, Any]:
+    """The ``spacy.load`` config that loads a pipeline with its backbone int8."""
+    return {"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": layers, "weights": weights}}}
+
+
+def load_config(int8: bool) -> Dict[str, Any]:
+    """The ``spacy.load`` config of the ``--int8`` option of ``predict`` and ``annotate``
+    (empty unless ``int8``): every linear layer int8, one scale per output row, the
+    setting that cost least on average in ``benchmarks/quantization.py`` over single
+    pipelines and votes."""
+    return int8_config("all", "per_channel") if int8 else {}
 
 
 def feed_forward_names(module: torch.nn.Module) -> Set[str]:
@@ -71,7 +84,10 @@ def quantize_backbones(pipes: Iterable[Transformer], layers: Layers, weights: We
 
 def quantize_members(vote: SeedVote, layers: Layers, weights: Weights) -> None:
     """Quantize the backbones of a (loaded) vote's members, in place."""
-    quantize_backbones([pipe for member in vote.members for pipe in transformer_pipes(member)], layers, weights)
+    pipes = [pipe for member in vote.members for pipe in transformer_pipes(member)]
+    if not pipes:
+        raise ValueError(f"spacy_somd.quantize_backbone.v1: no member of the vote {vote.name!r} has a transformer component")
+    quantize_backbones(pipes, layers, weights)
 
 
 def after_loading(pipe: Pipe, action: Callable[[], None]) -> None:

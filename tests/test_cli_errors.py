@@ -83,6 +83,17 @@ def test_annotate_on_a_gpu_takes_one_local_process(tmp_path, options):
 
 
 @pytest.mark.parametrize(
+    "command,options",
+    [("predict", ["--gpu-id", "0"]), ("annotate", ["--gpu-id", "0"]), ("annotate", ["--engine", "ray", "--num-gpus-per-worker", "1"])],
+    ids=["predict", "annotate", "annotate-ray"],
+)
+def test_int8_on_a_gpu_is_one_line(tmp_path, command, options):
+    line = one_line_error([*model_commands(tmp_path, "en_core_web_sm")[command], "--int8", *options])
+    assert "--int8 is for the CPU" in line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "annotated.jsonl").exists()
+
+
+@pytest.mark.parametrize(
     "options,expected",
     [
         (["--fold", "2", "--n-folds", "1"], "n_folds (somd.n_folds) must be at least 2"),

@@ -126,6 +126,36 @@ def test_quantize_backbone_reaches_the_members_of_a_vote(default_pipeline, tmp_p
     assert vote("We used SPSS version 22 ( IBM ) for the analysis .").cats
 
 
+def test_quantize_backbone_refuses_a_vote_without_backbones(tmp_path):
+    from spacy_somd.ensemble.pipe import assemble_ensemble
+
+    members = [spacy.blank("en"), spacy.blank("en")]
+    for member in members:
+        member.add_pipe("sentencizer")
+    assemble_ensemble(members).to_disk(tmp_path / "vote")
+    with pytest.raises(ValueError, match="no member of the vote 'somd_vote' has a transformer component"):
+        spacy.load(tmp_path / "vote", config=QUANTIZE)
+
+
+def test_predict_and_annotate_load_the_backbone_int8_with_the_option(default_pipeline, tmp_path):
+    """``--int8``: every linear layer int8 with one scale per row; predict runs with it."""
+    from typer.testing import CliRunner
+
+    from spacy_somd.annotate.annotator import Annotator
+    from spacy_somd.cli import app, load_pipeline
+
+    n_plain, _ = linear_layers(load_pipeline(str(default_pipeline), -1).get_pipe("transformer").model.transformer)
+    for nlp in (load_pipeline(str(default_pipeline), -1, int8=True), Annotator(str(default_pipeline), [], int8=True).nlp):
+        backbone = nlp.get_pipe("transformer").model.transformer
+        assert linear_layers(backbone) == (0, n_plain)
+        assert backbone.encoder.layer[0].intermediate.dense.weight().qscheme() == torch.per_channel_affine
+    texts = tmp_path / "texts.txt"
+    texts.write_text("We used SPSS version 22 ( IBM ) .\nNothing here .\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["predict", str(default_pipeline), str(texts), str(tmp_path / "out"), "--int8"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "texts.txt").read_text(encoding="utf-8") == texts.read_text(encoding="utf-8")
+
+
 def test_quantize_backbone_feed_forward_only(default_pipeline):
     """``layers = "feed_forward"`` quantizes each block's two MLP layers and leaves the
     attention projections (query, key, value, attention output) and any pooler in fp32."""

@@ -21,6 +21,7 @@ from spacy.language import Language
 
 from ..corpus.docs import ensure_extensions
 from ..memory import limit_heap_growth, zoned_blocks
+from ..quantization import load_config
 from .inputs import Partition, Record, records_of
 from .records import SentencePart, build_record
 
@@ -57,16 +58,17 @@ def pieces(text: str, max_length: int) -> Iterator[Tuple[int, str]]:
 
 
 class Annotator:
-    """Loads ``model`` (on GPU ``gpu_id`` unless it is -1) and annotates records:
+    """Loads ``model`` (on GPU ``gpu_id`` unless it is -1; with its backbone int8 with
+    ``int8``) and annotates records:
     ``__call__`` is Ray Data's ``map_batches`` function over batches of partitions,
     :meth:`annotate` the stream the local engine runs; both go through :meth:`annotate`."""
 
-    def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu_id: int = -1):
+    def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu_id: int = -1, int8: bool = False):
         if gpu_id >= 0:
             spacy.require_gpu(gpu_id)
         limit_heap_growth()
         ensure_extensions()
-        self.nlp: Language = spacy.load(model)
+        self.nlp: Language = spacy.load(model, config=load_config(int8))
         self.files = [Path(f) for f in files]
         self.batch_size = batch_size
         self.n_process = n_process

@@ -11,15 +11,17 @@ from .inputs import Partition, Record, records_of
 
 
 def local_stream(
-    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int, gpu_id: int = -1
-) -> Tuple[Deque[Partition], Iterator[Annotated]]:
+    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int, gpu_id: int = -1,
+    int8: bool = False,
+) -> Tuple[Deque[Partition], Iterator[Annotated]]:  # fmt: skip
     """The partitions as they are fed (a queue the writer takes them from) and the output
-    records of their good records, in order; on GPU ``gpu_id`` (-1: CPU), in one process."""
+    records of their good records, in order; on GPU ``gpu_id`` (-1: CPU), in one process;
+    with the backbone int8 with ``int8``."""
     if n_process > 1:
         # one thread per process; and forked processes hang where the parent started
         # torch's thread pool before the fork (a transformer pipeline)
         torch.set_num_threads(1)
-    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process, gpu_id)
+    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process, gpu_id, int8)
     fed: Deque[Partition] = deque()
 
     def records() -> Iterator[Record]:

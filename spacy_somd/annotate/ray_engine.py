@@ -22,10 +22,11 @@ def import_ray() -> Any:
 
 def ray_stream(
     model: str, files: List[Path], partitions: List[Partition], batch_size: int, num_workers: int,
-    num_gpus: float, address: Optional[str],
+    num_gpus: float, address: Optional[str], int8: bool = False,
 ) -> Tuple[Deque[Partition], Iterator[Annotated]]:  # fmt: skip
     """Like :func:`~.local.local_stream`: the partitions (all fed at once) and their output
-    records, annotated by ``num_workers`` actors with ``num_gpus`` GPUs each. Starts Ray on
+    records, annotated by ``num_workers`` actors with ``num_gpus`` GPUs each (with
+    ``int8``, CPU actors with the backbone int8). Starts Ray on
     this machine's cores, or joins the cluster at ``address``, unless it is running."""
     ray = import_ray()
     if not ray.is_initialized():
@@ -41,6 +42,7 @@ def ray_stream(
     annotated = dataset.map_batches(
         Annotator, fn_constructor_kwargs={
             "model": model, "files": [str(f) for f in files], "batch_size": batch_size, "gpu_id": 0 if num_gpus else -1,
+            "int8": int8,
         },
         batch_size=1, concurrency=num_workers, **gpu,
     )  # fmt: skip

@@ -24,6 +24,7 @@ class Settings(NamedTuple):
     num_workers: int = 1
     num_gpus_per_worker: float = 0.0
     gpu_id: int = -1
+    int8: bool = False
 
 
 def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
@@ -83,11 +84,11 @@ def annotate_input(
 
         fed, items = ray_stream(
             model, files, list(pending), settings.batch_size, settings.num_workers,
-            settings.num_gpus_per_worker, settings.ray_address,
+            settings.num_gpus_per_worker, settings.ray_address, settings.int8,
         )  # fmt: skip
     else:
         from .local import local_stream
 
-        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id)
+        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
     run = write_partitions(fed, items, writer, on_partition)
     return run, writer.finish()
