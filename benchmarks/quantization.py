@@ -1,8 +1,8 @@
 """The accuracy cost of the opt-in int8 backbone (run from the project folder):
 
-    python benchmarks/quantization.py MODEL corpus/fold2.spacy
+    python benchmarks/quantization.py MODEL [MODEL ...] corpus/fold2.spacy
 
-scores MODEL on a held-out DocBin as ``spacy evaluate`` does (spaCy's ``Corpus`` reader,
+scores each MODEL on a held-out DocBin as ``spacy evaluate`` does (spaCy's ``Corpus`` reader,
 the text re-tokenized by the pipeline) five times: as trained (fp32), with every linear
 layer of the backbone int8 (``spacy_somd.quantize_backbone.v1``, ``layers = "all"``) and
 with only its feed-forward layers int8 (``layers = "feed_forward"``), each with one scale
@@ -10,8 +10,10 @@ per weight matrix and with one per output row (``weights = "per_channel"``), and
 table of token F, entity F, end-to-end relation F and the categories' macro F with each
 setting's difference in token F to fp32, and the words/s of each setting's annotation
 (``spacy evaluate``'s ``speed``: one pass, so compare the rows of one run only; the
-speed benchmark, ``benchmarks/speed.py --variant``, repeats and takes the fastest). MODEL
-may be a vote (``somd_vote``): each member's backbone is quantized."""
+speed benchmark, ``benchmarks/speed.py --variant``, repeats and takes the fastest). A
+MODEL may be a vote (``somd_vote``): each member's backbone is quantized. With several
+models, a table each, under the model's name: a vote beside one of its members compares
+their words/s in one run."""
 import argparse
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -37,20 +39,27 @@ def score(model: str, heldout: Path, arguments: Optional[Dict[str, Any]]) -> Dic
     return {key: float(scores[key]) for key in SCORES}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", help="A trained transformer pipeline")
-    parser.add_argument("heldout", type=Path, help="A held-out fold's DocBin (e.g. corpus/fold2.spacy)")
-    args = parser.parse_args()
+def table(model: str, heldout: Path) -> str:
+    """The markdown table of one model's five settings."""
     rows: List[List[str]] = []
     base: Optional[float] = None
     for name, arguments in SETTINGS.items():
-        result = score(args.model, args.heldout, arguments)
+        result = score(model, heldout, arguments)
         base = result["token_f"] if base is None else base
         rows.append([name, *(f"{result[key]:.3f}" for key in SCORES[:-1]), f"{result['token_f'] - base:+.3f}", f"{result['speed']:,.0f}"])
     header = ["backbone", "token F", "entity F", "relation F (end to end)", "categories macro F", "token F - fp32", "words/s"]
-    print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
-    print("\n".join("| " + " | ".join(row) + " |" for row in rows))
+    return "| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", help="Trained transformer pipelines or votes")
+    parser.add_argument("heldout", type=Path, help="A held-out fold's DocBin (e.g. corpus/fold2.spacy)")
+    args = parser.parse_args()
+    if len(args.models) == 1:
+        print(table(args.models[0], args.heldout))
+        return
+    print("\n\n".join(f"{model}:\n\n{table(model, args.heldout)}" for model in args.models))
 
 
 if __name__ == "__main__":
