@@ -259,6 +259,9 @@ def use_gpu(gpu_id: int) -> None:
         fail(f"--gpu-id {gpu_id}: no GPU available: {err} (a CUDA GPU and CuPy are needed: pip install 'spacy-somd[cuda12x]', or run with --gpu-id -1)")
 
 
+INT8_HELP = "CPU: the backbone's linear layers int8 (dynamic quantization, one scale per row): about twice the words/s, token F within about 0.01 (a vote's members too)"
+
+
 def check_int8(int8: bool, on_gpu: bool) -> None:
     """Exit with one line where ``--int8`` comes with a GPU."""
     if int8 and on_gpu:
@@ -295,7 +298,7 @@ def predict(
     out_dir: Path = typer.Argument(..., help="Folder to write texts.txt, entities.txt and relations.txt into"),
     batch_size: int = typer.Option(64, help="Sentences per batch"),
     gpu_id: int = typer.Option(-1, help="GPU to run on (-1: CPU)"),
-    int8: bool = typer.Option(False, "--int8", help="CPU: the backbone's linear layers int8 (dynamic quantization, one scale per row): about twice the words/s, token F within about 0.01 (a vote's members too)"),
+    int8: bool = typer.Option(False, "--int8", help=INT8_HELP),
 ) -> None:
     """Predict in the SOMD corpus format.
 
@@ -461,7 +464,7 @@ def annotate(
     num_workers: int = typer.Option(1, help="ray: actors, each with the pipeline loaded"),
     num_gpus_per_worker: float = typer.Option(0.0, help="ray: GPUs per actor (0: CPU)"),
     gpu_id: int = typer.Option(-1, help="local: GPU to run on (-1: CPU), with one process"),
-    int8: bool = typer.Option(False, "--int8", help="CPU: the backbone's linear layers int8 (dynamic quantization, one scale per row): about twice the words/s, token F within about 0.01 (a vote's members too)"),
+    int8: bool = typer.Option(False, "--int8", help=INT8_HELP),
     on_error: str = typer.Option("skip", help="Bad records: skip (into OUTPUT-stem.rejects.jsonl) or fail"),
     partition_size: int = typer.Option(1000, help="Input records per output partition (the unit of resuming)"),
 ) -> None:

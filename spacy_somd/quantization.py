@@ -3,7 +3,8 @@ linear layers, applied when a pipeline's weights are loaded. Turn it on at load 
 
     spacy.load(model, config={"nlp": {"after_pipeline_creation": {"@callbacks": "spacy_somd.quantize_backbone.v1"}}})
 
-A vote (``somd_vote``) has each member's backbone quantized.
+A vote (``somd_vote``) has each member's backbone quantized. ``predict --int8`` and
+``annotate --int8`` load with :func:`load_config`.
 ``{"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": "feed_forward"}`` quantizes
 only the feed-forward layers; ``"weights": "per_channel"`` gives every output row of a weight
 matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
