@@ -326,6 +326,17 @@ def test_ray_and_local_write_identical_output(model, tmp_path, ray_cluster, kind
         assert (tmp_path / "ray.parquet" / path.name).read_text() == path.read_text()
 
 
+def test_int8_reaches_the_ray_actors(default_pipeline, tmp_path, ray_cluster):
+    """``int8``: the Ray actors load the backbone int8 as the local engine does (the same
+    output), and int8 changes the output (the categories' probabilities)."""
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(4))
+    outputs = {}
+    for name, settings in {"fp32": {}, "int8": {"int8": True}, "ray int8": {"int8": True, "engine": "ray"}}.items():
+        run(default_pipeline, source, tmp_path / f"{name}.jsonl", **settings)
+        outputs[name] = read_output(tmp_path / f"{name}.jsonl")
+    assert outputs["ray int8"] == outputs["int8"] != outputs["fp32"]
+
+
 def load_benchmark():
     import importlib.util
 
