@@ -9,7 +9,7 @@ from spacy.language import Language
 
 from .about import __version__
 from .adaptation import ADAPTATION_FILE
-from .ensemble import SeedVote
+from .ensemble.pipe import seed_votes
 from .reporting import markdown_scores
 
 CORPUS_SOURCE = {
@@ -67,7 +67,7 @@ def training_data_description(config: Mapping[str, Any]) -> str:
 def annotating_pipelines(nlp: Language) -> List[Language]:
     """``nlp`` itself, or for an ensemble (a ``somd_vote`` component) the pipelines that
     vote."""
-    votes = [component for _, component in nlp.pipeline if isinstance(component, SeedVote)]
+    votes = seed_votes(nlp)
     return list(votes[0].members) if votes else [nlp]
 
 

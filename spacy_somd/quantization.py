@@ -10,15 +10,17 @@ only the feed-forward layers; ``"weights": "per_channel"`` gives every output ro
 matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
 import warnings
 from functools import partial
-from typing import Any, Callable, Dict, Iterable, List, Literal, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Set
 
 import torch
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.util import registry
-from spacy_transformers import Transformer
 
-from .ensemble.pipe import SeedVote
+from .ensemble.pipe import SeedVote, seed_votes
+
+if TYPE_CHECKING:  # spacy_transformers takes seconds to import: the CLI imports this module
+    from spacy_transformers import Transformer
 
 Layers = Literal["all", "feed_forward"]
 Weights = Literal["per_tensor", "per_channel"]
@@ -72,12 +74,14 @@ def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all", weig
         return quantize_dynamic(module, spec, dtype=torch.qint8, inplace=True)
 
 
-def transformer_pipes(nlp: Language) -> List[Transformer]:
+def transformer_pipes(nlp: Language) -> List["Transformer"]:
     """The pipeline's ``transformer`` pipes."""
+    from spacy_transformers import Transformer
+
     return [pipe for _, pipe in nlp.pipeline if isinstance(pipe, Transformer)]
 
 
-def quantize_backbones(pipes: Iterable[Transformer], layers: Layers, weights: Weights) -> None:
+def quantize_backbones(pipes: Iterable["Transformer"], layers: Layers, weights: Weights) -> None:
     """Quantize the (loaded) backbone of each pipe, in place."""
     for pipe in pipes:
         quantize_linear_layers(pipe.model.transformer, layers, weights)  # type: ignore[attr-defined]  # TransformerModel
@@ -116,7 +120,7 @@ def make_quantize_backbone(layers: Layers = "all", weights: Weights = "per_tenso
 
     def quantize_backbone(nlp: Language) -> Language:
         pipes = transformer_pipes(nlp)
-        votes = [pipe for _, pipe in nlp.pipeline if isinstance(pipe, SeedVote)]
+        votes = seed_votes(nlp)
         if not pipes and not votes:
             raise ValueError("spacy_somd.quantize_backbone.v1: the pipeline has no transformer component and no somd_vote")
         for pipe in pipes:

@@ -108,6 +108,11 @@ class SeedVote(Pipe):
         return self
 
 
+def seed_votes(nlp: Language) -> List[SeedVote]:
+    """The pipeline's ``somd_vote`` components (found by class, whatever their names)."""
+    return [component for _, component in nlp.pipeline if isinstance(component, SeedVote)]
+
+
 @Language.factory("somd_vote", assigns=["doc.ents", "doc.sents", "doc.cats", f"doc._.{RELATIONS_ATTR}"])
 def make_seed_vote(nlp: Language, name: str) -> SeedVote:
     ensure_extensions()
