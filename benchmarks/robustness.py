@@ -8,8 +8,10 @@ The fold's tokenization variant (versions, citations, URLs split at their punctu
 that occur nowhere in the corpus) are written with `python -m spacy_somd variant`; each
 model is evaluated on the fold (CORPUS/foldF.spacy) and on both variants with `spacy
 evaluate` (skipped when the scores are newer than the model). The table goes to
-OUT/robustness.md and is printed, followed by each model's entity F by type on the fold and
-on both variants (where a variant's loss comes from), and, once, how many of the fold's
+OUT/robustness.md and is printed, followed by each model's token F with the four software
+types as one (a name found with the wrong software type counts as found: how much of the
+unseen-names gap is finding renamed names and how much is typing them), its entity F by
+type on the fold and on both variants (where a variant's loss comes from), and, once, how many of the fold's
 software mentions have a name the training folds hold (as an entity of any type, case
 ignored): the share the unseen-names variant renames that real held-out text would not.
 """
@@ -32,6 +34,8 @@ variants = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(variants)
 
 KINDS = ("tokenization", "unseen-names")
+MERGED_HEADER = ["model", "token F, software types as one", *(f"the same, {kind} variant" for kind in KINDS),
+                 "unseen-names gap, typed", "unseen-names gap, software types as one"]  # fmt: skip
 HEADER = ["model", "token F", "entity macro F", "relation macro F (end to end)", "SOMD macro F",
           "token F, tokenization variant", "token F, unseen-names variant"]  # fmt: skip
 
@@ -54,6 +58,16 @@ def score_values(fold: Dict[str, Any], variants: Sequence[Dict[str, Any]]) -> Li
 def row(name: str, scores: Dict[str, Dict[str, float]]) -> List[str]:
     values = score_values(scores["fold"], [scores[k] for k in KINDS])
     return [name, *(f"{v:.3f}" for v in values)]
+
+
+def merged_row(name: str, scores: Dict[str, Dict[str, Any]]) -> List[str]:
+    """Token F with the four software types as one on the fold and each variant, then the
+    unseen-names variant's gap to the fold typed and with the software types as one ("-"
+    for scores written before the scorer reported it)."""
+    typed = [scores[key]["token_f"] for key in ("fold", "unseen-names")]
+    merged = [scores[key].get("token_software_merged_f") for key in ("fold", *KINDS)]
+    gaps = [typed[0] - typed[1], None if None in merged else merged[0] - merged[-1]]
+    return [name, *("-" if v is None else f"{v:.3f}" for v in [*merged, *gaps])]
 
 
 def type_rows(scores: Dict[str, Dict[str, Any]]) -> List[List[str]]:
@@ -93,17 +107,18 @@ def main() -> None:
         variants.run("spacy_somd", "variant", str(args.corpus_dir), str(args.out / f"fold{args.fold}-{kind}"),
                      "--kind", kind, "--fold", str(args.fold), "--n-folds", str(args.n_folds),
                      "--seed", str(args.seed), "--docbin", str(data[kind]))  # fmt: skip
-    rows, by_type = [], []
+    rows, merged, by_type = [], [], []
     for model in args.models:
         slug = str(model.resolve()).strip("/").replace("/", "_")
         scores = {key: evaluate(model, path, args.out / "scores" / f"{slug}-{key}.json") for key, path in data.items()}
         rows.append(row(str(model), scores))
+        merged.append(merged_row(str(model), scores))
         type_header = [f"{model}: entity type", f"F, fold {args.fold}", *(f"F, {kind} variant" for kind in KINDS)]
         by_type.append(markdown_table(type_rows(scores), type_header))
     vocab, others = Vocab(), [k for k in range(args.n_folds) if k != args.fold]
     seen = seen_name_rows(read_fold_docs(args.corpus, vocab, args.n_folds, [args.fold]), read_fold_docs(args.corpus, vocab, args.n_folds, others))
     seen_header = ["software type", f"mentions in fold {args.fold}", "their name in the training folds", "share"]
-    table = "\n\n".join([markdown_table(rows, HEADER), *by_type, markdown_table(seen, seen_header)]) + "\n"
+    table = "\n\n".join([markdown_table(rows, HEADER), markdown_table(merged, MERGED_HEADER), *by_type, markdown_table(seen, seen_header)]) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "robustness.md").write_text(table)
     print(table)

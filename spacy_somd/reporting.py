@@ -46,6 +46,13 @@ def prf_rows(scores: Mapping[str, Any], prefix: str, order: List[str]) -> List[R
     return rows + [("ALL (micro)", *(percent(scores[f"{prefix}_{k}"]) for k in "prf"))]
 
 
+def software_merged_rows(scores: Mapping[str, Any]) -> List[Row]:
+    """The token-level micro P/R/F with the four software types as one, where scored."""
+    if scores.get("token_software_merged_f") is None:
+        return []
+    return [("ALL, software types as one", *(percent(scores[f"token_software_merged_{k}"]) for k in "prf"))]
+
+
 def somd_rows(scores: Mapping[str, Any]) -> List[Row]:
     if scores.get("somd_macro_f") is None:
         return []
@@ -73,10 +80,13 @@ class Table(NamedTuple):
 
 
 def score_tables(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> List[Table]:
-    """The non-empty tables, in :data:`FAMILIES` order: token-level, entity-level,
+    """The non-empty tables, in :data:`FAMILIES` order: token-level (with the software
+    types as one in its last row, where scored), entity-level,
     relations end to end and (when given) with gold entities, the SOMD score and the
     sentence categories."""
     tables = {prefix: Table(title, PRF_HEADER, prf_rows(scores, prefix, list(order))) for prefix, order, title in PRF_FAMILIES}
+    if tables["token"].rows:
+        tables["token"].rows.extend(software_merged_rows(scores))
     if gold_entities is not None:
         tables["rel_gold_entities"] = Table(GOLD_ENTITIES_TITLE, PRF_HEADER, prf_rows(gold_entities, "rel", list(RELATION_TYPES)))
     tables["somd"] = Table(SOMD_TITLE, SOMD_HEADER, somd_rows(scores))

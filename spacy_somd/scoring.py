@@ -9,6 +9,9 @@ from spacy.training import Example
 from spacy.util import registry
 
 from .corpus.docs import RELATIONS_ATTR, doc_bio
+from .names import SOFTWARE_TYPES
+
+Triple = Tuple[int, int, str]
 
 
 class Counts:
@@ -57,14 +60,30 @@ def token_counts(gold: Iterable[Tuple[Any, int, str]], pred: Iterable[Tuple[Any,
     return counts
 
 
-def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
-    """Token-level micro P/R/F (``token_p/r/f``) and per-type scores (``token_per_type``)."""
-    gold: List[Tuple[int, int, str]] = []
-    pred: List[Tuple[int, int, str]] = []
+def bio_items(examples: Iterable[Example]) -> Tuple[List[Triple], List[Triple]]:
+    """The gold and predicted (example index, token, BIO label) items, ``O`` left out."""
+    gold: List[Triple] = []
+    pred: List[Triple] = []
     for index, eg in enumerate(examples):
         gold.extend((index, i, lab) for i, lab in enumerate(doc_bio(eg.reference)) if lab != "O")
         pred.extend((index, i, lab) for i, lab in enumerate(predicted_bio(eg)) if lab != "O")
-    return prf_scores("token", token_counts(gold, pred))
+    return gold, pred
+
+
+def as_software(items: Iterable[Triple]) -> List[Triple]:
+    """The items with the four software types' labels as ``Software``'s (``B-PlugIn`` ->
+    ``B-Software``); other labels unchanged."""
+    return [(doc, i, f"{label[:2]}Software" if label[2:] in SOFTWARE_TYPES else label) for doc, i, label in items]
+
+
+def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
+    """Token-level micro P/R/F (``token_p/r/f``), per-type scores (``token_per_type``), and
+    the micro P/R/F with the four software types as one (``token_software_merged_p/r/f``:
+    a software name found with the wrong software type counts as found)."""
+    gold, pred = bio_items(examples)
+    merged = prf_scores("token_software_merged", token_counts(as_software(gold), as_software(pred)))
+    del merged["token_software_merged_per_type"]
+    return {**prf_scores("token", token_counts(gold, pred)), **merged}
 
 
 def prf_scores(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, Any]:
@@ -87,8 +106,6 @@ def score_token_prf(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any
 def make_token_prf_scorer() -> Callable[..., Dict[str, Any]]:
     return score_token_prf
 
-
-Triple = Tuple[int, int, str]
 
 
 def relation_triples(example: Example) -> Tuple[Set[Triple], Set[Triple]]:

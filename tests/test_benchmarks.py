@@ -84,6 +84,17 @@ def test_robustness_row_takes_macro_averages_of_the_fold_and_token_f_of_the_vari
     assert len(robustness.HEADER) == 7
 
 
+def test_robustness_merged_row_splits_the_unseen_names_gap_into_finding_and_typing():
+    fold = {"token_f": 0.9, "token_software_merged_f": 0.925}
+    tokenization = {"token_f": 0.92, "token_software_merged_f": 0.95}
+    names = {"token_f": 0.75, "token_software_merged_f": 0.875}
+    scores = {"fold": fold, "tokenization": tokenization, "unseen-names": names}
+    assert robustness.merged_row("m", scores) == ["m", "0.925", "0.950", "0.875", "0.150", "0.050"]
+    assert len(robustness.MERGED_HEADER) == 6
+    older = {key: {"token_f": value["token_f"]} for key, value in scores.items()}  # scored before the key
+    assert robustness.merged_row("m", older) == ["m", "-", "-", "-", "0.150", "-"]
+
+
 def test_robustness_type_rows_put_each_type_of_the_fold_beside_its_f_on_the_variants():
     """Types in the fold's order; a type a variant lacks is "-"; the table has a row each."""
     fold = {"ents_per_type": {"ProgrammingEnvironment": {"f": 0.95}, "URL": {"f": 0.9}}}

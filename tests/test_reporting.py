@@ -34,3 +34,10 @@ def test_no_spacy_cli_hook():
     """`spacy evaluate` is not patched: its extra tables come from `report`."""
     groups = {entry_point.group for entry_point in importlib.metadata.distribution("spacy-somd").entry_points}
     assert "spacy_cli" not in groups and "spacy_factories" in groups
+
+
+def test_token_table_ends_with_the_software_types_as_one_where_scored():
+    merged = {**SCORES, "token_software_merged_p": 0.75, "token_software_merged_r": 0.5, "token_software_merged_f": 0.6}
+    markdown = markdown_scores(merged)
+    assert "| ALL (micro) | 50.00 | 25.00 | 33.33 |\n| ALL, software types as one | 75.00 | 50.00 | 60.00 |" in markdown
+    assert "software types as one" not in markdown_scores(SCORES)

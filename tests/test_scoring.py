@@ -54,7 +54,9 @@ def test_micro_average_over_docs_and_empty_docs():
 
 
 def test_nothing_to_score_gives_zeros():
-    assert token_prf([EMPTY]) == {"token_p": 0.0, "token_r": 0.0, "token_f": 0.0, "token_per_type": {}}
+    assert token_prf([EMPTY]) == {"token_p": 0.0, "token_r": 0.0, "token_f": 0.0, "token_per_type": {},
+                                  "token_software_merged_p": 0.0, "token_software_merged_r": 0.0,
+                                  "token_software_merged_f": 0.0}  # fmt: skip
 
 
 def test_same_token_in_two_docs_is_two_items():
@@ -62,6 +64,20 @@ def test_same_token_in_two_docs_is_two_items():
     assert scores["token_per_type"]["Version"]["p"] == 0.0
     counts = token_counts([(0, 0, "B-X"), (1, 0, "B-X")], [(0, 0, "B-X")])
     assert (counts["X"].tp, counts["X"].fn) == (1, 1)
+
+
+def test_software_types_merged_count_a_name_of_the_wrong_software_type_as_found():
+    eg = example(["R", "3.1", "on", "Linux", "by", "IBM"],
+                 ["B-ProgrammingEnvironment", "B-Version", "O", "B-OperatingSystem", "O", "B-Developer"],
+                 ["B-Application", "B-Version", "O", "B-PlugIn", "O", "B-Application"])  # fmt: skip
+    scores = token_prf([eg])
+    # typed: only the Version is right (tp 1, fp 3, fn 3); merged: R and Linux are software
+    # names found, IBM is a Developer taken for software (tp 3, fp 1, fn 1)
+    assert scores["token_f"] == pytest.approx(0.25)
+    assert scores["token_software_merged_p"] == pytest.approx(0.75)
+    assert scores["token_software_merged_r"] == pytest.approx(0.75)
+    assert scores["token_software_merged_f"] == pytest.approx(0.75)
+    assert token_prf([DOC_A])["token_software_merged_f"] == pytest.approx(token_prf([DOC_A])["token_f"])
 
 
 def test_predictions_are_mapped_onto_reference_tokens():
