@@ -11,8 +11,8 @@ evaluate` (skipped when the scores are newer than the model). The table goes to
 OUT/robustness.md and is printed, followed by each model's token F with the four software
 types as one (a name found with the wrong software type counts as found: how much of the
 unseen-names gap is finding renamed names and how much is typing them), its entity F by
-type on the fold and on both variants (where a variant's loss comes from), and, once, how many of the fold's
-software mentions have a name the training folds hold (as an entity of any type, case
+type on the fold and on both variants (where a variant's loss comes from), and, once, how
+many of the fold's software mentions have a name the training folds hold (as an entity of any type, case
 ignored): the share the unseen-names variant renames that real held-out text would not.
 """
 import argparse

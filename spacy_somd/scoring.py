@@ -81,19 +81,22 @@ def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
     the micro P/R/F with the four software types as one (``token_software_merged_p/r/f``:
     a software name found with the wrong software type counts as found)."""
     gold, pred = bio_items(examples)
-    merged = prf_scores("token_software_merged", token_counts(as_software(gold), as_software(pred)))
-    del merged["token_software_merged_per_type"]
+    merged = micro_prf("token_software_merged", token_counts(as_software(gold), as_software(pred)))
     return {**prf_scores("token", token_counts(gold, pred)), **merged}
+
+
+def micro_prf(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, float]:
+    """Micro-averaged ``PREFIX_p/r/f`` from per-type counts."""
+    totals = Counts()
+    for c in counts.values():
+        totals += c
+    return dict(zip((f"{prefix}_p", f"{prefix}_r", f"{prefix}_f"), totals.prf()))
 
 
 def prf_scores(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, Any]:
     """Micro-averaged ``PREFIX_p/r/f`` and ``PREFIX_per_type`` from per-type counts."""
-    totals = Counts()
-    for c in counts.values():
-        totals += c
-    p, r, f = totals.prf()
     per_type = {t: dict(zip("prf", c.prf())) for t, c in sorted(counts.items())}
-    return {f"{prefix}_p": p, f"{prefix}_r": r, f"{prefix}_f": f, f"{prefix}_per_type": per_type}
+    return {**micro_prf(prefix, counts), f"{prefix}_per_type": per_type}
 
 
 def score_token_prf(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -105,7 +108,6 @@ def score_token_prf(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any
 @registry.scorers("spacy_somd.token_prf_scorer.v1")
 def make_token_prf_scorer() -> Callable[..., Dict[str, Any]]:
     return score_token_prf
-
 
 
 def relation_triples(example: Example) -> Tuple[Set[Triple], Set[Triple]]:
