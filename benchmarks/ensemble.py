@@ -6,7 +6,7 @@
 
 Each pipeline annotates the DocBins (as `spacy evaluate` reads them: the reference texts
 through the pipeline's tokenizer, so all members see the same tokens); then they vote as
-the `somd_vote` component does (`spacy_somd.ensemble.vote`, fixed in advance and never
+the `somd_vote` component does (`spacy_somd.pipeline.vote.majority`, fixed in advance and never
 tuned on the scored data). `python -m spacy_somd ensemble` writes the same vote as one
 pipeline.
 
@@ -27,8 +27,8 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Corpus, Example
 
-from spacy_somd.ensemble import set_vote, token_copy
-from spacy_somd.reporting import flatten_scores
+from spacy_somd.evaluation.report import flatten_scores
+from spacy_somd.pipeline.vote.majority import set_vote, token_copy
 
 _spec = importlib.util.spec_from_file_location("robustness", Path(__file__).with_name("robustness.py"))
 robustness = importlib.util.module_from_spec(_spec)

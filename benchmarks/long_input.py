@@ -25,8 +25,8 @@ from typing import Callable, List, Tuple
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.corpus import bio_to_spans, read_somd
-from spacy_somd.relations.candidates import entity_pairs
+from spacy_somd.corpus.format import bio_to_spans, read_somd
+from spacy_somd.pipeline.relations.candidates import entity_pairs
 
 ITEMS = [("SPSS", "22"), ("R", "4.0.3"), ("Stata", "15"), ("MATLAB", "R2019b"), ("ImageJ", None), ("Python", "3.8")]
 SENTENCE = "We used {app} {ver} ( IBM ) for the analysis , see Fig . 2 and Smith et al . 2005 ."

@@ -22,7 +22,7 @@ from spacy.pipeline import EntityRecognizer
 from spacy.training import Example
 from thinc.api import Model
 
-from spacy_somd.corpus.reader import create_fold_corpus
+from spacy_somd.training.reader import create_fold_corpus
 
 SCORES = ("token_f", "token_p", "token_r", "ents_f", "rel_f", "somd_macro_f")
 

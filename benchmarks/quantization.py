@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 import spacy
 from spacy.training import Corpus
 
-from spacy_somd.quantization import int8_config
+from spacy_somd.transformer.quantization import int8_config
 
 SETTINGS: Dict[str, Optional[Dict[str, Any]]] = {  # name: the quantize_backbone.v1 arguments (None: fp32)
     "fp32": None,

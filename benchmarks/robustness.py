@@ -25,9 +25,9 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from spacy_somd.corpus.folds import read_fold_docs
-from spacy_somd.names import SOFTWARE_TYPES
-from spacy_somd.reporting import flatten_scores, markdown_table
-from spacy_somd.scoring import macro_f
+from spacy_somd.evaluation.report import flatten_scores, markdown_table
+from spacy_somd.labels import SOFTWARE_TYPES
+from spacy_somd.pipeline.scorers import macro_f
 
 _spec = importlib.util.spec_from_file_location("variants", Path(__file__).with_name("variants.py"))
 variants = importlib.util.module_from_spec(_spec)

@@ -17,8 +17,8 @@ from typing import List
 import spacy
 from spacy.util import load_config
 
-from spacy_somd.corpus import Sentence, bio_to_spans, read_corpus_dir
-from spacy_somd.relations.candidates import sentence_ids
+from spacy_somd.corpus.format import Sentence, bio_to_spans, read_corpus_dir
+from spacy_somd.pipeline.relations.candidates import sentence_ids
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.cfg"
 

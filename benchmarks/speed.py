@@ -45,8 +45,8 @@ import spacy
 from spacy.tokens import Doc
 from spacy.util import load_config
 
-from spacy_somd.backbones import backbone_path
-from spacy_somd.prediction import read_input
+from spacy_somd.annotate.predict import read_input
+from spacy_somd.transformer.backbone import backbone_path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -22,10 +22,12 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import spacy
 
-from spacy_somd.corpus import LINE_ATTR, create_fold_corpus, read_fold_docs
-from spacy_somd.reporting import flatten_scores
-from spacy_somd.scoring import macro_f
-from spacy_somd.training import train_command
+from spacy_somd.corpus.folds import read_fold_docs
+from spacy_somd.evaluation.report import flatten_scores
+from spacy_somd.labels import LINE_ATTR
+from spacy_somd.pipeline.scorers import macro_f
+from spacy_somd.training.overrides import train_command
+from spacy_somd.training.reader import create_fold_corpus
 
 COLUMNS = {  # table column: how to read it from (end-to-end scores, gold-entity scores)
     "token F": lambda s, g: s["token_f"],

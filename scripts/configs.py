@@ -72,10 +72,7 @@ def listener(width: str) -> Dict[str, Any]:
 
 CNN_WIDTH = "${components.tok2vec.model.encode.width}"
 # the note on eval_frequency of the configs that train by epochs
-EPOCH_EVALUATIONS = (
-    "trained by epochs: with no development split model-best is the last evaluation, up to this many steps "
-    "before model-last (the result)"
-)
+EPOCH_EVALUATIONS = "trained by epochs: an evaluation every this many steps; model-last is the result"
 FAST = Derived(
     name="fast.cfg",
     about="spacy-somd fast: a CNN tok2vec (hashed NORM/PREFIX/SUFFIX/SHAPE embeddings) and no transformer, for quick CPU runs.",

@@ -15,8 +15,8 @@ import spacy
 from spacy import displacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.corpus import RELATIONS_ATTR
-from spacy_somd.visuals import relation_arcs
+from spacy_somd.evaluation.displacy import relation_arcs
+from spacy_somd.labels import RELATIONS_ATTR
 
 EXAMPLE = "Images were analysed in Fiji (http://fiji.sc) [12]. Statistics used Stata 15.1 (StataCorp, College Station, TX)."
 

@@ -2,18 +2,18 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .about import __version__
+from spacy_somd.about import __version__
 
 if TYPE_CHECKING:
-    from .confidence import entity_confidences
-    from .relations.records import Relation, ensure_relation_extensions, relation_records
+    from spacy_somd.pipeline.confidence import entity_confidences
+    from spacy_somd.pipeline.relations.records import Relation, ensure_relation_extensions, relation_records
 
 # The Python API, imported on first use: importing the package itself stays light (no spaCy).
 _API = {
-    "Relation": ".relations.records",
-    "relation_records": ".relations.records",
-    "ensure_relation_extensions": ".relations.records",
-    "entity_confidences": ".confidence",
+    "Relation": ".pipeline.relations.records",
+    "relation_records": ".pipeline.relations.records",
+    "ensure_relation_extensions": ".pipeline.relations.records",
+    "entity_confidences": ".pipeline.confidence",
 }
 
 __all__ = ["Relation", "__version__", "ensure_relation_extensions", "entity_confidences", "relation_records"]

@@ -1,3 +1,3 @@
-from .cli import app
+from spacy_somd.cli import app
 
 app(prog_name="python -m spacy_somd")

@@ -13,8 +13,8 @@ import spacy
 from spacy.language import Language
 from spacy.util import load_config
 
-from spacy_somd.corpus import FILE_NAMES, read_corpus_dir
-from spacy_somd.training import train_command
+from spacy_somd.corpus.format import FILE_NAMES, read_corpus_dir
+from spacy_somd.training.overrides import train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -194,7 +194,7 @@ def tiny_corpus_docbins(tiny_corpus, tmp_path_factory) -> Path:
     """The tiny corpus converted by the real `convert` command: fold0..fold3.spacy."""
     from typer.testing import CliRunner
 
-    from spacy_somd.cli import app
+    from spacy_somd.cli.commands import app
 
     out = tmp_path_factory.mktemp("tiny_docbins")
     result = CliRunner().invoke(app, ["convert", str(tiny_corpus), str(out)])
@@ -336,7 +336,8 @@ def rule_pipeline(tmp_path_factory) -> Path:
     relation for almost every candidate pair."""
     from spacy.training import Example
 
-    from spacy_somd.corpus import Sentence, sentence_to_doc
+    from spacy_somd.corpus.docs import sentence_to_doc
+    from spacy_somd.corpus.format import Sentence
 
     spacy.util.fix_random_seed(0)
     nlp = somd_blank()

@@ -11,9 +11,11 @@ from spacy.training import Example
 
 import spacy_somd
 from conftest import somd_blank, tiny_rows
-from spacy_somd.confidence import CONFIDENCE_ATTR, ENTITY_ATTRS, entity_confidences
-from spacy_somd.corpus import RELATIONS_ATTR, Sentence, sentence_to_doc
-from spacy_somd.relations.records import (
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import Sentence
+from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR, ENTITY_ATTRS, entity_confidences
+from spacy_somd.pipeline.relations.records import (
     ATTRIBUTES_ATTR,
     RELATION_SPANS_ATTR,
     SOFTWARE_ATTR,

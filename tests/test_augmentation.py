@@ -12,35 +12,21 @@ from thinc.api import Config
 from typer.testing import CliRunner
 
 from conftest import CONFIGS, SHARED_CORPUS, somd_blank
-from spacy_somd.augmenters import (
+from spacy_somd.cli.commands import app
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import FILE_NAMES, Sentence, bio_to_spans, parse_labels, parse_relations, read_corpus_dir
+from spacy_somd.corpus.retokenization import Edit, apply_edits, tokenization_variant
+from spacy_somd.corpus.unseen_names import SHAPES, MentionPool, generate_name, scrambled_name, software_mentions, unseen_names_variant
+from spacy_somd.labels import SOFTWARE_TYPES
+from spacy_somd.pipeline.sentencizer import DEFAULT_CONFIG, sentence_starts
+from spacy_somd.training.augmenters import (
     create_chain_augmenter,
     create_mention_replacement_augmenter,
     create_rare_type_repeats_augmenter,
     create_tokenization_augmenter,
     example_sentence,
 )
-from spacy_somd.cli import app
-from spacy_somd.corpus import (
-    FILE_NAMES,
-    Sentence,
-    bio_to_spans,
-    gold_tokenized_example,
-    parse_labels,
-    parse_relations,
-    read_corpus_dir,
-    sentence_to_doc,
-)
-from spacy_somd.names import (
-    SHAPES,
-    SOFTWARE_TYPES,
-    MentionPool,
-    generate_name,
-    scrambled_name,
-    software_mentions,
-    unseen_names_variant,
-)  # fmt: skip
-from spacy_somd.retokenization import Edit, apply_edits, tokenization_variant
-from spacy_somd.sentences import DEFAULT_CONFIG, sentence_starts
+from spacy_somd.training.reader import gold_tokenized_example
 
 
 def sentence(text: str, labels: str, relations: Sequence[Tuple[str, int, int]] = ()) -> Sentence:

@@ -12,8 +12,9 @@ import pytest
 from test_corpus import ENTITIES, RELATIONS, TEXTS
 from typer.testing import CliRunner
 
-from spacy_somd.cli import CONVERT_REPORT, app
-from spacy_somd.corpus import FILE_NAMES, FOLD_MANIFEST, SomdFormatError, read_corpus_dir
+from spacy_somd.cli.commands import CONVERT_REPORT, app
+from spacy_somd.corpus.folds import FOLD_MANIFEST
+from spacy_somd.corpus.format import FILE_NAMES, SomdFormatError, read_corpus_dir
 
 LINES = {"texts": TEXTS, "entities": ENTITIES, "relations": RELATIONS}
 SUMMARY = re.compile(r"read (\d+) sentences = (\d+) kept \+ (\d+) repaired \+ (\d+) skipped")

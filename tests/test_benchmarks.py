@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import ENV, ROOT
-from spacy_somd.reporting import markdown_table
+from spacy_somd.evaluation.report import markdown_table
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
 variants = importlib.util.module_from_spec(spec)

@@ -20,7 +20,7 @@ from test_relations import gold_entity_examples, tiny_docs
 from thinc.api import Config, Linear, chain
 
 from conftest import CONFIGS, run, somd_blank
-from spacy_somd.corpus import RELATIONS_ATTR
+from spacy_somd.labels import RELATIONS_ATTR
 
 REL = "somd_relation_extractor"
 CAT = "somd_textcat"
@@ -33,7 +33,7 @@ TINY_TOK2VEC = {
 @spacy.registry.architectures("test_somd.BarePairClassifier.v1")
 def bare_pair_classifier(tok2vec, nO=None):
     """The pair encoder and one linear layer, without the refs of RelationClassifier.v2."""
-    from spacy_somd.relations.model import build_pair_encoder
+    from spacy_somd.pipeline.relations.model import build_pair_encoder
 
     return chain(build_pair_encoder(tok2vec, 8, 8, 8), Linear(nO=nO))
 

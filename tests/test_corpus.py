@@ -8,16 +8,11 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_somd.corpus import (
-    RELATIONS_ATTR,
-    CorpusStats,
-    SomdFormatError,
-    doc_to_lines,
-    ensure_extensions,
-    fold_docbins,
-    read_corpus_dir,
-    read_fold_docs,
-)
+from spacy_somd.corpus.docs import doc_to_lines
+from spacy_somd.corpus.folds import fold_docbins, read_fold_docs
+from spacy_somd.corpus.format import SomdFormatError, read_corpus_dir
+from spacy_somd.corpus.stats import CorpusStats
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
 
 TEXTS = [
     "We used SPSS version 22 ( IBM ) .",

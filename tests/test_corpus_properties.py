@@ -8,7 +8,9 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spacy_somd.corpus import ENTITY_TYPES, FILE_NAMES, RELATION_TYPES, doc_to_lines, read_corpus_dir, sentence_to_doc
+from spacy_somd.corpus.docs import doc_to_lines, sentence_to_doc
+from spacy_somd.corpus.format import FILE_NAMES, read_corpus_dir
+from spacy_somd.labels import ENTITY_TYPES, RELATION_TYPES
 
 VOCAB = spacy.blank("en").vocab
 # any character but white space, surrogates and the byte-order mark

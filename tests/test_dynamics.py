@@ -11,20 +11,17 @@ from typing import List, Sequence
 import numpy
 import pytest
 
-from spacy_somd.audit import CSV_COLUMNS, run_audit
-from spacy_somd.dynamics import (
-    FAKE_LABEL,
+from spacy_somd.pipeline.dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
+from spacy_somd.training.dynamics.analysis import (
     DynamicsFormatError,
-    DynamicsRecorder,
-    Instance,
     assigned_probabilities,
     aum_threshold,
-    is_threshold_sample,
     lowest_count,
     margins,
     mean_and_std,
     read_dynamics,
 )
+from spacy_somd.training.dynamics.audit import CSV_COLUMNS, run_audit
 
 LN2, LN3, LN4 = math.log(2), math.log(3), math.log(4)
 RELATION_LABELS = ["Version_of", "Developer_of", "NO_RELATION"]

@@ -1,4 +1,4 @@
-"""The vote of several pipelines (``spacy_somd.ensemble``): the vote itself, the
+"""The vote of several pipelines (``spacy_somd.pipeline.vote``): the vote itself, the
 ``somd_vote`` component that holds the members, its saving and loading, its scores, and the
 ``ensemble`` command."""
 import importlib.util
@@ -11,8 +11,9 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 
 from conftest import ROOT, run, somd_blank
-from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
-from spacy_somd.ensemble import SeedVote, assemble_ensemble, set_vote
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.pipeline.vote.majority import set_vote
+from spacy_somd.pipeline.vote.pipe import SeedVote, assemble_ensemble
 
 WORDS = ["We", "used", "SPSS", "Statistics", "version", "25", "and", "R", "."]
 
@@ -180,7 +181,7 @@ def test_ensemble_command_writes_a_pipeline_that_loads_and_evaluates(members, tm
 
 @pytest.mark.slow
 def test_a_vote_of_one_trained_pipeline_twice_is_that_pipeline(default_pipeline, tmp_path):
-    from spacy_somd.packaging import requirements, sources, training_data_description
+    from spacy_somd.release.packaging import requirements, sources, training_data_description
 
     single = spacy.load(default_pipeline)
     nlp = assemble_ensemble([spacy.load(default_pipeline), spacy.load(default_pipeline)])
@@ -218,7 +219,7 @@ def test_annotate_runs_a_vote(members, tmp_path):
 
     from typer.testing import CliRunner
 
-    from spacy_somd.cli import app
+    from spacy_somd.cli.commands import app
 
     assemble_ensemble(members).to_disk(tmp_path / "vote")
     records = tmp_path / "records.jsonl"

@@ -12,14 +12,10 @@ from spacy.util import load_config, resolve_dot_names
 from thinc.api import Config
 
 from conftest import CONFIGS, tiny_rows, write_somd
-from spacy_somd.corpus import (
-    Sentence,
-    create_fold_corpus,
-    gold_tokenized_example,
-    parse_fold,
-    select_fold,
-    sentence_to_doc,
-)
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.folds import parse_fold, select_fold
+from spacy_somd.corpus.format import Sentence
+from spacy_somd.training.reader import create_fold_corpus, gold_tokenized_example
 
 
 def lines(items) -> List[int]:
@@ -224,7 +220,7 @@ def converted(folder: Path, rows, n_folds: int = 1) -> Path:
     """``rows`` written as a SOMD corpus and converted by the real `convert` command."""
     from typer.testing import CliRunner
 
-    from spacy_somd.cli import app
+    from spacy_somd.cli.commands import app
 
     write_somd(folder / "somd", rows)
     result = CliRunner().invoke(app, ["convert", str(folder / "somd"), str(folder / "docbins"), "--n-folds", str(n_folds)])

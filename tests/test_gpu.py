@@ -13,9 +13,10 @@ from thinc.api import CupyOps, require_cpu
 from thinc.util import has_cupy_gpu
 
 from conftest import DEV_FOLD, run, spacy_train
-from spacy_somd.annotate import read_output
-from spacy_somd.confidence import CONFIDENCE_ATTR
-from spacy_somd.corpus import RELATIONS_ATTR, create_fold_corpus
+from spacy_somd.annotate.outputs import read_output
+from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR
+from spacy_somd.training.reader import create_fold_corpus
 
 pytestmark = [
     pytest.mark.slow,

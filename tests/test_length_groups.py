@@ -9,7 +9,7 @@ import torch
 from spacy.tokens import Doc
 from test_long_input import identifiers
 
-from spacy_somd.length_groups import length_groups
+from spacy_somd.transformer.length_groups import length_groups
 
 
 def test_length_groups_sorted_within_the_budget_each_row_once():

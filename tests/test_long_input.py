@@ -13,11 +13,13 @@ from spacy.training import Example
 from thinc.api import Adam, NumpyOps
 
 from conftest import CONFIGS, somd_blank, tiny_rows
-from spacy_somd.corpus import RELATIONS_ATTR, Sentence, sentence_to_doc
-from spacy_somd.relations.candidates import entity_pairs, span_gap
-from spacy_somd.relations.model import predict_in_chunks, prefix_sums, span_means
-from spacy_somd.sentences import sentence_starts
-from spacy_somd.windows import fit_window, n_pieces
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import Sentence
+from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.pipeline.relations.candidates import entity_pairs, span_gap
+from spacy_somd.pipeline.relations.model import predict_in_chunks, prefix_sums, span_means
+from spacy_somd.pipeline.sentencizer import sentence_starts
+from spacy_somd.transformer.model import fit_window, n_pieces
 
 
 def random_doc(rng: random.Random, n_tokens: int) -> Doc:

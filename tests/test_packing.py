@@ -8,7 +8,7 @@ import spacy
 from spacy.tokens import Doc
 from test_length_groups import assert_same_outputs, varied_docs
 
-from spacy_somd.packing import Placement, check_packable, pack
+from spacy_somd.transformer.packing import Placement, check_packable, pack
 
 
 def test_pack_puts_every_window_in_one_bin_within_the_budget():

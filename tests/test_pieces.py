@@ -4,7 +4,9 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.pieces import citation_runs, redraw_runs, url_runs
+from spacy_somd.pipeline.rules.citations import citation_runs
+from spacy_somd.pipeline.rules.redraw import redraw_runs
+from spacy_somd.pipeline.rules.urls import url_runs
 
 URL_RUNS = {
     "a run starts at its scheme and ends where the text goes on": (
@@ -111,7 +113,7 @@ def test_the_pipes_in_a_pipeline_with_their_label_from_the_config(factory, label
 
 
 def test_a_redrawn_entity_keeps_the_lowest_confidence_of_those_it_replaces_a_cut_one_its_own():
-    from spacy_somd.confidence import CONFIDENCE_ATTR, ensure_confidence_extension
+    from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR, ensure_confidence_extension
 
     ensure_confidence_extension()
     words = "see http : / / x . org / y and SPSS".split()

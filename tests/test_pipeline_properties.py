@@ -13,9 +13,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from typer.testing import CliRunner
 
-from spacy_somd.cli import app
-from spacy_somd.corpus import RELATIONS_ATTR
-from spacy_somd.relations.candidates import sentence_ids
+from spacy_somd.cli.commands import app
+from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.pipeline.relations.candidates import sentence_ids
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 # any text, and long texts: a random piece repeated into thousands of characters

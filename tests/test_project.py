@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from weasel.cli.document import project_document
 from weasel.util import load_project_config
 
-from spacy_somd.cli import app
-from spacy_somd.corpus import SOMD2025_SHA256, SOMD2025_URL
-from spacy_somd.training import train_command, training_overrides
+from spacy_somd.cli.commands import app
+from spacy_somd.corpus.download import SOMD2025_SHA256, SOMD2025_URL
+from spacy_somd.training.overrides import train_command, training_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = ROOT.parent / "shared" / "somd2025"

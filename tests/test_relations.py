@@ -14,18 +14,17 @@ from thinc.api import NumpyOps
 from typer.testing import CliRunner
 
 from conftest import SHARED_CORPUS, somd_blank, tiny_rows
-from spacy_somd.cli import app
-from spacy_somd.corpus import RELATIONS_ATTR, Sentence, create_fold_corpus, read_corpus_dir, read_somd, sentence_to_doc
-from spacy_somd.dynamics import FAKE_LABEL, read_dynamics
-from spacy_somd.relations import (
-    NO_RELATION,
-    adversarial_perturbation,
-    entity_pairs,
-    make_entity_pairs,
-    missed_gold_relations,
-)
-from spacy_somd.relations.pipe import softmax_loss
-from spacy_somd.scoring import relation_prf, score_relations, somd_scores
+from spacy_somd.cli.commands import app
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import Sentence, read_corpus_dir, read_somd
+from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.pipeline.dynamics import FAKE_LABEL
+from spacy_somd.pipeline.relations.candidates import entity_pairs, make_entity_pairs, missed_gold_relations
+from spacy_somd.pipeline.relations.model import adversarial_perturbation
+from spacy_somd.pipeline.relations.pipe import NO_RELATION, softmax_loss
+from spacy_somd.pipeline.scorers import relation_prf, score_relations, somd_scores
+from spacy_somd.training.dynamics.analysis import read_dynamics
+from spacy_somd.training.reader import create_fold_corpus
 
 
 def tiny_docs(nlp: Language) -> List[Doc]:

@@ -2,7 +2,7 @@
 and `spacy evaluate` stays spaCy's own (no spacy_cli hook)."""
 import importlib.metadata
 
-from spacy_somd.reporting import markdown_scores, print_scores
+from spacy_somd.evaluation.report import markdown_scores, print_scores
 
 SCORES = {
     "token_p": 0.5, "token_r": 0.25, "token_f": 1 / 3,

@@ -4,7 +4,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from spacy_somd.scoring import make_token_prf_scorer, token_counts, token_prf
+from spacy_somd.pipeline.scorers import make_token_prf_scorer, token_counts, token_prf
 
 VOCAB = spacy.blank("en").vocab
 

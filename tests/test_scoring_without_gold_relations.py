@@ -12,9 +12,9 @@ from spacy.training import Example
 from typer.testing import CliRunner
 
 from conftest import ENV
-from spacy_somd.cli import app
-from spacy_somd.corpus import RELATIONS_ATTR, ensure_extensions
-from spacy_somd.scoring import relation_prf, score_relations
+from spacy_somd.cli.commands import app
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.pipeline.scorers import relation_prf, score_relations
 
 WORDS = "We used SPSS 22 and R 4.0.3 .".split()
 ENTS = [(2, 3, "Application"), (3, 4, "Version"), (5, 6, "ProgrammingEnvironment"), (6, 7, "Version")]

@@ -4,8 +4,8 @@ import pytest
 import spacy
 
 from conftest import SHARED_CORPUS, somd_blank
-from spacy_somd.corpus import read_corpus_dir
-from spacy_somd.sentences import DEFAULT_CONFIG, sentence_starts
+from spacy_somd.corpus.format import read_corpus_dir
+from spacy_somd.pipeline.sentencizer import DEFAULT_CONFIG, sentence_starts
 
 RAW = "We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package [12], see http://www.r-project.org."
 

@@ -17,8 +17,8 @@ from spacy.vocab import Vocab
 from thinc.api import ConfigValidationError
 
 from conftest import ENV, ROOT
-from spacy_somd.relations.candidates import Pair
-from spacy_somd.relations.model import pair_indices, pair_rows
+from spacy_somd.pipeline.relations.candidates import Pair
+from spacy_somd.pipeline.relations.model import pair_indices, pair_rows
 
 spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
 speed = importlib.util.module_from_spec(spec)
@@ -114,7 +114,7 @@ def test_quantize_backbone_loads_quantized_and_predicts(default_pipeline):
 
 def test_quantize_backbone_reaches_the_members_of_a_vote(default_pipeline, tmp_path):
     """A vote loaded with the callback has every member's backbone int8, and votes."""
-    from spacy_somd.ensemble.pipe import assemble_ensemble
+    from spacy_somd.pipeline.vote.pipe import assemble_ensemble
 
     assemble_ensemble([spacy.load(default_pipeline), spacy.load(default_pipeline)]).to_disk(tmp_path / "vote")
     n_plain, _ = linear_layers(spacy.load(default_pipeline).get_pipe("transformer").model.transformer)
@@ -127,7 +127,7 @@ def test_quantize_backbone_reaches_the_members_of_a_vote(default_pipeline, tmp_p
 
 
 def test_quantize_backbone_refuses_a_vote_without_backbones(tmp_path):
-    from spacy_somd.ensemble.pipe import assemble_ensemble
+    from spacy_somd.pipeline.vote.pipe import assemble_ensemble
 
     members = [spacy.blank("en"), spacy.blank("en")]
     for member in members:
@@ -142,7 +142,7 @@ def test_predict_and_annotate_load_the_backbone_int8_with_the_option(default_pip
     from typer.testing import CliRunner
 
     from spacy_somd.annotate.annotator import Annotator
-    from spacy_somd.cli import app, load_pipeline
+    from spacy_somd.cli.commands import app, load_pipeline
 
     n_plain, _ = linear_layers(load_pipeline(str(default_pipeline), -1).get_pipe("transformer").model.transformer)
     for nlp in (load_pipeline(str(default_pipeline), -1, int8=True), Annotator(str(default_pipeline), [], int8=True).nlp):

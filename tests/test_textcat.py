@@ -12,8 +12,9 @@ from spacy.training import Example
 from spacy.training.initialize import init_nlp
 from thinc.api import Adam, Config
 
-from spacy_somd.corpus import create_fold_corpus
-from spacy_somd.textcat import DEFAULT_MAPPING, gold_categories, score_textcat
+from spacy_somd.pipeline.textcat.gold import DEFAULT_MAPPING, gold_categories
+from spacy_somd.pipeline.textcat.scorer import score_textcat
+from spacy_somd.training.reader import create_fold_corpus
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 LABELS = ["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"]
@@ -232,7 +233,7 @@ def test_config_pipelines_train_and_score_cats(name, tiny_corpus_docbins, reques
 
 
 def test_training_dynamics_record_each_sentence_label_per_epoch(tmp_path):
-    from spacy_somd.dynamics import read_dynamics
+    from spacy_somd.training.dynamics.analysis import read_dynamics
 
     path = tmp_path / "dynamics.jsonl"
     nlp = spacy.blank("en")

@@ -11,8 +11,9 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import CONFIGS, DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
-from spacy_somd.corpus import ENTITY_TYPES, create_fold_corpus
-from spacy_somd.training import train_command
+from spacy_somd.labels import ENTITY_TYPES
+from spacy_somd.training.overrides import train_command
+from spacy_somd.training.reader import create_fold_corpus
 
 pytestmark = pytest.mark.slow  # subprocess trainings
 

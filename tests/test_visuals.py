@@ -3,8 +3,10 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_somd.corpus import RELATIONS_ATTR, SomdFormatError, ensure_extensions
-from spacy_somd.visuals import plot_training_log, read_training_log, relation_arcs, render_relations
+from spacy_somd.corpus.format import SomdFormatError
+from spacy_somd.evaluation.displacy import relation_arcs, render_relations
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
+from spacy_somd.training.plots import plot_training_log, read_training_log
 
 
 def annotated_doc() -> Doc:

@@ -1,7 +1,7 @@
 """``annotate``: software mentions of whole literatures, from JSONL or Parquet records to
 partitioned Parquet or JSONL output, on one machine (``local``) or a Ray cluster (``ray``)."""
-from .inputs import InputError
-from .outputs import read_output
-from .run import Settings, annotate_input
+from spacy_somd.annotate.inputs import InputError
+from spacy_somd.annotate.outputs import read_output
+from spacy_somd.annotate.run import Settings, annotate_input
 
 __all__ = ["InputError", "Settings", "annotate_input", "read_output"]

@@ -19,11 +19,11 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 import spacy
 from spacy.language import Language
 
-from ..corpus.docs import ensure_extensions
-from ..memory import limit_heap_growth, zoned_blocks
-from ..quantization import load_config
-from .inputs import Partition, Record, records_of
-from .records import SentencePart, build_record
+from spacy_somd.annotate.inputs import Partition, Record, records_of
+from spacy_somd.annotate.records import SentencePart, build_record
+from spacy_somd.labels import ensure_extensions
+from spacy_somd.memory import limit_heap_growth, zoned_blocks
+from spacy_somd.transformer.quantization import load_config
 
 # where a piece of an over-long text may end: after a sentence end and its white space, or
 # after a line break; failing those, after any white space

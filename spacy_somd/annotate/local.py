@@ -6,8 +6,8 @@ from typing import Deque, Iterable, Iterator, List, Tuple
 
 import torch
 
-from .annotator import Annotated, Annotator
-from .inputs import Partition, Record, records_of
+from spacy_somd.annotate.annotator import Annotated, Annotator
+from spacy_somd.annotate.inputs import Partition, Record, records_of
 
 
 def local_stream(

@@ -7,12 +7,12 @@ counts last: a partition is complete when its counts file exists, absent otherwi
 the same run. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
 ``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
 import json
-import os
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
-from .inputs import InputError, Partition, parquet_module
-from .summary import Counts, software_tsv
+from spacy_somd.annotate.inputs import InputError, Partition, parquet_module
+from spacy_somd.annotate.summary import Counts, software_tsv
+from spacy_somd.io import staged_path, write_atomic
 
 FORMATS = (".parquet", ".jsonl")
 
@@ -31,13 +31,6 @@ def record_schema() -> Any:
         ("id", pa.string()), ("sentences", pa.list_(sentence)), ("entities", pa.list_(entity)),
         ("relations", pa.list_(relation)),
     ])  # fmt: skip
-
-
-def replace(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: a hidden temporary file, then a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 class PartitionWriter:
@@ -66,7 +59,7 @@ class PartitionWriter:
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(".*.tmp"):
             stale.unlink()
-        replace(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+        write_atomic(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
 
     def part_path(self, number: int) -> Path:
         return self.folder / f"part-{number:06d}{self.suffix}"
@@ -84,14 +77,13 @@ class PartitionWriter:
         if self.suffix == ".parquet":
             import pyarrow as pa
 
-            tmp = path.with_name(f".{path.name}.tmp")
             rows = [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
-            parquet_module().write_table(pa.Table.from_pylist(rows, schema=record_schema()), tmp)
-            os.replace(tmp, path)
+            with staged_path(path) as tmp:
+                parquet_module().write_table(pa.Table.from_pylist(rows, schema=record_schema()), tmp)
         else:
-            replace(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
+            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
         data = {"counts": counts.to_dict(), "rejects": [r.to_dict() for r in partition.rejects]}
-        replace(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))
+        write_atomic(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))
 
     def partition_data(self) -> Iterator[Dict[str, Any]]:
         """The counts and rejects of the complete partitions, in order."""

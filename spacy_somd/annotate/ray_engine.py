@@ -6,8 +6,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
-from .annotator import Annotated, Annotator
-from .inputs import InputError, Partition
+from spacy_somd.annotate.annotator import Annotated, Annotator
+from spacy_somd.annotate.inputs import InputError, Partition
 
 
 def import_ray() -> Any:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, NamedTuple, Sequence
 
 from spacy.tokens import Doc
 
-from ..corpus.docs import RELATIONS_ATTR
+from spacy_somd.labels import RELATIONS_ATTR
 
 DIGITS = 4
 

@@ -4,10 +4,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from .annotator import Annotated
-from .inputs import Partition, input_files, scan
-from .outputs import PartitionWriter
-from .summary import Counts
+from spacy_somd.annotate.annotator import Annotated
+from spacy_somd.annotate.inputs import Partition, input_files, scan
+from spacy_somd.annotate.outputs import PartitionWriter
+from spacy_somd.annotate.summary import Counts
 
 # called after each partition is written, with the partition, its counts and the lines
 # that report its rejects and the texts annotated in pieces
@@ -80,14 +80,14 @@ def annotate_input(
     done = writer.complete()
     pending = (p for p in partitions if p.number not in done)
     if settings.engine == "ray":
-        from .ray_engine import ray_stream
+        from spacy_somd.annotate.ray_engine import ray_stream
 
         fed, items = ray_stream(
             model, files, list(pending), settings.batch_size, settings.num_workers,
             settings.num_gpus_per_worker, settings.ray_address, settings.int8,
         )  # fmt: skip
     else:
-        from .local import local_stream
+        from spacy_somd.annotate.local import local_stream
 
         fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
     run = write_partitions(fed, items, writer, on_partition)

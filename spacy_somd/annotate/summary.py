@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
-from ..textcat.gold import DEFAULT_MAPPING
-from .annotator import Annotated
+from spacy_somd.annotate.annotator import Annotated
+from spacy_somd.pipeline.textcat.gold import DEFAULT_MAPPING
 
 SOFTWARE_TYPES = tuple(DEFAULT_MAPPING)  # the entity types that name software
 VERSION_OF = "Version_of"

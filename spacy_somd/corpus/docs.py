@@ -9,17 +9,8 @@ from typing import List, Tuple
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from .format import Sentence, bio_to_spans
-
-RELATIONS_ATTR = "somd_relations"
-LINE_ATTR = "somd_line"
-
-
-def ensure_extensions() -> None:
-    """Register the Doc extensions this package uses (idempotent)."""
-    for name in (RELATIONS_ATTR, LINE_ATTR):
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=None)
+from spacy_somd.corpus.format import Sentence, bio_to_spans
+from spacy_somd.labels import LINE_ATTR, RELATIONS_ATTR, ensure_extensions
 
 
 def doc_bio(doc: Doc) -> List[str]:

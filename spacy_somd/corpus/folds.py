@@ -9,8 +9,9 @@ from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .docs import LINE_ATTR, ensure_extensions, sentence_to_doc
-from .format import Sentence
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import Sentence
+from spacy_somd.labels import LINE_ATTR, ensure_extensions
 
 
 def fold_of(line: int, n_folds: int) -> int:
@@ -151,19 +152,36 @@ def select_fold(
     """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold
     ``fold`` whole (what the reported scores are measured on). The other folds hold the
     development sentences, ``dev`` (a ``dev_size`` share drawn with ``dev_seed``; the
-    checkpoint is chosen on these; none for ``dev_size`` 0), and ``train``: the rest,
+    checkpoint is chosen on these), and ``train``: the rest,
     keeping only the first ``negative_ratio`` (by line order) of its entity-free sentences,
-    and none of the ``exclude`` lines."""
+    and none of the ``exclude`` lines. With ``dev_size`` 0 every sentence of the other folds
+    trains, and ``dev`` is a fixed sample of the training sentences (see
+    :func:`training_sample`): scores of how well training fits, never of held-out data."""
     check_fold_settings(fold, n_folds, negative_ratio, dev_size)
     wanted = set(folds_of_split(fold, n_folds, split))
     docs = [d for d in docs if fold_of(d._.get(LINE_ATTR), n_folds) in wanted]
     if split == "heldout":
         return docs
     development = dev_lines([d._.get(LINE_ATTR) for d in docs], dev_size, dev_seed)
+    if split == "dev" and not development:
+        return training_sample(entity_free_share(docs, negative_ratio, exclude), dev_seed)
     if split == "dev":
         return [d for d in docs if d._.get(LINE_ATTR) in development]
     docs = [d for d in docs if d._.get(LINE_ATTR) not in development]
     return entity_free_share(docs, negative_ratio, exclude)
+
+
+TRAINING_SAMPLE_SIZE = 200
+
+
+def training_sample(docs: Sequence[Doc], seed: int, size: int = TRAINING_SAMPLE_SIZE) -> List[Doc]:
+    """``size`` of the training docs (all if fewer), drawn with ``seed``, in line order: what
+    training scores at each evaluation when there is no development split, so that the
+    scores show it learning (they measure the fit, not how well it generalises)."""
+    if len(docs) <= size:
+        return list(docs)
+    chosen = set(random.Random(seed).sample(range(len(docs)), size))
+    return [doc for i, doc in enumerate(docs) if i in chosen]
 
 
 def entity_free_share(docs: Sequence[Doc], negative_ratio: float, exclude: Collection[int] = ()) -> List[Doc]:

@@ -7,16 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-ENTITY_TYPES = (
-    "Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem", "Version",
-    "Developer", "URL", "Citation", "License", "Release", "Extension", "Abbreviation",
-    "AlternativeName", "SoftwareCoreference",
-)  # fmt: skip
-RELATION_TYPES = (
-    "Version_of", "Developer_of", "Citation_of", "URL_of", "PlugIn_of", "Release_of",
-    "Abbreviation_of", "Specification_of", "Extension_of", "License_of",
-    "AlternativeName_of",
-)  # fmt: skip
+from spacy_somd.labels import ENTITY_TYPES, RELATION_TYPES
+
 FILE_NAMES = {
     "texts": "train_texts.txt",
     "entities": "train_entities.txt",

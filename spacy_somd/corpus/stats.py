@@ -3,7 +3,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .format import Sentence, bio_to_spans
+from spacy_somd.corpus.format import Sentence, bio_to_spans
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""Evaluation commands: ``report`` (an evaluation's scores as tables),
+``evaluate-gold-entities`` (relation scores with the gold entities given) and ``visualize``
+(predictions as displaCy HTML)."""
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from tqdm import tqdm
+from wasabi import msg
+
+from spacy_somd.annotate.predict import read_input
+from spacy_somd.cli._util import GPU_HELP, app, fail, load_pipeline, read_json
+from spacy_somd.corpus.docs import sentence_to_doc
+from spacy_somd.corpus.format import SomdFormatError
+from spacy_somd.evaluation.displacy import render_relations
+from spacy_somd.evaluation.gold_entities import score_docbin_on_gold_entities
+from spacy_somd.evaluation.report import FAMILIES, flatten_scores, percent, print_scores, score_tables
+
+
+@app.command()
+def report(
+    metrics_file: Path = typer.Argument(..., help="JSON written by `spacy evaluate --per-component --output`"),
+    gold_entities: Optional[Path] = typer.Option(None, help="JSON written by `evaluate-gold-entities`"),
+) -> None:
+    """Print an evaluation's scores as tables.
+
+    Token-level, entity-level, relations (end to end, and with gold entities), the SOMD
+    score and the sentence categories, in percent as spaCy prints its own scores."""
+    scores = flatten_scores(read_json(metrics_file))
+    gold = None if gold_entities is None else read_json(gold_entities)
+    if not score_tables(scores, gold):
+        fail(f"{metrics_file}: no scores to report (no {', '.join(f'{family}_*' for family in FAMILIES)} scores)")
+    print_scores(scores, gold)
+
+
+@app.command("evaluate-gold-entities")
+def evaluate_gold_entities(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    data_path: Path = typer.Argument(..., help="A DocBin with gold entities and relations (e.g. the held-out fold)"),
+    output: Path = typer.Option(..., help="JSON file to save the scores to"),
+    gpu_id: int = typer.Option(-1, help=GPU_HELP),
+) -> None:
+    """Score the relations given the gold entities.
+
+    The relation component's classification quality, apart from entity recognition
+    errors."""
+    if not data_path.is_file():
+        fail(f"{data_path}: file not found")
+    nlp = load_pipeline(model, gpu_id)
+    try:
+        scores = score_docbin_on_gold_entities(nlp, data_path)
+    except FileNotFoundError as err:
+        fail(str(err))
+    except ValueError as err:
+        fail(str(err) if str(err).startswith(str(data_path)) else f"{model}: {err}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
+    msg.good(f"Relation F with gold entities: {percent(scores['rel_f'])} (saved to {output})")
+
+
+@app.command()
+def visualize(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    texts_file: Path = typer.Argument(..., help="Sentences in the corpus format (one a line), or a .spacy DocBin"),
+    out_html: Path = typer.Argument(..., help="HTML file to write"),
+    batch_size: int = typer.Option(64, help="Sentences per batch"),
+    gpu_id: int = typer.Option(-1, help=GPU_HELP),
+) -> None:
+    """Render predictions as displaCy HTML.
+
+    The predicted entities and relations (labelled arcs from each attribute to its
+    software) of every sentence, as one HTML page."""
+    nlp = load_pipeline(model, gpu_id)
+    try:
+        sentences = list(read_input(texts_file))
+    except (SomdFormatError, FileNotFoundError) as err:
+        fail(str(err))
+    pipe = nlp.pipe((sentence_to_doc(nlp.vocab, sentence) for sentence in sentences), batch_size=batch_size)
+    docs = list(tqdm(pipe, total=len(sentences), desc="visualize", unit=" sentences", leave=False))
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    out_html.write_text(render_relations(docs), encoding="utf-8")
+    msg.good(f"Rendered {len(docs)} sentences to {out_html}")

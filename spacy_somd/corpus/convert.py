@@ -1,0 +1,40 @@
+"""``convert``: a SOMD corpus folder validated and written as one DocBin per fold, with the
+fold manifest and, in lenient mode, the report of every repair and skip."""
+import json
+from pathlib import Path
+from typing import Callable, Iterable, List, Tuple
+
+import spacy
+from spacy.tokens import DocBin
+
+from spacy_somd.corpus.folds import FOLD_MANIFEST, fold_docbins, fold_manifest, fold_path
+from spacy_somd.corpus.format import ReadResult, Sentence, read_corpus_dir
+from spacy_somd.io import write_all
+
+CONVERT_REPORT = "convert-report.jsonl"
+
+
+def convert_corpus(
+    corpus_dir: Path,
+    out_dir: Path,
+    n_folds: int = 4,
+    lenient: bool = False,
+    progress: Callable[[List[Sentence]], Iterable[Sentence]] = iter,
+) -> Tuple[ReadResult, List[DocBin]]:
+    """Read ``corpus_dir`` (strictly, or repairing what is unambiguous with ``lenient``) and
+    write sentence i into ``out_dir/fold{i % n_folds}.spacy``, with ``folds.json`` (and
+    ``convert-report.jsonl`` with ``lenient``). The folder's older fold files are replaced
+    as a whole. Raises ``SomdFormatError`` or ``FileNotFoundError`` for bad input,
+    ``ValueError`` for bad settings or an empty corpus, ``OSError`` where it cannot write."""
+    if n_folds < 1:
+        raise ValueError(f"--n-folds must be at least 1, not {n_folds}")
+    result = read_corpus_dir(corpus_dir, lenient=lenient)
+    if not result.sentences:
+        raise ValueError(f"{corpus_dir}: no sentences to convert ({result.summary()})")
+    bins = fold_docbins(spacy.blank("en").vocab, progress(result.sentences), n_folds)
+    files = {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)}
+    if lenient:
+        files[CONVERT_REPORT] = "".join(json.dumps(note.row()) + "\n" for note in result.notes).encode("utf-8")
+    files[FOLD_MANIFEST] = (json.dumps(fold_manifest(bins), indent=2) + "\n").encode("utf-8")
+    write_all(out_dir, files, replaces=(FOLD_MANIFEST, "fold*.spacy", CONVERT_REPORT))
+    return result, bins

@@ -1,0 +1,2 @@
+"""Scoring a trained pipeline and showing it: relation scores with gold entities
+(:mod:`.gold_entities`), the score tables (:mod:`.report`), the displaCy HTML of predictions (:mod:`.displacy`)."""

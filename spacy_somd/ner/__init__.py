@@ -1,5 +1,0 @@
-"""The entity recognizer: spaCy's transition-based NER with a batched greedy decoder."""
-from .decoder import greedy_biluo, move_table
-from .pipe import BatchEntities, SomdEntityRecognizer, make_somd_ner
-
-__all__ = ["BatchEntities", "SomdEntityRecognizer", "greedy_biluo", "make_somd_ner", "move_table"]

@@ -1,0 +1,1 @@
+"""The installable pipeline: its meta and its wheel (:mod:`.packaging`)."""
