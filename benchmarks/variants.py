@@ -26,7 +26,6 @@ from spacy_somd.corpus.folds import read_fold_docs
 from spacy_somd.evaluation.report import flatten_scores
 from spacy_somd.labels import LINE_ATTR
 from spacy_somd.pipeline.scorers import macro_f
-from spacy_somd.training.overrides import train_command
 from spacy_somd.training.reader import create_fold_corpus
 
 COLUMNS = {  # table column: how to read it from (end-to-end scores, gold-entity scores)
@@ -67,8 +66,10 @@ def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, 
     out, dev = args.out / variant.name, args.corpus / f"fold{variant.fold}.spacy"
     model = out / "model-best"
     if not model.exists():
-        run(*train_command(args.config, out, corpus=args.corpus, fold=variant.fold, n_folds=args.n_folds,
-                           negative_ratio=args.negative_ratio, gpu_id=args.gpu_id, overrides=variant.overrides))  # fmt: skip
+        settings = {"paths.corpus": args.corpus, "somd.fold": variant.fold, "somd.n_folds": args.n_folds,
+                    "somd.negative_ratio": args.negative_ratio, **variant.overrides}
+        run("spacy_somd", "train", str(args.config), str(out), "--gpu-id", str(args.gpu_id),
+            *(item for key, value in settings.items() for item in (f"--{key}", "null" if value is None else str(value))))
     metrics, gold = out / "metrics.json", out / "gold-entities.json"
     gpu = ("--gpu-id", str(args.gpu_id))
     if is_stale(metrics, model):

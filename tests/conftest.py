@@ -14,7 +14,6 @@ from spacy.language import Language
 from spacy.util import load_config
 
 from spacy_somd.corpus.format import FILE_NAMES, read_corpus_dir
-from spacy_somd.training.overrides import train_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -194,7 +193,7 @@ def tiny_corpus_docbins(tiny_corpus, tmp_path_factory) -> Path:
     """The tiny corpus converted by the real `convert` command: fold0..fold3.spacy."""
     from typer.testing import CliRunner
 
-    from spacy_somd.cli.commands import app
+    from spacy_somd.cli import app
 
     out = tmp_path_factory.mktemp("tiny_docbins")
     result = CliRunner().invoke(app, ["convert", str(tiny_corpus), str(out)])
@@ -302,11 +301,9 @@ def spacy_train(config: str, output: Path, corpus: Path, *overrides: str, gpu_id
     """Train CONFIG for MAX_STEPS steps with the project's train command (fold DEV_FOLD
     held out, the config's other [somd] settings, on the CPU or GPU ``gpu_id``); return the
     model-last folder."""
-    somd = load_config(CONFIGS / config)["somd"]
-    settings = {"training.max_steps": MAX_STEPS, "training.eval_frequency": EVAL_FREQUENCY}
     run([
-        *train_command(CONFIGS / config, output, corpus=corpus, fold=DEV_FOLD, n_folds=somd["n_folds"],
-                       negative_ratio=somd["negative_ratio"], gpu_id=gpu_id, overrides=settings),
+        "spacy_somd", "train", str(CONFIGS / config), str(output), "--gpu-id", str(gpu_id), "--paths.corpus", str(corpus),
+        "--somd.fold", str(DEV_FOLD), "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
         *overrides,
     ])  # fmt: skip
     model = output / "model-last"

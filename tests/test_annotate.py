@@ -18,7 +18,7 @@ from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, pieces
 from spacy_somd.annotate.inputs import InputError, Record, input_files, scan
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 
 # entities the ruler always finds, so that offsets and relations are tested on real ones
 PATTERNS = [

@@ -12,7 +12,8 @@ import pytest
 from test_corpus import ENTITIES, RELATIONS, TEXTS
 from typer.testing import CliRunner
 
-from spacy_somd.cli.commands import CONVERT_REPORT, app
+from spacy_somd.cli import app
+from spacy_somd.corpus.convert import CONVERT_REPORT
 from spacy_somd.corpus.folds import FOLD_MANIFEST
 from spacy_somd.corpus.format import FILE_NAMES, SomdFormatError, read_corpus_dir
 

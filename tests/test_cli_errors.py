@@ -7,7 +7,7 @@ from thinc.util import has_cupy
 from typer.testing import CliRunner
 
 from conftest import ROOT
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 
 
 def one_line_error(args) -> str:

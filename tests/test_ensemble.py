@@ -219,7 +219,7 @@ def test_annotate_runs_a_vote(members, tmp_path):
 
     from typer.testing import CliRunner
 
-    from spacy_somd.cli.commands import app
+    from spacy_somd.cli import app
 
     assemble_ensemble(members).to_disk(tmp_path / "vote")
     records = tmp_path / "records.jsonl"

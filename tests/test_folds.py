@@ -220,7 +220,7 @@ def converted(folder: Path, rows, n_folds: int = 1) -> Path:
     """``rows`` written as a SOMD corpus and converted by the real `convert` command."""
     from typer.testing import CliRunner
 
-    from spacy_somd.cli.commands import app
+    from spacy_somd.cli import app
 
     write_somd(folder / "somd", rows)
     result = CliRunner().invoke(app, ["convert", str(folder / "somd"), str(folder / "docbins"), "--n-folds", str(n_folds)])

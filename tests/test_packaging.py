@@ -97,7 +97,7 @@ import importlib.metadata, spacy
 from spacy.util import load_config, load_model_from_config
 for entry_point in importlib.metadata.distribution("spacy-somd").entry_points:
     entry_point.load()
-import spacy_somd.cli.commands
+import spacy_somd.cli
 nlp = load_model_from_config(load_config("configs/default.cfg"), auto_fill=True)
 print(nlp.pipe_names, nlp.config["components"]["transformer"]["model"]["name"])
 """)
@@ -109,7 +109,7 @@ print(nlp.pipe_names, nlp.config["components"]["transformer"]["model"]["name"])
 
 def test_plotting_commands_without_matplotlib_fail_with_one_line(tmp_path):
     done = run_blocked(f"""
-from spacy_somd.cli.commands import main
+from spacy_somd.cli import main
 sys.argv = ["spacy-somd", "plot", "{tmp_path / 'log.jsonl'}", "{tmp_path / 'curves.png'}"]
 main()
 """)

@@ -13,7 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from typer.testing import CliRunner
 
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 from spacy_somd.labels import RELATIONS_ATTR
 from spacy_somd.pipeline.relations.candidates import sentence_ids
 

@@ -10,7 +10,7 @@ from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
 from spacy_somd.annotate.predict import ZONE_LINES, predict_lines, read_input
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 from spacy_somd.corpus.format import Sentence, SomdFormatError, read_somd
 
 LINES = ["We used SPSS 22 .", "", "R 4.0.3 and Stata 15 .", "Nothing here"]

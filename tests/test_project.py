@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from weasel.cli.document import project_document
 from weasel.util import load_project_config
 
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 from spacy_somd.corpus.download import SOMD2025_SHA256, SOMD2025_URL
 from spacy_somd.training.overrides import train_command, training_overrides
 

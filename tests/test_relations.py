@@ -14,7 +14,7 @@ from thinc.api import NumpyOps
 from typer.testing import CliRunner
 
 from conftest import SHARED_CORPUS, somd_blank, tiny_rows
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import Sentence, read_corpus_dir, read_somd
 from spacy_somd.labels import RELATIONS_ATTR

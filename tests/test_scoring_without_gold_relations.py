@@ -12,7 +12,7 @@ from spacy.training import Example
 from typer.testing import CliRunner
 
 from conftest import ENV
-from spacy_somd.cli.commands import app
+from spacy_somd.cli import app
 from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
 from spacy_somd.pipeline.scorers import relation_prf, score_relations
 

@@ -12,7 +12,6 @@ from spacy.tokens import Span
 
 from conftest import CONFIGS, DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy_somd.labels import ENTITY_TYPES
-from spacy_somd.training.overrides import train_command
 from spacy_somd.training.reader import create_fold_corpus
 
 pytestmark = pytest.mark.slow  # subprocess trainings
@@ -144,10 +143,11 @@ def test_plot_the_training_log(default_pipeline, tmp_path):
 def test_a_release_pipeline_trains_on_every_fold(tmp_path, tiny_corpus_docbins):
     """`train --fold none`: ``somd.fold`` is null in the trained pipeline's config, and the
     training split it names is every sentence of every fold."""
-    settings = {"training.max_steps": MAX_STEPS, "training.eval_frequency": EVAL_FREQUENCY}
-    command = train_command(CONFIGS / "fast.cfg", tmp_path / "out", corpus=tiny_corpus_docbins, fold=None,
-                            n_folds=4, negative_ratio=1.0, gpu_id=-1, overrides=settings)  # fmt: skip
-    assert command[command.index("--fold") + 1] == "none"
+    command = [
+        "spacy_somd", "train", str(CONFIGS / "fast.cfg"), str(tmp_path / "out"), "--paths.corpus", str(tiny_corpus_docbins),
+        "--somd.fold", "null", "--somd.negative_ratio", "1.0", "--training.max_steps", str(MAX_STEPS),
+        "--training.eval_frequency", str(EVAL_FREQUENCY),
+    ]  # fmt: skip
     run(command)
     nlp = spacy.load(tmp_path / "out" / "model-last")
     somd = nlp.config["somd"]
