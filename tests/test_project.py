@@ -1,11 +1,13 @@
 """project.yml is a valid spaCy project: its workflows name existing commands, its assets
-are the pinned corpus files, and every training it starts is the one train command."""
+are the pinned corpus files, and every training it starts is the one train command.
+benchmarks/project.yml is a valid project of its own whose commands name existing scripts."""
 import hashlib
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -13,15 +15,17 @@ import pytest
 from spacy.util import load_config
 from thinc.util import has_cupy_gpu
 from typer.testing import CliRunner
-from weasel.cli.document import project_document
 from weasel.util import load_project_config
-
-from spacy_somd.cli import app
-from spacy_somd.corpus.download import SOMD2025_SHA256, SOMD2025_URL
-from spacy_somd.training.overrides import train_command, training_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = ROOT.parent / "shared" / "somd2025"
+CORPUS_FILES = ["test_texts.txt", "train_entities.txt", "train_relations.txt", "train_texts.txt"]
+CORPUS_COMMIT = "425f02633f5dc3af74f00fcef38fb95d99cd9c1d"
+# the package's commands (python -m spacy_somd COMMAND) that project files may run
+CLI_COMMANDS = {
+    "convert", "train", "report", "evaluate-gold-entities", "predict", "package", "audit", "plot", "visualize",
+    "annotate", "variant", "ensemble",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,7 @@ def test_workflows_name_existing_commands(project):
     for workflow in project["workflows"].values():
         assert set(workflow) <= commands
     assert project["workflows"]["all"] == ["assets", "convert", "train", "evaluate", "predict", "package"]
-    assert project["workflows"]["cv"] == ["assets", "convert", "cross-validate"]
+    assert sorted(project["workflows"]) == ["all", "release", "vote"]
     assert "clean" in commands
     for command in project["commands"]:
         for dep in command.get("deps", []):
@@ -74,10 +78,11 @@ def test_readme_project_commands_with_vars_run(tmp_path):
 
 def test_assets_are_the_corpus_files_at_the_pinned_commit(project):
     assets = {Path(asset["dest"]).name: asset for asset in project["assets"]}
-    assert sorted(assets) == sorted(SOMD2025_SHA256)
+    assert sorted(assets) == CORPUS_FILES
+    url = f"https://raw.githubusercontent.com/ekbanasolutions/somd-2025/{CORPUS_COMMIT}/data/phase_1"
     for name, asset in assets.items():
         assert asset["dest"] == f"assets/somd2025/{name}"
-        assert asset["url"] == f"{SOMD2025_URL}/{name}"
+        assert asset["url"] == f"{url}/{name}"
         assert len(asset["checksum"]) == 32  # weasel checks md5
     # offline: the same assets from a local folder
     local = load_project_config(ROOT, overrides={"vars.corpus_source": "../shared/somd2025"})
@@ -86,38 +91,62 @@ def test_assets_are_the_corpus_files_at_the_pinned_commit(project):
 
 @pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
 def test_asset_checksums_are_those_of_the_pinned_files(project):
-    """The md5 sums weasel checks belong to the files whose sha256 the package pins."""
+    """The md5 sums weasel checks are those of the corpus files."""
     for asset in project["assets"]:
         data = (SHARED_CORPUS / Path(asset["dest"]).name).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == SOMD2025_SHA256[Path(asset["dest"]).name]
         assert hashlib.md5(data).hexdigest() == asset["checksum"]
 
 
 def test_every_training_is_the_one_train_command_with_all_fold_settings(project):
-    """`train` and `train-dynamics` run `spacy_somd train` exactly as train_command builds
-    it from the project's variables (corpus, fold, n_folds, negative_ratio, gpu_id)."""
+    """`train`, `train-seeds` and `train-release` run `spacy_somd train CONFIG OUTPUT` with the
+    project's corpus, fold settings and GPU as config overrides."""
     variables = project["vars"]
     lines = script_lines(project, ["-m", "spacy_somd", "train"])
-    assert sorted(lines) == ["train", "train-dynamics", "train-release", "train-seeds"]
+    assert sorted(lines) == ["train", "train-release", "train-seeds"]
     for name, words in lines.items():
-        fold = None if name == "train-release" else variables["fold"]
-        expected = train_command(
-            words[3], words[4], corpus="corpus", fold=fold, n_folds=variables["n_folds"],
-            negative_ratio=variables["negative_ratio"], gpu_id=variables["gpu_id"],
-        )  # fmt: skip
-        assert words[1 : 1 + len(expected)] == expected, name
         assert words[3] == f"configs/{variables['config']}.cfg"
+        flags = dict(zip(words[5::2], words[6::2]))
+        fold = "null" if name == "train-release" else str(variables["fold"])
+        assert flags["--paths.corpus"] == "corpus"
+        assert flags["--somd.fold"] == fold, name
+        assert flags["--somd.n_folds"] == str(variables["n_folds"])
+        assert flags["--somd.negative_ratio"] == str(variables["negative_ratio"])
+        assert flags["--gpu-id"] == str(variables["gpu_id"])
     assert not script_lines(project, ["-m", "spacy", "train"])
     (seeds,) = [command["script"] for command in project["commands"] if command["name"] == "train-seeds"]
     assert [shlex.split(line)[-2:] for line in seeds] == [["--system.seed", "1"], ["--system.seed", "2"]]
 
 
-def test_benchmarks_get_all_fold_settings_and_the_gpu(project):
-    lines = script_lines(project, ["benchmarks/variants.py"])
-    assert sorted(lines) == ["adversarial", "cross-validate", "learning-curve", "sieve"]
-    for name, words in lines.items():
-        for flag in ("--n-folds", "--negative-ratio", "--gpu-id"):
-            assert flag in words, (name, flag)
+def test_project_commands_are_the_packages(project):
+    for words in script_lines(project, ["-m", "spacy_somd"]).values():
+        assert words[2] in CLI_COMMANDS, words
+
+
+def test_benchmarks_project_is_valid_and_names_existing_scripts():
+    """benchmarks/project.yml loads as a weasel project; its workflows name its commands, and
+    every script it runs (python FILE or python -m spacy_somd COMMAND) exists."""
+    folder = ROOT / "benchmarks"
+    benchmarks = load_project_config(folder)
+    commands = {command["name"] for command in benchmarks["commands"]}
+    assert {"speed", "training-memory", "cross-validate", "learning-curve", "train-dynamics", "audit"} <= commands
+    assert "adapt" not in commands
+    for workflow in benchmarks["workflows"].values():
+        assert set(workflow) <= commands
+    assert set(benchmarks["workflows"]) == {"cv", "dynamics"}
+    main = {command["name"] for command in load_project_config(ROOT)["commands"]}
+    for command in benchmarks["commands"]:
+        for line in command["script"]:
+            words = shlex.split(line)
+            assert words[0] == "python", line
+            if words[1] == "-m" and words[2] == "spacy_somd":
+                assert words[3] in CLI_COMMANDS, line
+            elif words[1:4] == ["-m", "spacy", "project"]:
+                assert words[4] == "run" and words[5] in main and (folder / words[6] / "project.yml").is_file(), line
+            else:
+                assert words[1].endswith(".py") and (folder / words[1]).is_file(), line
+        for dep in command.get("deps", []):
+            if "/configs/" in dep:
+                assert (folder / dep).resolve().is_file(), dep
 
 
 def test_package_name_and_held_out_fold_come_from_the_config(project):
@@ -134,31 +163,54 @@ def test_package_name_and_held_out_fold_come_from_the_config(project):
     assert len(set(names.values())) == len(names)
 
 
-def test_train_command_sets_the_fold_settings_once(tmp_path):
-    assert training_overrides("corpus", 1, 5, 0.5, {"training.max_steps": 3}) == {
-        "paths.corpus": "corpus", "somd.fold": 1, "somd.n_folds": 5, "somd.negative_ratio": 0.5, "training.max_steps": 3,
-    }  # fmt: skip
-    command = train_command(ROOT / "configs" / "fast.cfg", tmp_path / "out", corpus=tmp_path, fold=1, n_folds=5,
-                            negative_ratio=0.5, gpu_id=-1, overrides={"somd.fold": 2})  # fmt: skip
-    result = CliRunner().invoke(app, command[1:])
+def test_readme_carries_the_test_command():
+    """CI reads the test command from the README's block."""
+    assert "```bash\npython -m pytest tests\n```" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        (["--training.max_stepz", "3"], "--training.max_stepz: [training] has no setting 'max_stepz' (did you mean --training.max_steps?)"),
+        (["--trainin.max_steps", "3"], "--trainin.max_steps: the config has no section [trainin] (did you mean training?)"),
+        (["--somd.fold", "7"], "fold (somd.fold) must be"),
+    ],
+)
+def test_train_refuses_a_mistyped_override_before_any_work(override, named, tmp_path):
+    """The project's training entry checks every override against the config (and the fold
+    settings) and stops with one line naming it, within seconds, writing nothing."""
+    from spacy_somd.cli import app
+
+    start = time.perf_counter()
+    result = CliRunner().invoke(app, ["train", str(ROOT / "configs" / "default.cfg"), str(tmp_path / "out"), *override])
     assert result.exit_code == 1
-    assert "somd.fold" in result.output and "Traceback" not in result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert time.perf_counter() - start < 10
     assert not (tmp_path / "out").exists()
 
 
-def test_readme_carries_the_current_project_document(tmp_path):
-    """The README's `spacy project document` block is what project.yml gives today."""
-    readme = tmp_path / "README.md"
-    shutil.copyfile(ROOT / "README.md", readme)
-    project_document(ROOT, readme)
-    assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8")
+def test_train_accepts_a_setting_the_config_leaves_at_its_default(tmp_path):
+    """An override of a setting the config does not write out, an argument of a section's
+    registered function or component factory, is a setting, not a typo."""
+    from spacy.util import load_config
+
+    from spacy_somd.training.overrides import override_error
+
+    config = load_config(ROOT / "configs" / "default.cfg", interpolate=False)
+    del config["components"]["transformer"]["model"]["max_packed_pieces"]
+    del config["components"]["ner"]["update_with_oracle_cut_size"]
+    assert override_error(config, "components.transformer.model.max_packed_pieces") is None
+    assert override_error(config, "components.ner.update_with_oracle_cut_size") is None
+    assert override_error(config, "components.ner.update_with_oracle_cut_sise").startswith("--components.ner.update_with_oracle_cut_sise")
 
 
 @pytest.mark.skipif(has_cupy_gpu, reason="a usable GPU: this checks the error without one")
 def test_train_on_a_gpu_without_one_is_one_line(tmp_path):
-    command = train_command(ROOT / "configs" / "fast.cfg", tmp_path / "out", corpus=tmp_path, fold=1, n_folds=4,
-                            negative_ratio=0.3, gpu_id=0)  # fmt: skip
-    result = CliRunner().invoke(app, command[1:])
+    from spacy_somd.cli import app
+
+    command = ["train", str(ROOT / "configs" / "fast.cfg"), str(tmp_path / "out"), "--gpu-id", "0", "--paths.corpus", str(tmp_path)]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 1
     assert result.output.startswith("✘ --gpu-id 0: ") and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()

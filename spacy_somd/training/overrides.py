@@ -7,6 +7,7 @@ import inspect
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+import spacy
 from spacy.language import Language
 from spacy.util import load_config, registry
 from thinc.api import Config
@@ -25,8 +26,11 @@ def section_accepts(section: Mapping[str, Any], option: str) -> bool:
             parameters = inspect.signature(registry.get(key[1:], value)).parameters
             return option in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     factory = section.get("factory")
+    if isinstance(factory, str):
+        spacy.blank("en")  # a Language loads the factories of every plugin's entry points
     if isinstance(factory, str) and Language.has_factory(factory):
-        return option in (Language.get_factory_meta(factory).default_config or {})
+        meta = Language.get_factory_meta(factory)
+        return option in (meta.default_config or {})
     return False
 
 
