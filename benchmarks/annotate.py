@@ -12,6 +12,7 @@ and words per second (wall clock, start-up included), the start-up (the time bef
 first partition is written, less a partition's steady-state time), peak memory, and the
 memory at a quarter, half and three quarters of the run (flat when it streams; host memory
 only, not a GPU's)."""
+
 import argparse
 import json
 import random
@@ -24,9 +25,18 @@ from typing import Dict, List, Tuple
 import psutil
 
 COLUMNS = (
-    "run", "model", "sentences", "records", "wall s", "start-up s", "records/s", "sentences/s", "words/s",
-    "peak RSS MiB", "RSS at 25/50/75 % MiB",
-)  # fmt: skip
+    "run",
+    "model",
+    "sentences",
+    "records",
+    "wall s",
+    "start-up s",
+    "records/s",
+    "sentences/s",
+    "words/s",
+    "peak RSS MiB",
+    "RSS at 25/50/75 % MiB",
+)
 
 
 def corpus_sentences(corpus: Path) -> List[str]:
@@ -76,15 +86,24 @@ RUN_OPTIONS = {
 }
 
 
-def run_one(
-    model: str, source: Path, output: Path, run: str, partition_size: int, batch_size: int
-) -> Tuple[float, float, List[Tuple[float, int]]]:
+def run_one(model: str, source: Path, output: Path, run: str, partition_size: int, batch_size: int) -> Tuple[float, float, List[Tuple[float, int]]]:
     """Run a configuration; its wall time, start-up time and (time, tree RSS) samples."""
     engine, n = run.split("-")
     command = [
-        sys.executable, "-m", "spacy_somd", "annotate", model, str(source), str(output), *RUN_OPTIONS[engine], n,
-        "--partition-size", str(partition_size), "--batch-size", str(batch_size),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "spacy_somd",
+        "annotate",
+        model,
+        str(source),
+        str(output),
+        *RUN_OPTIONS[engine],
+        n,
+        "--partition-size",
+        str(partition_size),
+        "--batch-size",
+        str(batch_size),
+    ]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     watched = psutil.Process(process.pid)
@@ -122,10 +141,18 @@ def row(run: str, label: str, summary: Dict, wall: float, startup: float, sample
     peak = max(rss for _, rss in samples) / 2**20
     quarters = "/".join(f"{rss_at(samples, s):.0f}" for s in (0.25, 0.5, 0.75))
     return [
-        run, label, str(summary["sentences"]), str(summary["annotated"]), f"{wall:.0f}", f"{startup:.0f}",
-        f"{summary['annotated'] / wall:.2f}", f"{summary['sentences'] / wall:.1f}", f"{summary['words'] / wall:.0f}",
-        f"{peak:.0f}", quarters,
-    ]  # fmt: skip
+        run,
+        label,
+        str(summary["sentences"]),
+        str(summary["annotated"]),
+        f"{wall:.0f}",
+        f"{startup:.0f}",
+        f"{summary['annotated'] / wall:.2f}",
+        f"{summary['sentences'] / wall:.1f}",
+        f"{summary['words'] / wall:.0f}",
+        f"{peak:.0f}",
+        quarters,
+    ]
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ and each member alone; the table gives token F, entity and end-to-end relation m
 SOMD macro F of the first DocBin, token F of the others, and words/s of the first DocBin's
 annotation (the vote's: the members' times added up, on one machine, one after another).
 """
+
 import argparse
 import importlib.util
 import time
@@ -69,8 +70,15 @@ def main() -> None:
     pipelines = [spacy.load(model) for model in args.models]
     annotated = [[annotate(nlp, path) for path in args.data] for nlp in pipelines]
     words = sum(len(eg.reference) for eg in annotated[0][0][0])
-    header = ["model", "token F", "entity macro F", "relation macro F (end to end)", "SOMD macro F",
-              *(f"token F, {path.stem}" for path in args.data[1:]), "words/s"]  # fmt: skip
+    header = [
+        "model",
+        "token F",
+        "entity macro F",
+        "relation macro F (end to end)",
+        "SOMD macro F",
+        *(f"token F, {path.stem}" for path in args.data[1:]),
+        "words/s",
+    ]
     lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
     for model, nlp, member in zip(args.models, pipelines, annotated):
         lines.append(row(str(model), [score(nlp, examples) for examples, _ in member], words / member[0][1]))

@@ -13,6 +13,7 @@ the project folder):
 
 The inputs are written to a temporary folder and removed afterwards.
 """
+
 import argparse
 import random
 import subprocess
@@ -120,8 +121,7 @@ def long_line_memory(model: str, tmp: Path) -> List[Tuple[str, str, str]]:
     doc.ents = [Span(doc, s, e, label=label) for s, e, label in bio_to_spans(sentence.labels)]
     pairs = entity_pairs(doc, 100)
     relations = (out / "relations.txt").read_text(encoding="utf-8").count("\t") // 2
-    what = (f"`predict`, one {len(doc):,}-token line: {len(doc.ents)} entities, {len(pairs):,} candidate pairs, "
-            f"{relations} relations ({seconds:.0f} s)")  # fmt: skip
+    what = f"`predict`, one {len(doc):,}-token line: {len(doc.ents)} entities, {len(pairs):,} candidate pairs, {relations} relations ({seconds:.0f} s)"
     return [(what, f"{peak:.2f} GB", "(under 3 GB)")]
 
 

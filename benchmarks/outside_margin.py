@@ -11,6 +11,7 @@ outside only when "O" wins by that margin (a negative margin does the opposite).
 margin MODEL is scored on the development split of its training folds (its config's
 [somd] fold, dev_size and dev_seed: the data model-best was chosen on) and on the held-out
 fold; the margin is chosen on the development split alone, and the table marks it."""
+
 import argparse
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -47,9 +48,14 @@ def fold_examples(nlp: Language, corpus: Path, split: str) -> List[Example]:
     """The examples of a split of the model's own fold setting."""
     somd = nlp.config["somd"]
     read = create_fold_corpus(
-        corpus, somd["fold"], split, somd["n_folds"], somd["negative_ratio"],
-        dev_size=somd["dev_size"], dev_seed=somd["dev_seed"],
-    )  # fmt: skip
+        corpus,
+        somd["fold"],
+        split,
+        somd["n_folds"],
+        somd["negative_ratio"],
+        dev_size=somd["dev_size"],
+        dev_seed=somd["dev_seed"],
+    )
     return list(read(nlp))
 
 

@@ -14,6 +14,7 @@ speed benchmark, ``benchmarks/speed.py --variant``, repeats and takes the fastes
 MODEL may be a vote (``somd_vote``): each member's backbone is quantized. With several
 models, a table each, under the model's name: a vote beside one of its members compares
 their words/s in one run."""
+
 import argparse
 from pathlib import Path
 from typing import Any, Dict, List, Optional

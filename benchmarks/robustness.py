@@ -15,6 +15,7 @@ type on the fold and on both variants (where a variant's loss comes from), and, 
 many of the fold's software mentions have a name the training folds hold (as an entity of any type, case
 ignored): the share the unseen-names variant renames that real held-out text would not.
 """
+
 import argparse
 import importlib.util
 import json
@@ -34,10 +35,22 @@ variants = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(variants)
 
 KINDS = ("tokenization", "unseen-names")
-MERGED_HEADER = ["model", "token F, software types as one", *(f"the same, {kind} variant" for kind in KINDS),
-                 "unseen-names gap, typed", "unseen-names gap, software types as one"]  # fmt: skip
-HEADER = ["model", "token F", "entity macro F", "relation macro F (end to end)", "SOMD macro F",
-          "token F, tokenization variant", "token F, unseen-names variant"]  # fmt: skip
+MERGED_HEADER = [
+    "model",
+    "token F, software types as one",
+    *(f"the same, {kind} variant" for kind in KINDS),
+    "unseen-names gap, typed",
+    "unseen-names gap, software types as one",
+]
+HEADER = [
+    "model",
+    "token F",
+    "entity macro F",
+    "relation macro F (end to end)",
+    "SOMD macro F",
+    "token F, tokenization variant",
+    "token F, unseen-names variant",
+]
 
 
 def evaluate(model: Path, data: Path, out: Path) -> Dict[str, float]:
@@ -104,9 +117,22 @@ def main() -> None:
     data = {"fold": args.corpus / f"fold{args.fold}.spacy"}
     for kind in KINDS:
         data[kind] = args.out / f"fold{args.fold}-{kind}.spacy"
-        variants.run("spacy_somd", "variant", str(args.corpus_dir), str(args.out / f"fold{args.fold}-{kind}"),
-                     "--kind", kind, "--fold", str(args.fold), "--n-folds", str(args.n_folds),
-                     "--seed", str(args.seed), "--docbin", str(data[kind]))  # fmt: skip
+        variants.run(
+            "spacy_somd",
+            "variant",
+            str(args.corpus_dir),
+            str(args.out / f"fold{args.fold}-{kind}"),
+            "--kind",
+            kind,
+            "--fold",
+            str(args.fold),
+            "--n-folds",
+            str(args.n_folds),
+            "--seed",
+            str(args.seed),
+            "--docbin",
+            str(data[kind]),
+        )
     rows, merged, by_type = [], [], []
     for model in args.models:
         slug = str(model.resolve()).strip("/").replace("/", "_")

@@ -9,6 +9,7 @@ the corpus (run from the project folder; reads the corpus folder given, default
 - corpus lines split into more than one sentence, and the gold relations and entities
   such a split cuts; pairs of consecutive lines joined that are split where they meet.
 """
+
 import re
 import sys
 from pathlib import Path
@@ -53,8 +54,7 @@ def main(corpus_dir: Path) -> None:
             cut_relations += sum(ids[head] != ids[tail] for _, head, tail in s.relations)
             cut_entities += sum(ids[start] != ids[end - 1] for start, end, _ in bio_to_spans(s.labels))
     relations = sum(len(s.relations) for s in sentences)
-    print(f"corpus lines split into several sentences: {split} of {n} "
-          f"(cutting {cut_relations} of {relations} relations and {cut_entities} entities)")  # fmt: skip
+    print(f"corpus lines split into several sentences: {split} of {n} (cutting {cut_relations} of {relations} relations and {cut_entities} entities)")
     joined = 0
     for a, b in zip(sentences, sentences[1:]):
         ids = sentences_of(nlp, Sentence(0, a.words + b.words))

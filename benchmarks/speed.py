@@ -25,6 +25,7 @@ prints the ratios first, then the table.
 ``profile`` runs the pipeline over the held-out fold component by component (each one's
 share of the time) and under cProfile (the functions with the largest cumulative share).
 """
+
 import argparse
 import copy
 import cProfile
@@ -192,9 +193,12 @@ def time_training(config: Path, corpus: Path, epochs: int) -> Dict[str, float]:
         return lambda nlp, info: starts.append((info["epoch"], time.perf_counter()))
 
     overrides = {
-        "paths.corpus": str(corpus), "training.max_epochs": epochs, "training.max_steps": 0,
-        "training.eval_frequency": 10**9, "training.before_update": {"@callbacks": "speed_benchmark.clock.v1"},
-    }  # fmt: skip
+        "paths.corpus": str(corpus),
+        "training.max_epochs": epochs,
+        "training.max_steps": 0,
+        "training.eval_frequency": 10**9,
+        "training.before_update": {"@callbacks": "speed_benchmark.clock.v1"},
+    }
     with tempfile.TemporaryDirectory() as out:
         begin = time.perf_counter()
         train(config, Path(out), overrides=overrides)
@@ -280,28 +284,51 @@ def benchmark(args: argparse.Namespace) -> None:
         os.unlink(handle.name)
     if args.train_corpus is not None:
         print("training", file=sys.stderr, flush=True)
-        results["training"] = [run_child([
-            str(args.model), "--kind", "training", "--train-config", str(args.train_config), "--train-corpus",
-            str(args.train_corpus), "--epochs", str(args.epochs),
-        ])]  # fmt: skip
+        results["training"] = [
+            run_child(
+                [
+                    str(args.model),
+                    "--kind",
+                    "training",
+                    "--train-config",
+                    str(args.train_config),
+                    "--train-corpus",
+                    str(args.train_corpus),
+                    "--epochs",
+                    str(args.epochs),
+                ]
+            )
+        ]
     print("\n".join(ratio_lines(results, inputs)) + "\n")
     rows = []
     for kind in kinds:
         runs = results[kind]
         for item in inputs:
             words = sum(len(w) for w in item.words)
-            rows.append([kind, item.name, str(words), f"{words / median_of(runs, item.name):,.0f}",
-                         f"{max(r['peak MB'] for r in runs):,.0f}", f"{median_of(runs, 'load'):.1f}"])  # fmt: skip
+            rows.append(
+                [
+                    kind,
+                    item.name,
+                    str(words),
+                    f"{words / median_of(runs, item.name):,.0f}",
+                    f"{max(r['peak MB'] for r in runs):,.0f}",
+                    f"{median_of(runs, 'load'):.1f}",
+                ]
+            )
     print(markdown(["measurement", "input", "words", "words/s", "peak RSS (MB)", "load (s)"], rows))
     if "training" in results:
         run = results["training"][0]
-        print("\n" + markdown(
-            ["training", "s / epoch", "updates / epoch", "peak RSS (MB)", "set-up (s)"],
-            [[str(args.train_config), f"{run['epoch']:.0f}", f"{run['steps per epoch']:.0f}",
-              f"{run['peak MB']:,.0f}", f"{run['load']:.0f}"]],
-        ))  # fmt: skip
-    print(f"\nsize on disk: pipeline {folder_size(args.model) / 2**20:,.0f} MB, "
-          f"backbone {folder_size(Path(backbone_of(args.model))) / 2**20:,.0f} MB; {args.repeats} interleaved repeats of the fastest of {args.passes} passes, medians")  # fmt: skip
+        print(
+            "\n"
+            + markdown(
+                ["training", "s / epoch", "updates / epoch", "peak RSS (MB)", "set-up (s)"],
+                [[str(args.train_config), f"{run['epoch']:.0f}", f"{run['steps per epoch']:.0f}", f"{run['peak MB']:,.0f}", f"{run['load']:.0f}"]],
+            )
+        )
+    print(
+        f"\nsize on disk: pipeline {folder_size(args.model) / 2**20:,.0f} MB, "
+        f"backbone {folder_size(Path(backbone_of(args.model))) / 2**20:,.0f} MB; {args.repeats} interleaved repeats of the fastest of {args.passes} passes, medians"
+    )
 
 
 # ---------------------------------------------------------------- profile
@@ -329,8 +356,7 @@ def profile(args: argparse.Namespace) -> None:
     stats = pstats.Stats(profiler)
     total = max(entry[3] for entry in stats.stats.values())
     top = sorted(stats.stats.items(), key=lambda item: -item[1][3])[: args.top]
-    rows = [[f"`{Path(file).name}:{line}({func})`", f"{cum:.2f}", f"{cum / total:.0%}", f"{tt:.2f}"]
-            for (file, line, func), (_, _, tt, cum, _) in top]  # fmt: skip
+    rows = [[f"`{Path(file).name}:{line}({func})`", f"{cum:.2f}", f"{cum / total:.0%}", f"{tt:.2f}"] for (file, line, func), (_, _, tt, cum, _) in top]
     print("\n" + markdown(["function", "cumulative s", "share", "own s"], rows))
     print(f"\npeak RSS {peak_rss_mb():,.0f} MB")
 
@@ -352,8 +378,13 @@ def main() -> None:
         p.add_argument("--top", type=int, default=25)
         p.add_argument("--limit", type=int, default=0, help="only the first N lines of each input (a quick check)")
         p.add_argument("--kind", choices=[*KINDS, "training"])
-        p.add_argument("--variant", nargs="*", default=[], metavar="NAME=JSON",
-                       help='extra pipeline rows loaded with config overrides, e.g. \'batch 4096={"components": {"transformer": {"max_batch_items": 4096}}}\'')
+        p.add_argument(
+            "--variant",
+            nargs="*",
+            default=[],
+            metavar="NAME=JSON",
+            help='extra pipeline rows loaded with config overrides, e.g. \'batch 4096={"components": {"transformer": {"max_batch_items": 4096}}}\'',
+        )
         p.add_argument("--inputs")
         p.add_argument("--config", default="{}")
     argv = sys.argv[1:]

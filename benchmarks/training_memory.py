@@ -17,6 +17,7 @@ and per update the wall seconds, the user and system CPU seconds and the minor p
 (what memory given back to the system and taken again costs); ``--output`` keeps every
 update's record as JSONL. Linux only.
 """
+
 import argparse
 import json
 import os
@@ -70,20 +71,30 @@ def child(args: argparse.Namespace) -> None:
             if hook is not None:
                 hook(nlp, info)
             usage = resource.getrusage(resource.RUSAGE_SELF)
-            record = {"step": info["step"], "rss_mb": status_mb("VmRSS"), "peak_mb": status_mb("VmHWM"),
-                      "time": time.perf_counter(), "user": usage.ru_utime, "system": usage.ru_stime,
-                      "page_faults": usage.ru_minflt, "batch": batches[-1] if batches else None}  # fmt: skip
+            record = {
+                "step": info["step"],
+                "rss_mb": status_mb("VmRSS"),
+                "peak_mb": status_mb("VmHWM"),
+                "time": time.perf_counter(),
+                "user": usage.ru_utime,
+                "system": usage.ru_stime,
+                "page_faults": usage.ru_minflt,
+                "batch": batches[-1] if batches else None,
+            }
             records.write(json.dumps(record) + "\n")
             records.flush()
             Path("/proc/self/clear_refs").write_text("5")  # the next peak is the next update's
 
         return before_update
 
-    overrides.update({
-        "training.max_steps": args.steps, "training.eval_frequency": args.eval_every,
-        "training.before_update": {"@callbacks": "training_memory.before_update.v1"},
-        "training.batcher": {"@batchers": "training_memory.batcher.v1"},
-    })  # fmt: skip
+    overrides.update(
+        {
+            "training.max_steps": args.steps,
+            "training.eval_frequency": args.eval_every,
+            "training.before_update": {"@callbacks": "training_memory.before_update.v1"},
+            "training.batcher": {"@batchers": "training_memory.batcher.v1"},
+        }
+    )
     with tempfile.TemporaryDirectory() as output:
         train(Path(args.config), Path(output), overrides=overrides, use_gpu=-1)
 
@@ -96,11 +107,18 @@ def summary(name: str, records: List[Dict[str, Any]]) -> List[str]:
     by_step = {record["step"]: record for record in records}
     worst = max(records[1:], key=lambda record: record["peak_mb"])
     previous = by_step.get(worst["step"] - 1, {}).get("batch")
-    per_update = {key: (records[-1][key] - records[1][key]) / max(1, len(records) - 2)
-                  for key in ("time", "user", "system", "page_faults")}  # fmt: skip
+    per_update = {key: (records[-1][key] - records[1][key]) / max(1, len(records) - 2) for key in ("time", "user", "system", "page_faults")}
     rss = [str(by_step[step]["rss_mb"]) if step in by_step else "" for step in REPORTED_STEPS]
-    return [name, *rss, str(worst["peak_mb"]), json.dumps(previous), f"{per_update['time']:.2f}",
-            f"{per_update['user']:.2f}", f"{per_update['system']:.2f}", f"{per_update['page_faults']:,.0f}"]  # fmt: skip
+    return [
+        name,
+        *rss,
+        str(worst["peak_mb"]),
+        json.dumps(previous),
+        f"{per_update['time']:.2f}",
+        f"{per_update['user']:.2f}",
+        f"{per_update['system']:.2f}",
+        f"{per_update['page_faults']:,.0f}",
+    ]
 
 
 def main() -> None:
@@ -125,9 +143,24 @@ def main() -> None:
     processes = {}
     for number, (name, overrides) in enumerate(settings.items()):
         json.loads(overrides)  # a bad setting fails here, not in a child
-        command = [sys.executable, __file__, str(args.config), "--child", "--corpus", str(args.corpus), "--fold", str(args.fold),
-                   "--steps", str(args.steps), "--eval-every", str(args.eval_every), "--overrides", overrides,
-                   "--records", str(output / f"setting{number}.jsonl")]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            str(args.config),
+            "--child",
+            "--corpus",
+            str(args.corpus),
+            "--fold",
+            str(args.fold),
+            "--steps",
+            str(args.steps),
+            "--eval-every",
+            str(args.eval_every),
+            "--overrides",
+            overrides,
+            "--records",
+            str(output / f"setting{number}.jsonl"),
+        ]
         processes[name] = (subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL), output / f"setting{number}.jsonl")
     rows = []
     for name, (process, records) in processes.items():
@@ -135,8 +168,7 @@ def main() -> None:
             sys.exit(f"training_memory: the setting {name!r} failed (exit code {process.returncode})")
         rows.append(summary(name, [json.loads(line) for line in records.read_text().splitlines()]))
     steps = [f"RSS after {step} (MB)" for step in REPORTED_STEPS if step <= args.steps]
-    tail = ["highest peak of an update (MB)", "its batch", "s / update", "user CPU s / update",
-            "system CPU s / update", "page faults / update"]  # fmt: skip
+    tail = ["highest peak of an update (MB)", "its batch", "s / update", "user CPU s / update", "system CPU s / update", "page faults / update"]
     header = ["setting", *steps, *tail]
     rows = [row[:1] + row[1 : 1 + len(steps)] + row[-len(tail) :] for row in rows]
     print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))

@@ -12,6 +12,7 @@ and `python -m spacy_somd evaluate-gold-entities` (skipped when their files are 
 than the model); the scores go to OUT/BENCHMARK.json and OUT/BENCHMARK.md (a Markdown
 table). Run it from the project folder after `spacy project run convert` (and, for `sieve`, after the audit workflow).
 """
+
 import argparse
 import json
 import statistics
@@ -66,10 +67,22 @@ def train_and_evaluate(args: argparse.Namespace, variant: Variant) -> Dict[str, 
     out, dev = args.out / variant.name, args.corpus / f"fold{variant.fold}.spacy"
     model = out / "model-best"
     if not model.exists():
-        settings = {"paths.corpus": args.corpus, "somd.fold": variant.fold, "somd.n_folds": args.n_folds,
-                    "somd.negative_ratio": args.negative_ratio, **variant.overrides}
-        run("spacy_somd", "train", str(args.config), str(out), "--gpu-id", str(args.gpu_id),
-            *(item for key, value in settings.items() for item in (f"--{key}", "null" if value is None else str(value))))
+        settings = {
+            "paths.corpus": args.corpus,
+            "somd.fold": variant.fold,
+            "somd.n_folds": args.n_folds,
+            "somd.negative_ratio": args.negative_ratio,
+            **variant.overrides,
+        }
+        run(
+            "spacy_somd",
+            "train",
+            str(args.config),
+            str(out),
+            "--gpu-id",
+            str(args.gpu_id),
+            *(item for key, value in settings.items() for item in (f"--{key}", "null" if value is None else str(value))),
+        )
     metrics, gold = out / "metrics.json", out / "gold-entities.json"
     gpu = ("--gpu-id", str(args.gpu_id))
     if is_stale(metrics, model):
@@ -84,12 +97,15 @@ def adversarial_variants(args: argparse.Namespace) -> List[Variant]:
     """epsilon x share of the training data (the first sentences of the training split)."""
     size = sum(1 for _ in create_fold_corpus(args.corpus, fold=args.fold, split="train", n_folds=args.n_folds)(spacy.blank("en")))
     return [
-        Variant(f"eps{epsilon:g}-share{share:g}", args.fold,
-                {"components.somd_relation_extractor.adversarial_epsilon": str(epsilon),
-                 "corpora.train.limit": str(round(size * share))},
-                {"adversarial_epsilon": f"{epsilon:g}", "training data": f"{share:.0%} ({round(size * share)} sentences)"})
-        for share in args.shares for epsilon in args.epsilons
-    ]  # fmt: skip
+        Variant(
+            f"eps{epsilon:g}-share{share:g}",
+            args.fold,
+            {"components.somd_relation_extractor.adversarial_epsilon": str(epsilon), "corpora.train.limit": str(round(size * share))},
+            {"adversarial_epsilon": f"{epsilon:g}", "training data": f"{share:.0%} ({round(size * share)} sentences)"},
+        )
+        for share in args.shares
+        for epsilon in args.epsilons
+    ]
 
 
 def sieve_variants(args: argparse.Namespace) -> List[Variant]:
@@ -99,10 +115,14 @@ def sieve_variants(args: argparse.Namespace) -> List[Variant]:
         folder = args.sieve / f"sieve-{percentile:g}"
         run("spacy_somd", "audit", str(args.dynamics), str(folder), "--percentile", str(percentile))
         removed = len(json.loads((folder / "sieve.json").read_text())["lines"])
-        variants.append(Variant(
-            f"sieve-{percentile:g}", args.fold, {"paths.sieve": str(folder / "sieve.json")},
-            {"sieved percentile": f"{percentile:g}", "sentences removed": str(removed)},
-        ))  # fmt: skip
+        variants.append(
+            Variant(
+                f"sieve-{percentile:g}",
+                args.fold,
+                {"paths.sieve": str(folder / "sieve.json")},
+                {"sieved percentile": f"{percentile:g}", "sentences removed": str(removed)},
+            )
+        )
     return variants
 
 
@@ -136,8 +156,7 @@ def mean_rows(rows: List[Row], label: str) -> List[Row]:
     groups: Dict[str, List[Dict[str, float]]] = {}
     for labels, scores in rows:
         groups.setdefault(labels[label], []).append(scores)
-    return [({label: value, "seed": "mean"}, {c: statistics.mean(s[c] for s in group) for c in COLUMNS})
-            for value, group in groups.items()]  # fmt: skip
+    return [({label: value, "seed": "mean"}, {c: statistics.mean(s[c] for s in group) for c in COLUMNS}) for value, group in groups.items()]
 
 
 def summary_rows(rows: List[Row]) -> List[Row]:
@@ -160,9 +179,11 @@ def markdown(rows: List[Row]) -> str:
 
 
 VARIANTS = {
-    "adversarial": adversarial_variants, "sieve": sieve_variants, "cv": cv_variants,
+    "adversarial": adversarial_variants,
+    "sieve": sieve_variants,
+    "cv": cv_variants,
     "learning-curve": learning_curve_variants,
-}  # fmt: skip
+}
 
 
 def main() -> None:
@@ -189,7 +210,7 @@ def main() -> None:
     if args.benchmark == "learning-curve":
         rows += mean_rows(rows, "training folds")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.benchmark}.json").write_text(json.dumps([{**l, **s} for l, s in rows], indent=2))
+    (args.out / f"{args.benchmark}.json").write_text(json.dumps([{**label, **scores} for label, scores in rows], indent=2))
     table = markdown(rows)
     (args.out / f"{args.benchmark}.md").write_text(table)
     print(table)

@@ -80,37 +80,71 @@ FAST = Derived(
         Edit("paths.backbone", REMOVE),
         Edit("somd.package_name", "somd_fast"),
         Edit("system.gpu_allocator", None),
-        Edit("nlp.pipeline", ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations", "somd_textcat"]),
+        Edit(
+            "nlp.pipeline",
+            [
+                "sentencizer",
+                "tok2vec",
+                "ner",
+                "somd_split_urls",
+                "somd_split_citations",
+                "somd_long_names",
+                "somd_name_forms",
+                "somd_relation_extractor",
+                "somd_name_form_relations",
+                "somd_textcat",
+            ],
+        ),
         Edit("components.transformer", REMOVE),
-        Edit("components.tok2vec", {
-            "factory": "tok2vec",
-            "model": {
-                "@architectures": "spacy.Tok2Vec.v2",
-                "embed": {
-                    "@architectures": "spacy.MultiHashEmbed.v2", "width": 128, "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-                    "rows": [5000, 1000, 2500, 2500], "include_static_vectors": False,
+        Edit(
+            "components.tok2vec",
+            {
+                "factory": "tok2vec",
+                "model": {
+                    "@architectures": "spacy.Tok2Vec.v2",
+                    "embed": {
+                        "@architectures": "spacy.MultiHashEmbed.v2",
+                        "width": 128,
+                        "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                        "rows": [5000, 1000, 2500, 2500],
+                        "include_static_vectors": False,
+                    },
+                    "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 128, "depth": 4, "window_size": 1, "maxout_pieces": 3},
                 },
-                "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 128, "depth": 4, "window_size": 1, "maxout_pieces": 3},
             },
-        }, note="the CNN that NER and the relation extractor listen to, in place of the transformer"),
+            note="the CNN that NER and the relation extractor listen to, in place of the transformer",
+        ),
         Edit("components.ner.model.use_upper", True),
         Edit("components.ner.model.tok2vec", listener(CNN_WIDTH)),
         Edit("components.somd_relation_extractor.learn_rate_scale", 1.0),
         Edit("components.somd_relation_extractor.model.tok2vec", listener(CNN_WIDTH)),
         Edit("components.somd_textcat.learn_rate_scale", 1.0),
-        Edit("components.somd_textcat.model", {
-            "@architectures": "spacy_somd.BagOfWordsLogits.v1", "ngram_size": 1, "length": 262144, "nO": None,
-        }, note="hashed unigram counts -> logits (no tok2vec): a fast bag-of-words baseline"),
+        Edit(
+            "components.somd_textcat.model",
+            {
+                "@architectures": "spacy_somd.BagOfWordsLogits.v1",
+                "ngram_size": 1,
+                "length": 262144,
+                "nO": None,
+            },
+            note="hashed unigram counts -> logits (no tok2vec): a fast bag-of-words baseline",
+        ),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),
         Edit("training.eval_frequency", 200, note=EPOCH_EVALUATIONS),
-        Edit("training.batcher", {
-            "@batchers": "spacy.batch_by_words.v1", "discard_oversize": False, "tolerance": 0.2, "get_length": None,
-            "size": {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001, "t": 0.0},
-        }),
+        Edit(
+            "training.batcher",
+            {
+                "@batchers": "spacy.batch_by_words.v1",
+                "discard_oversize": False,
+                "tolerance": 0.2,
+                "get_length": None,
+                "size": {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001, "t": 0.0},
+            },
+        ),
         Edit("training.optimizer.learn_rate", 0.001),
     ),
-)  # fmt: skip
+)
 TRANSFORMER = "components.transformer.model"
 GPU = Derived(
     name="gpu.cfg",
@@ -123,16 +157,22 @@ GPU = Derived(
         Edit("paths.backbone", "microsoft/deberta-v3-large"),
         Edit("somd.package_name", "somd_gpu"),
         Edit(f"{TRANSFORMER}.mixed_precision", True),
-        Edit(f"{TRANSFORMER}.get_spans.window", 256,
-             note="windows of spaCy tokens; a window over 512 word pieces is split into parts that fit"),
+        Edit(f"{TRANSFORMER}.get_spans.window", 256, note="windows of spaCy tokens; a window over 512 word pieces is split into parts that fit"),
         Edit(f"{TRANSFORMER}.get_spans.stride", 192),
-        Edit(f"{TRANSFORMER}.max_padded_pieces", 8192,
-             note="a GPU runs large batches best: groups of up to 8192 padded pieces (a step's 8 windows are one group)"),
+        Edit(
+            f"{TRANSFORMER}.max_padded_pieces",
+            8192,
+            note="a GPU runs large batches best: groups of up to 8192 padded pieces (a step's 8 windows are one group)",
+        ),
         Edit(f"{TRANSFORMER}.max_packed_pieces", 0, note="DeBERTa's embeddings take no packed (block-diagonal) attention mask"),
-        Edit(f"{TRANSFORMER}.tokenizer_config.use_fast", False, note=(
-            "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 (spaCy issue 13730); the slow"
-            " sentencepiece tokenizer aligns correctly"
-        )),
+        Edit(
+            f"{TRANSFORMER}.tokenizer_config.use_fast",
+            False,
+            note=(
+                "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 (spaCy issue 13730); the slow"
+                " sentencepiece tokenizer aligns correctly"
+            ),
+        ),
         Edit(f"{TRANSFORMER}.tokenizer_config.model_max_length", 512),
         Edit(f"{TRANSFORMER}.grad_scaler_config.init_scale", 32768.0, note="must be a float (spaCy issue 13512)"),
         Edit("training.accumulate_gradient", 2),
@@ -141,11 +181,14 @@ GPU = Derived(
         Edit("training.eval_frequency", 100, note=EPOCH_EVALUATIONS),
         Edit("training.batcher", {"@batchers": "spacy.batch_by_sequence.v1", "size": 8, "get_length": None}),
         Edit("training.optimizer.learn_rate.warmup_steps", 150),
-        Edit("training.optimizer.learn_rate.total_steps", 1500,
-             note="the steps of the linear decay (roughly 30 epochs of 16 sentences a step), written out as in default.cfg"),
+        Edit(
+            "training.optimizer.learn_rate.total_steps",
+            1500,
+            note="the steps of the linear decay (roughly 30 epochs of 16 sentences a step), written out as in default.cfg",
+        ),
         Edit("training.optimizer.learn_rate.initial_rate", 0.000025, note="the seed notebook's rate for DeBERTa-v3-large"),
     ),
-)  # fmt: skip
+)
 DERIVED = (FAST, GPU)
 
 

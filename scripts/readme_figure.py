@@ -6,6 +6,7 @@ attribute to its software) and saved as a PNG.
 
 Needs cairosvg (``pip install cairosvg``, which needs the system's libcairo) to turn
 displaCy's SVG into a PNG."""
+
 import argparse
 import re
 from pathlib import Path
@@ -24,10 +25,14 @@ EXAMPLE = "Images were analysed in Fiji (http://fiji.sc) [12]. Statistics used S
 def sentence_doc(sent: Span) -> Doc:
     """A sentence as a doc of its own, with its relations (token indices into it)."""
     doc = sent.as_doc()
-    doc._.set(RELATIONS_ATTR, [
-        {**rel, "head": rel["head"] - sent.start, "tail": rel["tail"] - sent.start}
-        for rel in sent.doc._.get(RELATIONS_ATTR) or [] if sent.start <= rel["head"] < sent.end
-    ])  # fmt: skip
+    doc._.set(
+        RELATIONS_ATTR,
+        [
+            {**rel, "head": rel["head"] - sent.start, "tail": rel["tail"] - sent.start}
+            for rel in sent.doc._.get(RELATIONS_ATTR) or []
+            if sent.start <= rel["head"] < sent.end
+        ],
+    )
     return doc
 
 
@@ -39,10 +44,7 @@ def stack(svgs: List[str]) -> str:
         parts.append(re.sub(r"^<svg ", f'<svg y="{y}" ', svg.strip(), count=1))
         y += height
     width = max(width for width, _ in sizes)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}">'
-        f'<rect width="100%" height="100%" fill="#ffffff"/>{"".join(parts)}</svg>'
-    )
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}"><rect width="100%" height="100%" fill="#ffffff"/>{"".join(parts)}</svg>'
 
 
 def main() -> None:
@@ -57,11 +59,14 @@ def main() -> None:
     except ImportError:
         raise SystemExit("readme_figure.py needs cairosvg: pip install cairosvg") from None
     doc = spacy.load(args.model)(args.text)
-    svg = stack([
-        displacy.render(relation_arcs(sentence_doc(sent)), style="dep", manual=True, jupyter=False,
-                        options={"compact": True, "distance": 95, "bg": "#ffffff"})
-        for sent in doc.sents
-    ])  # fmt: skip
+    svg = stack(
+        [
+            displacy.render(
+                relation_arcs(sentence_doc(sent)), style="dep", manual=True, jupyter=False, options={"compact": True, "distance": 95, "bg": "#ffffff"}
+            )
+            for sent in doc.sents
+        ]
+    )
     args.out_png.parent.mkdir(parents=True, exist_ok=True)
     cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(args.out_png), scale=args.scale)
     print(f"{len(doc.ents)} entities, {len(doc._.somd_relations)} relations -> {args.out_png}")

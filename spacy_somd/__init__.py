@@ -1,4 +1,5 @@
 """spacy-somd: software mention detection components for spaCy."""
+
 import importlib
 from typing import TYPE_CHECKING, Any
 

@@ -2,6 +2,7 @@
 through a hidden temporary beside it and a rename (:func:`staged_path`,
 :func:`write_atomic`), a set of files into a folder (:func:`write_all`), and files streamed
 line by line into a hidden folder and moved in when all is done (:class:`StagedFiles`)."""
+
 import os
 import shutil
 import tempfile

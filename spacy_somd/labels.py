@@ -1,18 +1,38 @@
 """The label sets and the Doc extensions of the package, defined once: the SOMD entity and
 relation types, the entity types that name software, and the extension attributes that
 hold the gold and predicted relations and the corpus line of a doc."""
+
 from spacy.tokens import Doc
 
 ENTITY_TYPES = (
-    "Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem", "Version",
-    "Developer", "URL", "Citation", "License", "Release", "Extension", "Abbreviation",
-    "AlternativeName", "SoftwareCoreference",
-)  # fmt: skip
+    "Application",
+    "PlugIn",
+    "ProgrammingEnvironment",
+    "OperatingSystem",
+    "Version",
+    "Developer",
+    "URL",
+    "Citation",
+    "License",
+    "Release",
+    "Extension",
+    "Abbreviation",
+    "AlternativeName",
+    "SoftwareCoreference",
+)
 RELATION_TYPES = (
-    "Version_of", "Developer_of", "Citation_of", "URL_of", "PlugIn_of", "Release_of",
-    "Abbreviation_of", "Specification_of", "Extension_of", "License_of",
+    "Version_of",
+    "Developer_of",
+    "Citation_of",
+    "URL_of",
+    "PlugIn_of",
+    "Release_of",
+    "Abbreviation_of",
+    "Specification_of",
+    "Extension_of",
+    "License_of",
     "AlternativeName_of",
-)  # fmt: skip
+)
 # the entity types that name a piece of software (the others are its attributes)
 SOFTWARE_TYPES = ("Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem")
 

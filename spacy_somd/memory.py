@@ -1,6 +1,7 @@
 """Process memory that does not grow with the input: glibc's heap settings and trimming
 (no-ops where the C library is not glibc), shared by ``predict``, ``annotate`` and
 training (``spacy_somd.release_free_memory.v1`` in ``[training] before_update``)."""
+
 import ctypes
 import ctypes.util
 import functools
@@ -47,9 +48,7 @@ def release_free_memory() -> None:
 class MallInfo2(ctypes.Structure):
     """glibc's ``struct mallinfo2`` (malloc.h, glibc 2.33 and later)."""
 
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"
-    )]  # fmt: skip
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
 @functools.cache

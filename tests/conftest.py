@@ -2,6 +2,7 @@
 tiny randomly initialised transformer backbones (BERT with a fast WordPiece tokenizer,
 DeBERTa-v2 with the slow sentencepiece tokenizer) saved as local Hugging Face model
 folders. Everything is built locally: nothing is downloaded."""
+
 import os
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def somd_blank() -> Language:
     """A blank English pipeline with the tokenizer of configs/default.cfg."""
     tokenizer = load_config(ROOT / "configs" / "default.cfg")["nlp"]["tokenizer"]
     return spacy.blank("en", config={"nlp": {"tokenizer": tokenizer}})
+
 
 # The backbones are tiny, so keep the offline switches on for anything in-process too.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -78,8 +80,7 @@ def write_somd(folder: Union[str, Path], rows: Sequence[Row], relations: bool = 
 Chunk = Union[str, Tuple[str, str, str]]
 TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
     (
-        ["We used", ("{app}", "Application", "app"), "version", ("{ver}", "Version", "ver"),
-         "(", ("{dev}", "Developer", "dev"), ") for the analysis ."],
+        ["We used", ("{app}", "Application", "app"), "version", ("{ver}", "Version", "ver"), "(", ("{dev}", "Developer", "dev"), ") for the analysis ."],
         [("Version_of", "ver", "app"), ("Developer_of", "dev", "app")],
         [
             dict(app="SPSS", ver="22", dev="IBM"),
@@ -89,8 +90,16 @@ TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
         ],
     ),
     (
-        ["Analyses were run in", ("{env}", "ProgrammingEnvironment", "env"), ("{ver}", "Version", "ver"),
-         "with the", ("{plug}", "PlugIn", "plug"), "package", ("{cit}", "Citation", "cit"), "."],
+        [
+            "Analyses were run in",
+            ("{env}", "ProgrammingEnvironment", "env"),
+            ("{ver}", "Version", "ver"),
+            "with the",
+            ("{plug}", "PlugIn", "plug"),
+            "package",
+            ("{cit}", "Citation", "cit"),
+            ".",
+        ],
         [("Version_of", "ver", "env"), ("PlugIn_of", "plug", "env"), ("Citation_of", "cit", "plug")],
         [
             dict(env="R", ver="4.1.2", plug="lme4", cit="[ 12 ]"),
@@ -100,8 +109,7 @@ TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
         ],
     ),
     (
-        ["Images were processed with", ("{app}", "Application", "app"), "(",
-         ("{url}", "URL", "url"), ") ."],
+        ["Images were processed with", ("{app}", "Application", "app"), "(", ("{url}", "URL", "url"), ") ."],
         [("URL_of", "url", "app")],
         [
             dict(app="ImageJ", url="https://imagej.nih.gov/ij/"),
@@ -110,8 +118,7 @@ TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
         ],
     ),
     (
-        ["Statistical tests used", ("{app}", "Application", "app"), ("{ver}", "Version", "ver"),
-         "(", ("{dev}", "Developer", "dev"), ", San Diego , CA ) ."],
+        ["Statistical tests used", ("{app}", "Application", "app"), ("{ver}", "Version", "ver"), "(", ("{dev}", "Developer", "dev"), ", San Diego , CA ) ."],
         [("Version_of", "ver", "app"), ("Developer_of", "dev", "app")],
         [
             dict(app="GraphPad Prism", ver="8", dev="GraphPad Software"),
@@ -120,8 +127,14 @@ TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
         ],
     ),
     (
-        ["Alignments were computed with", ("{app}", "Application", "app"), ("{cit}", "Citation", "cit"),
-         "and plotted in", ("{env}", "ProgrammingEnvironment", "env"), "."],
+        [
+            "Alignments were computed with",
+            ("{app}", "Application", "app"),
+            ("{cit}", "Citation", "cit"),
+            "and plotted in",
+            ("{env}", "ProgrammingEnvironment", "env"),
+            ".",
+        ],
         [("Citation_of", "cit", "app")],
         [
             dict(app="BLAST", cit="[ 3 ]", env="R"),
@@ -214,9 +227,7 @@ def tiny_bert(tiny_corpus, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_bert")
     work = tmp_path_factory.mktemp("tiny_bert_vocab")
     wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
-    wordpiece.train_from_iterator(
-        corpus_text(tiny_corpus), vocab_size=400, min_frequency=1, special_tokens=SPECIAL_TOKENS
-    )
+    wordpiece.train_from_iterator(corpus_text(tiny_corpus), vocab_size=400, min_frequency=1, special_tokens=SPECIAL_TOKENS)
     vocab_file = wordpiece.save_model(str(work))[0]
     tokenizer = BertTokenizerFast(vocab_file=vocab_file, do_lower_case=False, model_max_length=128)
     torch.manual_seed(0)
@@ -247,10 +258,14 @@ def tiny_deberta(tiny_corpus, tmp_path_factory) -> Path:
         vocab_size=250,
         hard_vocab_limit=False,
         character_coverage=1.0,
-        pad_id=0, pad_piece="[PAD]",
-        bos_id=1, bos_piece="[CLS]",
-        eos_id=2, eos_piece="[SEP]",
-        unk_id=3, unk_piece="[UNK]",
+        pad_id=0,
+        pad_piece="[PAD]",
+        bos_id=1,
+        bos_piece="[CLS]",
+        eos_id=2,
+        eos_piece="[SEP]",
+        unk_id=3,
+        unk_piece="[UNK]",
         user_defined_symbols=["[MASK]"],
         minloglevel=2,
     )
@@ -287,12 +302,9 @@ ENV = {
 
 def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:
     """Run ``python -m ARGS`` offline; fail with the output's tail on a non-zero exit."""
-    result = subprocess.run(
-        [sys.executable, "-m", *args], env=ENV, capture_output=True, text=True, timeout=timeout
-    )
+    result = subprocess.run([sys.executable, "-m", *args], env=ENV, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, (
-        f"`python -m {' '.join(args)}` exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+        f"`python -m {' '.join(args)}` exited {result.returncode}\n--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
     )
     return result
 
@@ -301,11 +313,25 @@ def spacy_train(config: str, output: Path, corpus: Path, *overrides: str, gpu_id
     """Train CONFIG for MAX_STEPS steps with the project's train command (fold DEV_FOLD
     held out, the config's other [somd] settings, on the CPU or GPU ``gpu_id``); return the
     model-last folder."""
-    run([
-        "spacy_somd", "train", str(CONFIGS / config), str(output), "--gpu-id", str(gpu_id), "--paths.corpus", str(corpus),
-        "--somd.fold", str(DEV_FOLD), "--training.max_steps", str(MAX_STEPS), "--training.eval_frequency", str(EVAL_FREQUENCY),
-        *overrides,
-    ])  # fmt: skip
+    run(
+        [
+            "spacy_somd",
+            "train",
+            str(CONFIGS / config),
+            str(output),
+            "--gpu-id",
+            str(gpu_id),
+            "--paths.corpus",
+            str(corpus),
+            "--somd.fold",
+            str(DEV_FOLD),
+            "--training.max_steps",
+            str(MAX_STEPS),
+            "--training.eval_frequency",
+            str(EVAL_FREQUENCY),
+            *overrides,
+        ]
+    )
     model = output / "model-last"
     assert (model / "config.cfg").is_file()
     return model
@@ -316,9 +342,14 @@ def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
     """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
     output = tmp_path_factory.mktemp("train_default")
     return spacy_train(
-        "default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert),
-        "--paths.training_log", str(output / "log.jsonl"),
-    )  # fmt: skip
+        "default.cfg",
+        output,
+        tiny_corpus_docbins,
+        "--paths.backbone",
+        str(tiny_bert),
+        "--paths.training_log",
+        str(output / "log.jsonl"),
+    )
 
 
 def pytest_configure(config) -> None:
@@ -343,10 +374,12 @@ def rule_pipeline(tmp_path_factory) -> Path:
     nlp.add_pipe("somd_relation_extractor", config={"threshold": 0.0})
     docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
     nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc) for doc in docs])
-    ruler.add_patterns([
-        {"label": "Application", "pattern": [{"TEXT": {"REGEX": "^[A-Z]"}}]},
-        {"label": "Version", "pattern": [{"LIKE_NUM": True}]},
-    ])  # fmt: skip
+    ruler.add_patterns(
+        [
+            {"label": "Application", "pattern": [{"TEXT": {"REGEX": "^[A-Z]"}}]},
+            {"label": "Version", "pattern": [{"LIKE_NUM": True}]},
+        ]
+    )
     path = tmp_path_factory.mktemp("rule_pipeline") / "model"
     nlp.to_disk(path)
     return path

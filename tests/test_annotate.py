@@ -1,5 +1,6 @@
 """`annotate`: raw records in, partitioned output records out, on the local engine and on
 Ray (started here with 1 CPU), resumable, accounting for every record."""
+
 import json
 import signal
 import subprocess
@@ -10,10 +11,10 @@ from typing import Any, Dict, List
 
 import pytest
 import spacy
-from typer.testing import CliRunner
-
 from conftest import ENV, spacy_train
 from conftest import run as cli
+from typer.testing import CliRunner
+
 from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, pieces
 from spacy_somd.annotate.inputs import InputError, Record, input_files, scan
 from spacy_somd.annotate.outputs import read_output
@@ -21,13 +22,11 @@ from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
 
 # entities the ruler always finds, so that offsets and relations are tested on real ones
-PATTERNS = [
-    {"label": "Application", "pattern": name} for name in ("SPSS", "Stata", "ImageJ", "GraphPad Prism")
-] + [
-    {"label": "Version", "pattern": version} for version in ("22", "15.1", "8")
-] + [
-    {"label": "Developer", "pattern": developer} for developer in ("IBM", "StataCorp", "Müller & Söhne")
-]  # fmt: skip
+PATTERNS = (
+    [{"label": "Application", "pattern": name} for name in ("SPSS", "Stata", "ImageJ", "GraphPad Prism")]
+    + [{"label": "Version", "pattern": version} for version in ("22", "15.1", "8")]
+    + [{"label": "Developer", "pattern": developer} for developer in ("IBM", "StataCorp", "Müller & Söhne")]
+)
 TEXTS = [
     "We used SPSS version 22 (IBM) for the analysis.  Statistics used Stata 15.1 (StataCorp, College Station, TX).",
     "Images were processed with ImageJ\t(https://imagej.nih.gov/ij/).\nAll participants gave consent.",
@@ -72,9 +71,7 @@ BAD_ROWS = [
 def run(model: Path, source: Path, output: Path, **settings: Any):
     """annotate_input with Settings(**settings), the notes of each partition collected."""
     notes: List[str] = []
-    run_counts, total = annotate_input(
-        str(model), source, output, Settings(**settings), lambda p, c, lines: notes.extend(lines)
-    )
+    run_counts, total = annotate_input(str(model), source, output, Settings(**settings), lambda p, c, lines: notes.extend(lines))
     return run_counts, total, notes
 
 
@@ -182,8 +179,7 @@ def test_two_processes_write_the_same_records(default_pipeline, tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", good_rows(4))
     run(default_pipeline, source, tmp_path / "one.jsonl", partition_size=3)
     two = tmp_path / "two.jsonl"
-    cli(["spacy_somd", "annotate", str(default_pipeline), str(source), str(two), "--n-process", "2",
-         "--batch-size", "2", "--partition-size", "3"], timeout=240)  # fmt: skip
+    cli(["spacy_somd", "annotate", str(default_pipeline), str(source), str(two), "--n-process", "2", "--batch-size", "2", "--partition-size", "3"], timeout=240)
     assert read_output(two) == read_output(tmp_path / "one.jsonl") != []
 
 
@@ -215,9 +211,7 @@ def test_interrupted_run_resumes_to_the_same_output(model, tmp_path):
     (resumed / "part-000001.parquet").write_bytes(b"half a partition: its counts file was never written")
     (resumed / ".part-000002.parquet.tmp").write_bytes(b"a temporary file of a killed run")
     written: List[int] = []
-    run_counts, total = annotate_input(
-        str(model), source, resumed, settings, lambda p, c, n: written.append(p.number)
-    )
+    run_counts, total = annotate_input(str(model), source, resumed, settings, lambda p, c, n: written.append(p.number))
     assert written == [1, 2] and run_counts.read == 6 and total.read == 9
     clean = tmp_path / "clean.parquet"
     assert sorted(p.name for p in resumed.iterdir()) == sorted(p.name for p in clean.iterdir())
@@ -239,8 +233,10 @@ def test_a_run_killed_half_way_resumes_to_the_same_output(model, tmp_path):
     killed = tmp_path / "killed.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", *args, str(killed), "--partition-size", "2"],
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 240
     while not list(killed.glob("_part-000001.json")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -315,10 +311,7 @@ def ray_cluster():
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_ray_and_local_write_identical_output(model, tmp_path, ray_cluster, kind):
     rows = good_rows(7) + BAD_ROWS[:2]
-    source = (
-        write_jsonl(tmp_path / "in.jsonl", rows) if kind == "jsonl"
-        else parquet_input(tmp_path / "in", [r for r in rows if "id" in r], per_file=4)
-    )  # fmt: skip
+    source = write_jsonl(tmp_path / "in.jsonl", rows) if kind == "jsonl" else parquet_input(tmp_path / "in", [r for r in rows if "id" in r], per_file=4)
     _, local_total, _ = run(model, source, tmp_path / "local.parquet", partition_size=3)
     _, ray_total, _ = run(model, source, tmp_path / "ray.parquet", partition_size=3, engine="ray")
     assert ray_total.to_dict() == local_total.to_dict() and ray_total.annotated == 7

@@ -1,16 +1,17 @@
 """The Python API: typed relation records and span lookups computed from the stored
 ``doc._.somd_relations`` dicts, and entity confidences from the NER's beam search."""
+
 import dataclasses
 from typing import Dict, List, Tuple
 
 import pytest
 import spacy
+from conftest import somd_blank, tiny_rows
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 
 import spacy_somd
-from conftest import somd_blank, tiny_rows
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import Sentence
 from spacy_somd.labels import RELATIONS_ATTR
@@ -28,8 +29,16 @@ from spacy_somd.pipeline.relations.records import (
 
 # IBM develops SPSS and Amos; Stata has two versions and a two-token developer
 WORDS = "IBM SPSS and Amos 26 and Stata 15.1 and 16 ( StataCorp LLC ) .".split()
-ENTS = [(0, 1, "Developer"), (1, 2, "Application"), (3, 4, "Application"), (4, 5, "Version"),
-        (6, 7, "Application"), (7, 8, "Version"), (9, 10, "Version"), (11, 13, "Developer")]  # fmt: skip
+ENTS = [
+    (0, 1, "Developer"),
+    (1, 2, "Application"),
+    (3, 4, "Application"),
+    (4, 5, "Version"),
+    (6, 7, "Application"),
+    (7, 8, "Version"),
+    (9, 10, "Version"),
+    (11, 13, "Developer"),
+]
 RELATIONS = [
     {"head": 0, "tail": 1, "label": "Developer_of", "score": 0.9},
     {"head": 0, "tail": 3, "label": "Developer_of", "score": 0.8},
@@ -77,8 +86,9 @@ def test_attributes_of_a_software_by_relation_type(doc):
         "Developer_of": ["StataCorp LLC"],
     }
     assert {label: texts(spans) for label, spans in attributes(entity(doc, "Amos")).items()} == {
-        "Developer_of": ["IBM"], "Version_of": ["26"],
-    }  # fmt: skip
+        "Developer_of": ["IBM"],
+        "Version_of": ["26"],
+    }
     assert attributes(entity(doc, "IBM")) == {}  # an attribute is no software
 
 

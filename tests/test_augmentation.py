@@ -1,16 +1,17 @@
 """Re-tokenized and renamed variants: labels and relations carried along (hand-worked
 examples, every corpus sentence), the registered augmenters, and the `variant` command."""
+
 import random
 from typing import List, Sequence, Tuple
 
 import pytest
 import spacy
+from conftest import CONFIGS, SHARED_CORPUS, somd_blank
 from spacy.tokens import DocBin
 from spacy.util import load_config, registry
 from thinc.api import Config
 from typer.testing import CliRunner
 
-from conftest import CONFIGS, SHARED_CORPUS, somd_blank
 from spacy_somd.cli import app
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import FILE_NAMES, Sentence, bio_to_spans, parse_labels, parse_relations, read_corpus_dir
@@ -58,14 +59,21 @@ def test_versions_citations_and_urls_are_split_with_labels_and_relations_moved()
     variant = tokenization_variant(VERSIONS)
     assert " ".join(variant.words) == "R 4 . 0 . 3 with lme4 [ 3 - 5 ] , see http : / / fiji . sc ."
     assert variant.labels == (
-        ["B-ProgrammingEnvironment", "B-Version"] + ["I-Version"] * 4 + ["O", "B-PlugIn", "B-Citation"]
-        + ["I-Citation"] * 4 + ["O", "O", "B-URL"] + ["I-URL"] * 6 + ["O"]
-    )  # fmt: skip
+        ["B-ProgrammingEnvironment", "B-Version"]
+        + ["I-Version"] * 4
+        + ["O", "B-PlugIn", "B-Citation"]
+        + ["I-Citation"] * 4
+        + ["O", "O", "B-URL"]
+        + ["I-URL"] * 6
+        + ["O"]
+    )
     assert variant.relations == [("Version_of", 1, 0), ("PlugIn_of", 7, 0), ("Citation_of", 8, 7), ("URL_of", 15, 7)]
     assert relation_texts(variant) == [
-        ("Version_of", "4 . 0 . 3", "R"), ("PlugIn_of", "lme4", "R"),
-        ("Citation_of", "[ 3 - 5 ]", "lme4"), ("URL_of", "http : / / fiji . sc", "lme4"),
-    ]  # fmt: skip
+        ("Version_of", "4 . 0 . 3", "R"),
+        ("PlugIn_of", "lme4", "R"),
+        ("Citation_of", "[ 3 - 5 ]", "lme4"),
+        ("URL_of", "http : / / fiji . sc", "lme4"),
+    ]
     check_valid(variant)
 
 
@@ -113,7 +121,7 @@ def test_every_corpus_sentence_has_a_valid_variant_whose_entities_stay_within_se
         # the sentencizer never cuts a gold entity: NER training needs it (spaCy's E024)
         for words, labels in ((s.words, s.labels), (variant.words, variant.labels)):
             starts = sentence_starts(words, **DEFAULT_CONFIG)
-            assert not any(any(starts[a + 1:b]) for a, b, _ in bio_to_spans(labels)), words
+            assert not any(any(starts[a + 1 : b]) for a, b, _ in bio_to_spans(labels)), words
     assert changed > len(sentences) / 2
 
 
@@ -184,8 +192,7 @@ def test_default_config_repeats_rare_type_sentences_and_varies_each_copy():
     config = load_config(CONFIGS / "default.cfg")
     augment = registry.resolve({"a": config["corpora"]["train"]["augmenter"]})["a"]
     nlp = spacy.blank("en")
-    rare = sentence("SPSS 22.0 ( also PASW ) was used .", "B-Application B-Version O O B-AlternativeName O O O O",
-                    [("Version_of", 1, 0)])  # fmt: skip
+    rare = sentence("SPSS 22.0 ( also PASW ) was used .", "B-Application B-Version O O B-AlternativeName O O O O", [("Version_of", 1, 0)])
     random.seed(0)
     copies = [example_sentence(eg) for _ in range(20) for eg in augment(nlp, examples_of(nlp, [rare])[0])]
     assert len(copies) == 20 * 4

@@ -1,13 +1,14 @@
 """The benchmark script's tables: per-variant rows, and for cross-validation the mean and
 standard deviation over folds."""
+
 import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
-
 from conftest import ENV, ROOT
+
 from spacy_somd.evaluation.report import markdown_table
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
@@ -47,8 +48,10 @@ def test_learning_curve_sieves_out_the_last_training_folds(tiny_corpus_docbins, 
 
 
 def test_learning_curve_means_are_per_training_folds():
-    rows = [({"training folds": folds, "seed": seed}, {c: value for c in variants.COLUMNS})
-            for folds, seed, value in [("0", "0", 0.7), ("0", "1", 0.8), ("0, 1", "0", 0.9)]]  # fmt: skip
+    rows = [
+        ({"training folds": folds, "seed": seed}, {c: value for c in variants.COLUMNS})
+        for folds, seed, value in [("0", "0", 0.7), ("0", "1", 0.8), ("0, 1", "0", 0.9)]
+    ]
     means = variants.mean_rows(rows, "training folds")
     assert [labels for labels, _ in means] == [{"training folds": "0", "seed": "mean"}, {"training folds": "0, 1", "seed": "mean"}]
     assert means[0][1]["token F"] == pytest.approx(0.75) and means[1][1]["SOMD macro F"] == pytest.approx(0.9)
@@ -75,10 +78,11 @@ robustness_spec.loader.exec_module(robustness)
 
 def test_robustness_row_takes_macro_averages_of_the_fold_and_token_f_of_the_variants():
     fold = {
-        "token_f": 0.9, "somd_macro_f": 0.55,
+        "token_f": 0.9,
+        "somd_macro_f": 0.55,
         "ents_per_type": {"Application": {"p": 1, "r": 1, "f": 0.8}, "Version": {"p": 1, "r": 1, "f": 0.4}},
         "rel_per_type": {"Version_of": {"p": 1, "r": 1, "f": 0.5}},
-    }  # fmt: skip
+    }
     scores = {"fold": fold, "tokenization": {"token_f": 0.7}, "unseen-names": {"token_f": 0.6}}
     assert robustness.row("m", scores) == ["m", "0.900", "0.600", "0.500", "0.550", "0.700", "0.600"]
     assert len(robustness.HEADER) == 7
@@ -116,13 +120,18 @@ def test_robustness_counts_the_fold_names_the_training_folds_hold():
     vocab = Vocab()
     training = [Doc(vocab, words=["SPSS", "and", "r", "on", "Linux"], ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-Developer"])]
     heldout = [
-        Doc(vocab, words=["spss", "in", "R", "on", "Linux", "and", "Varquant", "2"],
-            ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-OperatingSystem", "O", "B-Application", "B-Version"]),
-    ]  # fmt: skip
+        Doc(
+            vocab,
+            words=["spss", "in", "R", "on", "Linux", "and", "Varquant", "2"],
+            ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-OperatingSystem", "O", "B-Application", "B-Version"],
+        ),
+    ]
     assert robustness.seen_name_rows(heldout, training) == [
-        ["Application", "2", "1", "0.50"], ["PlugIn", "0", "0", "-"],
-        ["ProgrammingEnvironment", "1", "1", "1.00"], ["OperatingSystem", "1", "1", "1.00"],
-    ]  # fmt: skip
+        ["Application", "2", "1", "0.50"],
+        ["PlugIn", "0", "0", "-"],
+        ["ProgrammingEnvironment", "1", "1", "1.00"],
+        ["OperatingSystem", "1", "1", "1.00"],
+    ]
 
 
 @pytest.mark.slow
@@ -137,12 +146,27 @@ def test_training_memory_benchmark_compares_settings_side_by_side(tmp_path, tiny
 
     backbone = json.dumps(str(tiny_bert))
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "training_memory.py"), str(ROOT / "configs" / "default.cfg"),
-         "--corpus", str(tiny_corpus_docbins), "--steps", "4", "--eval-every", "2", "--output", str(tmp_path),
-         "--setting", f'trimmed={{"paths.backbone": {backbone}}}',
-         "--setting", f'untrimmed={{"paths.backbone": {backbone}, "training.before_update": null}}'],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "training_memory.py"),
+            str(ROOT / "configs" / "default.cfg"),
+            "--corpus",
+            str(tiny_corpus_docbins),
+            "--steps",
+            "4",
+            "--eval-every",
+            "2",
+            "--output",
+            str(tmp_path),
+            "--setting",
+            f'trimmed={{"paths.backbone": {backbone}}}',
+            "--setting",
+            f'untrimmed={{"paths.backbone": {backbone}, "training.before_update": null}}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout.splitlines()
     assert table[0].startswith("| setting |") and [row.split(" | ")[0] for row in table[2:4]] == ["| trimmed", "| untrimmed"]
@@ -185,6 +209,9 @@ def test_outside_margin_refuses_a_model_trained_without_a_development_split(defa
     script = ROOT / "benchmarks" / "outside_margin.py"
     result = subprocess.run(
         [sys.executable, str(script), str(default_pipeline), "--corpus", str(tiny_corpus_docbins)],
-        env=ENV, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2 and "trained without a development split ([somd] dev_size = 0)" in result.stderr

@@ -1,12 +1,13 @@
 """User errors of the CLI are one line on stderr and exit code 1, never a traceback."""
+
 from pathlib import Path
 
 import pytest
 import spacy
+from conftest import ROOT
 from thinc.util import has_cupy
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from spacy_somd.cli import app
 
 
@@ -23,13 +24,17 @@ def test_report_on_a_missing_file(tmp_path):
     assert one_line_error(["report", tmp_path / "nope.json"]) == f"✘ {tmp_path / 'nope.json'}: file not found"
 
 
-@pytest.mark.parametrize("content,problem", [
-    ('{"token_f": 0.5,\n', "line 2: not valid JSON"),
-    ("", "line 1: not valid JSON"),
-    ("{}", "no scores to report"),
-    ('{"speed": 1200, "ner": {"loss": 3}}', "no scores to report"),
-    ("[1, 2]", "not a JSON object of scores"),
-], ids=["truncated", "empty", "empty object", "no known scores", "not an object"])  # fmt: skip
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        ('{"token_f": 0.5,\n', "line 2: not valid JSON"),
+        ("", "line 1: not valid JSON"),
+        ("{}", "no scores to report"),
+        ('{"speed": 1200, "ner": {"loss": 3}}', "no scores to report"),
+        ("[1, 2]", "not a JSON object of scores"),
+    ],
+    ids=["truncated", "empty", "empty object", "no known scores", "not an object"],
+)
 def test_report_on_bad_json(tmp_path, content, problem):
     metrics = tmp_path / "m.json"
     metrics.write_text(content, encoding="utf-8")

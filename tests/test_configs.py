@@ -8,10 +8,9 @@ import sys
 from typing import Any, Dict
 
 import pytest
+from conftest import CONFIGS, ROOT
 from thinc.api import Config
 from weasel.util import load_project_config
-
-from conftest import CONFIGS, ROOT
 
 spec = importlib.util.spec_from_file_location("configs_script", ROOT / "scripts" / "configs.py")
 generator = importlib.util.module_from_spec(spec)
@@ -104,12 +103,15 @@ def test_a_section_added_to_default_reaches_the_derived_configs_and_an_edit_chan
     assert Config().from_str(text)["corpora"]["train"]["case_augmenter"]["level"] == 0.0
 
 
-@pytest.mark.parametrize("edit,message", [
-    (Edit("nlp.batch_size", 256), "already has this value"),
-    (Edit("paths.nothing", REMOVE), "has no paths.nothing to remove"),
-    (Edit("nlp.tokeniser.abbreviations", []), r"has no section \[nlp.tokeniser\]"),
-    (Edit("batch_size", 8), "needs a section"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (Edit("nlp.batch_size", 256), "already has this value"),
+        (Edit("paths.nothing", REMOVE), "has no paths.nothing to remove"),
+        (Edit("nlp.tokeniser.abbreviations", []), r"has no section \[nlp.tokeniser\]"),
+        (Edit("batch_size", 8), "needs a section"),
+    ],
+)
 def test_edits_that_change_nothing_or_miss_are_refused(edit, message):
     with pytest.raises(ValueError, match=f"^x.cfg: the edit of {edit.key}: .*{message}"):
         generator.derive(BASE_TEXT, Derived("x.cfg", "x", (edit,)))

@@ -4,6 +4,7 @@ initialized, ``label_data`` for ``spacy init labels``), ``update`` through ``get
 gold labels the pipe does not have, training pairs within the sentences of the predicted
 docs, ``[training] dropout`` as the only dropout setting, and loading damaged component
 files."""
+
 import re
 import shutil
 import warnings
@@ -13,21 +14,27 @@ from typing import List, Tuple
 import pytest
 import spacy
 import srsly
+from conftest import CONFIGS, run, somd_blank
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from test_relations import gold_entity_examples, tiny_docs
 from thinc.api import Config, Linear, chain
 
-from conftest import CONFIGS, run, somd_blank
 from spacy_somd.labels import RELATIONS_ATTR
 
 REL = "somd_relation_extractor"
 CAT = "somd_textcat"
 TINY_TOK2VEC = {
-    "@architectures": "spacy.HashEmbedCNN.v2", "pretrained_vectors": None, "width": 32, "depth": 1,
-    "embed_size": 500, "window_size": 1, "maxout_pieces": 3, "subword_features": True,
-}  # fmt: skip
+    "@architectures": "spacy.HashEmbedCNN.v2",
+    "pretrained_vectors": None,
+    "width": 32,
+    "depth": 1,
+    "embed_size": 500,
+    "window_size": 1,
+    "maxout_pieces": 3,
+    "subword_features": True,
+}
 
 
 @spacy.registry.architectures("test_somd.BarePairClassifier.v1")
@@ -104,9 +111,7 @@ def test_spacy_init_labels_feeds_initialize(tiny_corpus_docbins, tmp_path):
         assert (labels / f"{name}.json").is_file(), sorted(p.name for p in labels.iterdir())
     overrides = {"paths.corpus": str(tiny_corpus_docbins)}
     for name in (REL, CAT):
-        overrides[f"initialize.components.{name}"] = {
-            "labels": {"@readers": "spacy.read_labels.v1", "path": str(labels / f"{name}.json")}
-        }
+        overrides[f"initialize.components.{name}"] = {"labels": {"@readers": "spacy.read_labels.v1", "path": str(labels / f"{name}.json")}}
     from spacy.training.initialize import init_nlp
 
     nlp = init_nlp(spacy.util.load_config(config, overrides=overrides))
@@ -202,9 +207,15 @@ def test_config_dropout_is_the_training_dropout():
     rel.update(examples[:2], drop=0.3)
     rates = [node.attrs["dropout_rate"] for node in rel.model.get_ref("classifier").walk() if "dropout_rate" in node.attrs]
     assert rates == [0.3]
-    v1 = spacy.registry.resolve({"m": {
-        "@architectures": "spacy_somd.RelationClassifier.v1", "tok2vec": TINY_TOK2VEC, "dropout": 0.1,
-    }})["m"]  # fmt: skip
+    v1 = spacy.registry.resolve(
+        {
+            "m": {
+                "@architectures": "spacy_somd.RelationClassifier.v1",
+                "tok2vec": TINY_TOK2VEC,
+                "dropout": 0.1,
+            }
+        }
+    )["m"]
     v2 = spacy.registry.resolve({"m": {"@architectures": "spacy_somd.RelationClassifier.v2", "tok2vec": TINY_TOK2VEC}})["m"]
     assert [node.name for node in v1.walk()] == [node.name for node in v2.walk()]
 

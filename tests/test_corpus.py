@@ -1,4 +1,5 @@
 """SOMD files <-> Docs: exact tokens, entities, relations, folds, and every kind of bad input."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -123,9 +124,10 @@ def test_lenient_repairs_and_reports_each_repair(tmp_path):
     result = read_corpus_dir(folder, lenient=True)
     notes = result.notes
     assert [(n.path.name, n.line, n.action, n.item) for n in notes] == [
-        ("train_relations.txt", 1, "repaired", 2), ("train_relations.txt", 1, "repaired", 2),
+        ("train_relations.txt", 1, "repaired", 2),
+        ("train_relations.txt", 1, "repaired", 2),
         ("train_entities.txt", 5, "repaired", None),
-    ]  # fmt: skip
+    ]
     assert "read as B-URL" in notes[2].reason
     assert result.sentences[4].labels[2] == "B-URL"
     assert result.sentences[0].relations == [("Version_of", 4, 2), ("Developer_of", 6, 2)]
@@ -142,25 +144,22 @@ def test_lenient_leaves_out_what_it_cannot_repair(tmp_path):
     assert [s.line for s in result.sentences] == [1, 3, 4, 5]
     assert result.sentences[3].relations == []
     assert [(n.path.name, n.line, n.action, n.item) for n in result.notes] == [
-        ("train_entities.txt", 2, "skipped", None), ("train_relations.txt", 5, "skipped", 1),
-    ]  # fmt: skip
+        ("train_entities.txt", 2, "skipped", None),
+        ("train_relations.txt", 5, "skipped", 1),
+    ]
     assert "not at an entity's first token" in result.notes[1].reason
     assert (result.read, result.kept, result.repaired, result.skipped) == (5, 3, 1, 1)
 
 
 def run_convert(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "spacy_somd", "convert", *args], capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-m", "spacy_somd", "convert", *args], capture_output=True, text=True)
 
 
 def test_convert_cli_reports_counts_and_writes_folds(tmp_path):
     out = tmp_path / "corpus"
     result = run_convert(str(write(tmp_path / "src")), str(out))
     assert result.returncode == 0, result.stderr
-    assert "5 sentences, 32 tokens, 9 entities, 6 relations, 2 sentences without any entity" in " ".join(
-        result.stdout.split()
-    )
+    assert "5 sentences, 32 tokens, 9 entities, 6 relations, 2 sentences without any entity" in " ".join(result.stdout.split())
     assert sorted(p.name for p in out.iterdir()) == [*(f"fold{k}.spacy" for k in range(4)), "folds.json"]
     docs = list(DocBin().from_disk(out / "fold0.spacy").get_docs(spacy.blank("en").vocab))
     ensure_extensions()

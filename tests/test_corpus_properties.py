@@ -1,5 +1,6 @@
 """Property: for random valid corpora, reading the three files (strict and lenient) and
 writing every sentence back through a Doc reproduces the files byte for byte."""
+
 import tempfile
 from pathlib import Path
 from typing import List, Tuple
@@ -16,8 +17,9 @@ VOCAB = spacy.blank("en").vocab
 # any character but white space, surrogates and the byte-order mark
 TOKEN = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff").filter(lambda c: not c.isspace()),
-    min_size=1, max_size=6,
-)  # fmt: skip
+    min_size=1,
+    max_size=6,
+)
 
 
 @st.composite

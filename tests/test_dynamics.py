@@ -1,5 +1,6 @@
 """Training dynamics: the recorder's JSONL, margins/AUM/confidence/variability on
 hand-worked logits, the fake-class threshold, the sieve and the audit's outputs."""
+
 import csv
 import gc
 import json
@@ -73,17 +74,32 @@ def test_recorder_round_trip_counts_epochs(tmp_path):
     recorder.flush()
     records = read_jsonl(path)
     assert [r["type"] for r in records] == [
-        "labels", "instance", "instance", "logits", "instance", "logits", "logits", "logits",
-    ]  # fmt: skip
+        "labels",
+        "instance",
+        "instance",
+        "logits",
+        "instance",
+        "logits",
+        "logits",
+        "logits",
+    ]
     assert records[0]["labels"] == RELATION_LABELS
     assert records[1] == {
-        "type": "instance", "component": "rel", "kind": "relation", "id": "a", "line": 3,
-        "text": "sentence of a", "description": "description of a",
-    }  # fmt: skip
+        "type": "instance",
+        "component": "rel",
+        "kind": "relation",
+        "id": "a",
+        "line": 3,
+        "text": "sentence of a",
+        "description": "description of a",
+    }
     logits_records = [r for r in records if r["type"] == "logits"]
     assert [(r["ids"], r["epochs"]) for r in logits_records] == [
-        (["a", "b"], [0, 0]), (["b", "c"], [1, 0]), (["c", "a"], [1, 1]), (["b"], [2]),
-    ]  # fmt: skip
+        (["a", "b"], [0, 0]),
+        (["b", "c"], [1, 0]),
+        (["c", "a"], [1, 1]),
+        (["b"], [2]),
+    ]
     assert logits_records[0]["logits"][0] == [0.0, round(LN3, 4), 0.0]  # rounded to LOGIT_DECIMALS
     (group,) = read_dynamics(path)
     assert [i.id for i in group.instances] == ["a", "b", "c"]
@@ -132,8 +148,9 @@ def test_recorders_share_a_file_and_reset_restarts_epochs(tmp_path):
         categories.flush()
     groups = read_dynamics(path)
     assert [(g.component, g.kind, g.epochs.tolist()) for g in groups] == [
-        ("rel", "relation", [2]), ("cat", "category", [2]),
-    ]  # fmt: skip
+        ("rel", "relation", [2]),
+        ("cat", "category", [2]),
+    ]
     assert [g.aum.tolist() for g in groups] == [[2.0], [1.0]]
     relations.reset()
     relations.record("rel", "relation", RELATION_LABELS, [instance("a")], numpy.array([[3.0, 1.0, 0.0]]), [0])
@@ -178,9 +195,13 @@ FAKE_RELATION_LABELS = RELATION_LABELS + [FAKE_LABEL]
 # Threshold samples' AUMs -3, -2, -1, 0, 1 (threshold 0.96 at the 99th percentile);
 # instances' AUMs -2, 0.5, 0.95, 0.97, 2, 3 (r4 seen in one epoch only).
 RELATION_ROWS = [(f"t{k}", 10 + k, 3, [m, m]) for k, m in enumerate([-3, -2, -1, 0, 1])] + [
-    ("r0", 1, 0, [-3, -1]), ("r1", 2, 1, [0.5, 0.5]), ("r2", 2, 2, [0.9, 1.0]),
-    ("r3", 4, 0, [0.97, 0.97]), ("r4", 5, 1, [2]), ("r5", 6, 0, [3, 3]),
-]  # fmt: skip
+    ("r0", 1, 0, [-3, -1]),
+    ("r1", 2, 1, [0.5, 0.5]),
+    ("r2", 2, 2, [0.9, 1.0]),
+    ("r3", 4, 0, [0.97, 0.97]),
+    ("r4", 5, 1, [2]),
+    ("r5", 6, 0, [3, 3]),
+]
 CATEGORY_ROWS = [("c0", 1, 1, [1, 2]), ("c1", 2, 0, [-1, -2]), ("c2", 3, 1, [4, 4])]
 
 
@@ -209,8 +230,19 @@ def test_is_threshold_sample_is_deterministic_and_takes_the_fraction():
     ids = [f"{i}:7:3" for i in range(12)]
     # values computed in another process: the hash is not Python's salted hash()
     assert [is_threshold_sample(i, 0.5, 0) for i in ids] == [
-        False, False, False, True, True, True, False, False, False, True, True, False,
-    ]  # fmt: skip
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
     assert [is_threshold_sample(i, 0.5, 1) for i in ids] != [is_threshold_sample(i, 0.5, 0) for i in ids]
     many = [f"{line}:{head}:{tail}" for line in range(100) for head in range(10) for tail in range(10)]
     assert sum(is_threshold_sample(i, 0.1, 0) for i in many) / len(many) == pytest.approx(0.1, abs=0.01)
@@ -228,10 +260,13 @@ def png_size(path: Path) -> tuple:
 
 def test_run_audit_writes_ranking_figures_and_threshold(tmp_path):
     path = tmp_path / "dynamics.jsonl"
-    write_margins(path, [
-        ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
-        ("cat", "category", BINARY, CATEGORY_ROWS),
-    ])  # fmt: skip
+    write_margins(
+        path,
+        [
+            ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
+            ("cat", "category", BINARY, CATEGORY_ROWS),
+        ],
+    )
     out = tmp_path / "audit"
     out.mkdir()
     (out / "sieve.json").write_text("{}")  # stale, from an earlier audit with a percentile
@@ -241,9 +276,11 @@ def test_run_audit_writes_ranking_figures_and_threshold(tmp_path):
         rows = list(csv.DictReader(file))
     assert tuple(rows[0]) == CSV_COLUMNS
     relation_order = ["t0", "r0", "t1", "t2", "t3", "r1", "r2", "r3", "t4", "r4", "r5"]  # r0 and t1 tie: by id
-    assert [(r["kind"], r["id"], r["rank"]) for r in rows] == [
-        ("relation", i, str(rank)) for rank, i in enumerate(relation_order, 1)
-    ] + [("category", "c1", "1"), ("category", "c0", "2"), ("category", "c2", "3")]  # fmt: skip
+    assert [(r["kind"], r["id"], r["rank"]) for r in rows] == [("relation", i, str(rank)) for rank, i in enumerate(relation_order, 1)] + [
+        ("category", "c1", "1"),
+        ("category", "c0", "2"),
+        ("category", "c2", "3"),
+    ]
     by_id = {r["id"]: r for r in rows}
     assert float(by_id["r0"]["aum"]) == -2.0 and by_id["r0"]["line"] == "1"
     assert by_id["r0"]["assigned_label"] == "Version_of" and by_id["t0"]["assigned_label"] == FAKE_LABEL
@@ -256,45 +293,55 @@ def test_run_audit_writes_ranking_figures_and_threshold(tmp_path):
     threshold = json.loads((out / "threshold.json").read_text())
     assert threshold["threshold_percentile"] == 99.0
     assert [(g["kind"], g["instances"], g["threshold_samples"], g["flagged"]) for g in threshold["groups"]] == [
-        ("relation", 11, 5, 3), ("category", 3, 0, 0),
-    ]  # fmt: skip
+        ("relation", 11, 5, 3),
+        ("category", 3, 0, 0),
+    ]
     assert threshold["groups"][0]["threshold"] == pytest.approx(0.96) and threshold["groups"][1]["threshold"] is None
     for name in ("data_map.png", "aum_histogram.png"):
         width, height = png_size(out / name)
         assert 1000 <= width <= 3000 and 400 <= height <= 2000  # two panels side by side
         assert (out / name).stat().st_size > 20_000
     assert result.rows() == [
-        ("rel", "relation", 11, 5, 2, "0.96", 3, "-"), ("cat", "category", 3, 0, 2, "-", 0, "-"),
-    ]  # fmt: skip
+        ("rel", "relation", 11, 5, 2, "0.96", 3, "-"),
+        ("cat", "category", 3, 0, 2, "-", 0, "-"),
+    ]
 
 
 def test_run_audit_sieve_lists_ids_and_lines(tmp_path):
     path = tmp_path / "dynamics.jsonl"
-    write_margins(path, [
-        ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
-        ("cat", "category", BINARY, CATEGORY_ROWS),
-    ])  # fmt: skip
+    write_margins(
+        path,
+        [
+            ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
+            ("cat", "category", BINARY, CATEGORY_ROWS),
+        ],
+    )
     result = run_audit(path, tmp_path / "audit", percentile=50)
     sieve = json.loads((tmp_path / "audit" / "sieve.json").read_text())
     assert sieve["percentile"] == 50
     assert [(r["kind"], r["id"], r["line"]) for r in sieve["removed"]] == [
-        ("relation", "r0", 1), ("relation", "r1", 2), ("relation", "r2", 2),
-        ("category", "c1", 2), ("category", "c0", 1),
-    ]  # fmt: skip
+        ("relation", "r0", 1),
+        ("relation", "r1", 2),
+        ("relation", "r2", 2),
+        ("category", "c1", 2),
+        ("category", "c0", 1),
+    ]
     assert sieve["lines"] == [1, 2]
     assert [(g["removed"], g["of"]) for g in sieve["groups"]] == [(3, 6), (2, 3)]  # 1.5 rounds up to 2
     assert [row[-1] for row in result.rows()] == [3, 2]
     assert [f.name for f in result.files if f.is_file()] == [
-        "aum_ranking.csv", "data_map.png", "aum_histogram.png", "threshold.json", "sieve.json",
-    ]  # fmt: skip
+        "aum_ranking.csv",
+        "data_map.png",
+        "aum_histogram.png",
+        "threshold.json",
+        "sieve.json",
+    ]
 
 
 GOOD = [
     '{"type": "labels", "component": "rel", "kind": "relation", "labels": ["A", "B"]}',
-    '{"type": "instance", "component": "rel", "kind": "relation", "id": "x", "line": 1, "text": "t",'
-    ' "description": "d"}',
-    '{"type": "logits", "component": "rel", "kind": "relation", "ids": ["x"], "epochs": [0], "assigned": [0],'
-    ' "logits": [[1.0, 0.0]]}',
+    '{"type": "instance", "component": "rel", "kind": "relation", "id": "x", "line": 1, "text": "t", "description": "d"}',
+    '{"type": "logits", "component": "rel", "kind": "relation", "ids": ["x"], "epochs": [0], "assigned": [0], "logits": [[1.0, 0.0]]}',
 ]
 
 

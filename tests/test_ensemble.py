@@ -1,16 +1,17 @@
 """The vote of several pipelines (``spacy_somd.pipeline.vote``): the vote itself, the
 ``somd_vote`` component that holds the members, its saving and loading, its scores, and the
 ``ensemble`` command."""
+
 import importlib.util
 
 import pytest
 import spacy
+from conftest import ROOT, run, somd_blank
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from conftest import ROOT, run, somd_blank
 from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
 from spacy_somd.pipeline.vote.majority import set_vote
 from spacy_somd.pipeline.vote.pipe import SeedVote, assemble_ensemble
@@ -34,10 +35,8 @@ def blank_doc(words=WORDS) -> Doc:
 
 
 def test_vote_takes_types_boundaries_and_relations_by_majority_and_categories_by_mean():
-    a = member([(2, 4, "Application"), (5, 6, "Version"), (7, 8, "ProgrammingEnvironment")],
-               [(5, 2, "Version_of")], {"SOFTWARE": 1.0})  # fmt: skip
-    b = member([(2, 3, "Application"), (3, 4, "Application"), (5, 6, "Version")],
-               [(5, 2, "Version_of"), (7, 2, "PlugIn_of")], {"SOFTWARE": 0.5})  # fmt: skip
+    a = member([(2, 4, "Application"), (5, 6, "Version"), (7, 8, "ProgrammingEnvironment")], [(5, 2, "Version_of")], {"SOFTWARE": 1.0})
+    b = member([(2, 3, "Application"), (3, 4, "Application"), (5, 6, "Version")], [(5, 2, "Version_of"), (7, 2, "PlugIn_of")], {"SOFTWARE": 0.5})
     c = member([(2, 4, "Application"), (7, 8, "Application")], [(7, 2, "PlugIn_of")], {"SOFTWARE": 0.0})
     doc = set_vote(blank_doc(), [a, b, c])
     # "Statistics": 2 of 3 continue the entity; "25": Version by 2 of 3; "R": one vote for
@@ -70,10 +69,12 @@ def ruler_pipeline(application: str, version: dict) -> Language:
     nlp = somd_blank()
     nlp.add_pipe("somd_sentencizer", name="sentencizer")
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([
-        {"label": "Application", "pattern": [{"TEXT": {"REGEX": application}}]},
-        {"label": "Version", "pattern": [version]},
-    ])  # fmt: skip
+    ruler.add_patterns(
+        [
+            {"label": "Application", "pattern": [{"TEXT": {"REGEX": application}}]},
+            {"label": "Version", "pattern": [version]},
+        ]
+    )
     return nlp
 
 
@@ -207,7 +208,20 @@ def test_ensemble_packages_with_its_members(members, tmp_path, tiny_corpus_docbi
     assemble_ensemble(members).to_disk(out)
     metrics = tmp_path / "scores.json"
     run(["spacy", "evaluate", str(out), str(tiny_corpus_docbins / "fold2.spacy"), "--per-component", "--output", str(metrics)])
-    run(["spacy_somd", "package", str(out), str(tmp_path / "packages"), "--metrics", str(metrics), "--name", "rules_vote", "--held-out", "fold 2 of the tiny corpus"])
+    run(
+        [
+            "spacy_somd",
+            "package",
+            str(out),
+            str(tmp_path / "packages"),
+            "--metrics",
+            str(metrics),
+            "--name",
+            "rules_vote",
+            "--held-out",
+            "fold 2 of the tiny corpus",
+        ]
+    )
     (wheel,) = (tmp_path / "packages").glob("en_rules_vote-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for number in range(3):

@@ -1,5 +1,6 @@
 """The fold reader: honest train/dev/heldout splits, the fold manifest, settings checked,
 gold-tokenized Examples, and sentence boundaries in training as in prediction."""
+
 import json
 import shutil
 from pathlib import Path
@@ -7,11 +8,11 @@ from typing import List, Sequence
 
 import pytest
 import spacy
+from conftest import CONFIGS, tiny_rows, write_somd
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, resolve_dot_names
 from thinc.api import Config
 
-from conftest import CONFIGS, tiny_rows, write_somd
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.folds import parse_fold, select_fold
 from spacy_somd.corpus.format import Sentence
@@ -25,10 +26,7 @@ def lines(items) -> List[int]:
 def make_docs(entity_free: Sequence[int], n: int) -> list:
     """Docs of lines 1..n; the ``entity_free`` lines have no entity, the others one."""
     vocab = spacy.blank("en").vocab
-    return [
-        sentence_to_doc(vocab, Sentence(line, ["SPSS", "ran"], ["O", "O"] if line in entity_free else ["B-Application", "O"]))
-        for line in range(1, n + 1)
-    ]
+    return [sentence_to_doc(vocab, Sentence(line, ["SPSS", "ran"], ["O", "O"] if line in entity_free else ["B-Application", "O"])) for line in range(1, n + 1)]
 
 
 def test_splits_partition_the_folds_and_dev_comes_from_the_training_folds(tiny_corpus_docbins):
@@ -180,9 +178,7 @@ def test_configs_choose_the_checkpoint_on_the_training_folds():
         assert config["corpora"][split]["dev_seed"] == "${somd.dev_seed}"
     augmenter = config["corpora"]["train"]["augmenter"]
     assert augmenter["@augmenters"] == "spacy_somd.chain_augmenters.v1"
-    assert [step["@augmenters"] for step in augmenter["*"].values()] == [
-        "spacy_somd.rare_type_repeats.v1", "spacy_somd.tokenization_variants.v1"
-    ]  # fmt: skip
+    assert [step["@augmenters"] for step in augmenter["*"].values()] == ["spacy_somd.rare_type_repeats.v1", "spacy_somd.tokenization_variants.v1"]
     assert config["training"]["annotating_components"] == ["sentencizer"]
 
 
@@ -237,7 +233,7 @@ def test_an_extra_corpus_trains_beside_the_training_folds(tiny_corpus_docbins, t
     read = lambda split, **kw: create_fold_corpus(tiny_corpus_docbins, 2, split, dev_size=0.2, **kw)(nlp)  # noqa: E731
     train, with_extra = list(read("train", negative_ratio=0.5)), list(read("train", negative_ratio=0.5, extra=extra))
     assert lines(with_extra[: len(train)]) == lines(train)
-    added = with_extra[len(train):]
+    added = with_extra[len(train) :]
     assert [eg.reference.text for eg in added] == ["We ran Kraken 2.1 .", "No software here .", "Maps were drawn in QGIS ."]
     assert lines(added) == [21, 22, 23]
     assert [(e.text, e.label_) for e in added[0].reference.ents] == [("Kraken", "Application"), ("2.1", "Version")]

@@ -2,17 +2,18 @@
 configs train on the GPU (gpu.cfg with its mixed precision), every custom component
 computes on the GPU's arrays, and what a pipeline predicts or annotates on the GPU is
 what the same pipeline gives on the CPU."""
+
 import json
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 import spacy
+from conftest import DEV_FOLD, run, spacy_train
 from spacy.language import Language
 from thinc.api import CupyOps, require_cpu
 from thinc.util import has_cupy_gpu
 
-from conftest import DEV_FOLD, run, spacy_train
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.labels import RELATIONS_ATTR
 from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR
@@ -55,12 +56,15 @@ def back_on_cpu():
 
 def annotations(nlp: Language, texts: List[str]) -> List[Dict[str, Any]]:
     docs = list(nlp.pipe(texts, batch_size=4))
-    return [{
-        "ents": [(e.start, e.end, e.label_) for e in doc.ents],
-        "confidences": [e._.get(CONFIDENCE_ATTR) for e in doc.ents] if doc.ents and doc.ents[0].has_extension(CONFIDENCE_ATTR) else [],
-        "relations": doc._.get(RELATIONS_ATTR),
-        "cats": doc.cats,
-    } for doc in docs]  # fmt: skip
+    return [
+        {
+            "ents": [(e.start, e.end, e.label_) for e in doc.ents],
+            "confidences": [e._.get(CONFIDENCE_ATTR) for e in doc.ents] if doc.ents and doc.ents[0].has_extension(CONFIDENCE_ATTR) else [],
+            "relations": doc._.get(RELATIONS_ATTR),
+            "cats": doc.cats,
+        }
+        for doc in docs
+    ]
 
 
 def assert_close(gpu: Any, cpu: Any, where: str = "") -> None:

@@ -1,5 +1,6 @@
 """The backbone run on length groups of windows: the groups, and the same outputs and
 gradients as one padded batch."""
+
 import random
 
 import numpy
@@ -27,11 +28,18 @@ def test_length_groups_sorted_within_the_budget_each_row_once():
 
 def grouped_nlp(backbone, max_padded_pieces: int):
     nlp = spacy.blank("en")
-    nlp.add_pipe("transformer", config={"model": {
-        "@architectures": "spacy_somd.PieceBoundedTransformer.v1", "name": str(backbone),
-        "tokenizer_config": {"use_fast": True}, "max_padded_pieces": max_padded_pieces,
-        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
-    }})  # fmt: skip
+    nlp.add_pipe(
+        "transformer",
+        config={
+            "model": {
+                "@architectures": "spacy_somd.PieceBoundedTransformer.v1",
+                "name": str(backbone),
+                "tokenizer_config": {"use_fast": True},
+                "max_padded_pieces": max_padded_pieces,
+                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
+            }
+        },
+    )
     nlp.initialize()
     for module in nlp.get_pipe("transformer").model.transformer.modules():  # no dropout: updates are comparable
         if isinstance(module, torch.nn.Dropout):

@@ -1,6 +1,7 @@
 """Long input: sentence boundaries and candidates as before but linear, relation pairs
 scored in bounded memory with nothing dropped, transformer windows that leave no token
 without word pieces, and a mention at the end of a 2,000-token line that is found."""
+
 import random
 import tracemalloc
 from typing import List
@@ -8,11 +9,11 @@ from typing import List
 import numpy
 import pytest
 import spacy
+from conftest import CONFIGS, somd_blank, tiny_rows
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from thinc.api import Adam, NumpyOps
 
-from conftest import CONFIGS, somd_blank, tiny_rows
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import Sentence
 from spacy_somd.labels import RELATIONS_ATTR
@@ -43,10 +44,14 @@ def all_pairs(doc: Doc, max_distance: int, type_pairs=None) -> List[tuple]:
     sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
     sentence = {token.i: number for number, sent in enumerate(sents) for token in sent}
     return [
-        (head, tail) for head in doc.ents for tail in doc.ents
-        if head != tail and sentence[head.start] == sentence[tail.start] and span_gap(head, tail) <= max_distance
+        (head, tail)
+        for head in doc.ents
+        for tail in doc.ents
+        if head != tail
+        and sentence[head.start] == sentence[tail.start]
+        and span_gap(head, tail) <= max_distance
         and (type_pairs is None or (head.label_, tail.label_) in type_pairs)
-    ]  # fmt: skip
+    ]
 
 
 def test_sentencizer_sets_the_boundaries_of_sentence_starts_in_one_pass():
@@ -148,10 +153,17 @@ def identifiers(rng: random.Random, n: int) -> List[str]:
 
 def transformer_nlp(backbone, architecture: str):
     nlp = spacy.blank("en")
-    nlp.add_pipe("transformer", config={"model": {
-        "@architectures": architecture, "name": str(backbone), "tokenizer_config": {"use_fast": True},
-        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
-    }})  # fmt: skip
+    nlp.add_pipe(
+        "transformer",
+        config={
+            "model": {
+                "@architectures": architecture,
+                "name": str(backbone),
+                "tokenizer_config": {"use_fast": True},
+                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
+            }
+        },
+    )
     nlp.initialize()
     return nlp
 
@@ -192,10 +204,9 @@ def mention_examples(nlp, rng: random.Random) -> List[Example]:
     for line in range(12):
         n = rng.randint(1, 8)
         rows = [
-            (identifiers(rng, n) + ["We", "used", "SPSS", "22", "."], ["O"] * (n + 2) + ["B-Application", "B-Version", "O"],
-             [("Version_of", n + 3, n + 2)]),
+            (identifiers(rng, n) + ["We", "used", "SPSS", "22", "."], ["O"] * (n + 2) + ["B-Application", "B-Version", "O"], [("Version_of", n + 3, n + 2)]),
             (identifiers(rng, n + 2), ["O"] * (n + 2), []),
-        ]  # fmt: skip
+        ]
         for words, labels, relations in rows:
             doc = sentence_to_doc(nlp.vocab, Sentence(line + 1, words, labels, relations))
             examples.append(Example(nlp.make_doc(doc.text), doc))
@@ -209,7 +220,17 @@ def test_a_mention_in_the_last_tokens_of_a_2000_token_line_is_annotated(tiny_ber
     far more than the model's 128 pieces, it still finds the entities and the relation
     (with plain strided windows the tail has no word pieces and nothing is found)."""
     config = spacy.util.load_config(CONFIGS / "default.cfg", overrides={"paths.backbone": str(tiny_bert)}, interpolate=False)
-    config["nlp"]["pipeline"] = ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    config["nlp"]["pipeline"] = [
+        "sentencizer",
+        "transformer",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+    ]
     del config["components"]["somd_textcat"]
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     rng = random.Random(0)

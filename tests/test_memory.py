@@ -1,5 +1,6 @@
 """glibc's heap settings and trimming (``spacy_somd.memory``): what they change, and that
 training trims the heap once enough freed memory has piled up."""
+
 import subprocess
 import sys
 import textwrap

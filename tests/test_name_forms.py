@@ -1,4 +1,5 @@
 """The name-form pipes: a software name's short or long form in brackets, its long name."""
+
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
@@ -43,9 +44,12 @@ def test_a_short_form_after_a_long_name_past_a_mark_and_a_version():
     text = "using Statistical Analysis System ™ 9.2 ( SAS ) and gcc ( the Gnu Compiler Collection ; version 4 )"
     doc = doc_with(text, [(1, 4, "Application"), (5, 6, "Version"), (10, 11, "Application")])
     assert forms(doc) == [
-        ("Statistical Analysis System", "Application"), ("9.2", "Version"), ("SAS", "Abbreviation"),
-        ("gcc", "Application"), ("Gnu Compiler Collection", "AlternativeName"),
-    ]  # fmt: skip
+        ("Statistical Analysis System", "Application"),
+        ("9.2", "Version"),
+        ("SAS", "Abbreviation"),
+        ("gcc", "Application"),
+        ("Gnu Compiler Collection", "AlternativeName"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -153,13 +157,15 @@ def test_each_name_is_related_to_its_other_form_in_place_of_the_extractors_relat
     extractor = [
         {"head": 2, "tail": 11, "label": "AlternativeName_of"},  # the long form given to the wrong name
         {"head": 9, "tail": 0, "label": "Version_of"},
-    ]  # fmt: skip
+    ]
     doc._.set(RELATIONS_ATTR, extractor)
     labels = NameFormLabels(SOFTWARE_LABELS, "AlternativeName", "Abbreviation")
     assert relate_name_forms(doc, labels, "AlternativeName_of", "Abbreviation_of") == 2
     assert [(r["head"], r["tail"], r["label"], r.get("score")) for r in doc._.get(RELATIONS_ATTR)] == [
-        (2, 0, "AlternativeName_of", 1.0), (9, 0, "Version_of", None), (15, 11, "Abbreviation_of", 1.0),
-    ]  # fmt: skip
+        (2, 0, "AlternativeName_of", 1.0),
+        (9, 0, "Version_of", None),
+        (15, 11, "Abbreviation_of", 1.0),
+    ]
 
 
 def test_no_relation_where_the_other_form_is_no_entity_of_its_label():

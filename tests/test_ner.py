@@ -1,5 +1,6 @@
 """The ``somd_ner`` pipe: spaCy's EntityRecognizer whose greedy prediction decodes a
 batch in array steps. It must find exactly the entities spaCy's own decoder finds."""
+
 import random
 from typing import List, Tuple
 
@@ -168,6 +169,4 @@ def test_saved_somd_ner_loads_as_spacys_ner_and_back(tmp_path):
     texts = [[t.text for t in d] for d in docs]
     results = [annotations([nlp(Doc(nlp.vocab, words=w)) for w in texts]) for nlp in (as_spacy, reloaded)]
     assert results[0] == results[1]
-    assert numpy.array_equal(
-        as_spacy.get_pipe("ner").model.get_ref("lower").get_param("W"), somd_nlp.get_pipe("ner").model.get_ref("lower").get_param("W")
-    )
+    assert numpy.array_equal(as_spacy.get_pipe("ner").model.get_ref("lower").get_param("W"), somd_nlp.get_pipe("ner").model.get_ref("lower").get_param("W"))

@@ -2,6 +2,7 @@
 the en_somd wheel; with the spacy-somd wheel it installs into a fresh virtualenv that holds
 only what the two wheels require, where `spacy.load("en_somd")` works offline on raw,
 multi-sentence text. The package's runtime needs none of its training or plotting extras."""
+
 import importlib.metadata
 import json
 import subprocess
@@ -13,10 +14,10 @@ from typing import Dict, Iterable, List
 
 import pytest
 import spacy
+from conftest import DEV_FOLD, ENV, ROOT, run
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import DEV_FOLD, ENV, ROOT, run
 from spacy_somd.about import __version__
 from spacy_somd.release.packaging import BACKBONE_SOURCES, package_meta, sources, training_data_description
 
@@ -30,7 +31,9 @@ for name in ("matplotlib", "sentence_transformers", "sklearn", "scipy", "gt_all_
 """
 
 TEXT = "We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package. It ran on Linux."
-LOAD = f"TEXT = {TEXT!r}\n" + """
+LOAD = (
+    f"TEXT = {TEXT!r}\n"
+    + """
 import json, spacy, spacy_somd
 nlp = spacy.load("en_somd")
 doc = nlp(TEXT)
@@ -46,6 +49,7 @@ print(json.dumps({
     "meta": nlp.meta,
 }))
 """
+)
 
 
 def run_blocked(script: str) -> subprocess.CompletedProcess:
@@ -58,10 +62,15 @@ def run_blocked(script: str) -> subprocess.CompletedProcess:
     [
         ({"somd": {"fold": 2, "n_folds": 4}}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
         ({"somd": {"fold": None, "n_folds": 4}}, "Trained on all 4 folds of the SOMD 2025 Phase I training data: no sentence of it was held out."),
-        ({"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": "mine"}},
-         "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4). Also trained on "
-         "the sentences of `mine` (`paths.extra_corpus`)."),
-        ({"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": None}}, "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4)."),
+        (
+            {"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": "mine"}},
+            "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4). Also trained on "
+            "the sentences of `mine` (`paths.extra_corpus`).",
+        ),
+        (
+            {"somd": {"fold": 2, "n_folds": 4}, "paths": {"extra_corpus": None}},
+            "Trained on the SOMD 2025 Phase I training data without fold 2 of 4 (sentence index % 4).",
+        ),
         ({}, ""),
     ],
 )
@@ -110,7 +119,7 @@ print(nlp.pipe_names, nlp.config["components"]["transformer"]["model"]["name"])
 def test_plotting_commands_without_matplotlib_fail_with_one_line(tmp_path):
     done = run_blocked(f"""
 from spacy_somd.cli import main
-sys.argv = ["spacy-somd", "plot", "{tmp_path / 'log.jsonl'}", "{tmp_path / 'curves.png'}"]
+sys.argv = ["spacy-somd", "plot", "{tmp_path / "log.jsonl"}", "{tmp_path / "curves.png"}"]
 main()
 """)
     assert done.returncode == 1
@@ -209,17 +218,16 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     finally:
         hidden.rename(tiny_bert)
     assert done.returncode == 0, done.stderr[-4000:]
-    listed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "json"],
-                            env=ENV, capture_output=True, text=True, check=True)  # fmt: skip
+    listed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "json"], env=ENV, capture_output=True, text=True, check=True
+    )
     installed = {canonicalize_name(d["name"]) for d in json.loads(listed.stdout)}
     assert {"spacy", "spacy-transformers", "torch", "spacy-somd", "en-somd"} <= installed
     assert not installed & set(EXTRAS_ONLY)
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["module"].startswith(str(tmp_path / "venv"))
     assert result["tokens"][:8] == ["We", "used", "SPSS", "version", "22", "(", "IBM", ")"]
-    assert result["sentences"] == [
-        "We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package.", "It ran on Linux."
-    ]
+    assert result["sentences"] == ["We used SPSS version 22 (IBM) and R 4.0.3 with the lme4 package.", "It ran on Linux."]
     source = spacy.load(default_pipeline)(TEXT)  # the installed package predicts as the trained pipeline
     assert result["ents"] == [[e.start, e.end, e.label_] for e in source.ents]
     assert result["relations"] == [[r["head"], r["tail"], r["label"]] for r in source._.somd_relations]

@@ -1,5 +1,6 @@
 """Windows packed side by side for prediction: the bins, and the outputs of the windows
 run as they are."""
+
 import random
 
 import numpy
@@ -34,11 +35,19 @@ def test_placement_maps_each_piece_to_its_window_and_position():
 
 def packed_nlp(backbone, max_packed_pieces: int):
     nlp = spacy.blank("en")
-    nlp.add_pipe("transformer", config={"model": {
-        "@architectures": "spacy_somd.PieceBoundedTransformer.v2", "name": str(backbone),
-        "tokenizer_config": {"use_fast": True}, "max_packed_pieces": max_packed_pieces, "max_padded_pieces": 256,
-        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
-    }})  # fmt: skip
+    nlp.add_pipe(
+        "transformer",
+        config={
+            "model": {
+                "@architectures": "spacy_somd.PieceBoundedTransformer.v2",
+                "name": str(backbone),
+                "tokenizer_config": {"use_fast": True},
+                "max_packed_pieces": max_packed_pieces,
+                "max_padded_pieces": 256,
+                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
+            }
+        },
+    )
     nlp.initialize()
     return nlp
 

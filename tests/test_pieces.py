@@ -1,5 +1,6 @@
 """The ``somd_split_urls`` and ``somd_split_citations`` pipes: entities re-drawn over
 mentions written in pieces."""
+
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
@@ -65,8 +66,9 @@ def test_a_url_entity_becomes_its_whole_run_and_entities_inside_it_go():
     doc = doc_with(words, [(2, 3, "Application"), (4, 7, "URL"), (8, 11, "PlugIn")])
     assert redraw(doc) == 1
     assert [(e.text, e.label_) for e in doc.ents] == [
-        ("SPSS", "Application"), ("www . brain - connectivity - toolbox . net", "URL"),
-    ]  # fmt: skip
+        ("SPSS", "Application"),
+        ("www . brain - connectivity - toolbox . net", "URL"),
+    ]
 
 
 def test_runs_without_an_entity_of_the_label_and_one_token_mentions_are_left_alone():
@@ -89,8 +91,11 @@ def test_citation_pieces_become_the_whole_citation_and_an_entity_running_in_keep
     doc = doc_with(words, [(1, 5, "SoftwareCoreference"), (5, 6, "Citation"), (7, 8, "Application"), (11, 12, "Citation"), (12, 13, "Citation")])
     assert redraw(doc, citation_runs, "Citation") == 2
     assert [(e.text, e.label_) for e in doc.ents] == [
-        ("web service", "SoftwareCoreference"), ("[ 44 ]", "Citation"), ("Express", "Application"), ("[ 16 ]", "Citation"),
-    ]  # fmt: skip
+        ("web service", "SoftwareCoreference"),
+        ("[ 44 ]", "Citation"),
+        ("Express", "Application"),
+        ("[ 16 ]", "Citation"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -122,8 +127,10 @@ def test_a_redrawn_entity_keeps_the_lowest_confidence_of_those_it_replaces_a_cut
         ent._.set(CONFIDENCE_ATTR, value)
     redraw(doc)
     assert [(e.text, e._.get(CONFIDENCE_ATTR)) for e in doc.ents] == [
-        ("see", 0.25), ("http : / / x . org / y", 0.5), ("SPSS", 0.9),
-    ]  # fmt: skip
+        ("see", 0.25),
+        ("http : / / x . org / y", 0.5),
+        ("SPSS", 0.9),
+    ]
 
 
 def test_an_entity_over_two_runs_becomes_both_and_cut_entities_never_overlap_them():

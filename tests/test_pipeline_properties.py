@@ -2,6 +2,7 @@
 goes through `nlp.pipe` without an error and every predicted relation joins the starts
 of two predicted entities of one sentence; `predict` writes exactly one line per input
 line, in order."""
+
 from pathlib import Path
 from typing import List
 

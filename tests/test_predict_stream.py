@@ -1,5 +1,6 @@
 """`predict` streams: one output line per input line, in order, always; the output folder
 is checked before the model is loaded; all three files or none."""
+
 import io
 from pathlib import Path
 from typing import Iterator, List
@@ -68,9 +69,7 @@ def test_an_output_folder_that_cannot_be_written_fails_before_the_model_is_loade
     (tmp_path / "a-file").write_text("", encoding="utf-8")
     result = predict(tmp_path / "no-such-model", texts, tmp_path / "a-file" / "out")
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        f"✘ {tmp_path / 'a-file' / 'out'}: cannot write the predictions there (Not a directory)"
-    ]
+    assert result.output.strip().splitlines() == [f"✘ {tmp_path / 'a-file' / 'out'}: cannot write the predictions there (Not a directory)"]
 
 
 def test_a_bad_line_late_in_the_input_leaves_the_old_output_untouched(rule_pipeline, tmp_path):

@@ -1,6 +1,7 @@
 """project.yml is a valid spaCy project: its workflows name existing commands, its assets
 are the pinned corpus files, and every training it starts is the one train command.
 benchmarks/project.yml is a valid project of its own whose commands name existing scripts."""
+
 import hashlib
 import re
 import shlex
@@ -23,9 +24,19 @@ CORPUS_FILES = ["test_texts.txt", "train_entities.txt", "train_relations.txt", "
 CORPUS_COMMIT = "425f02633f5dc3af74f00fcef38fb95d99cd9c1d"
 # the package's commands (python -m spacy_somd COMMAND) that project files may run
 CLI_COMMANDS = {
-    "convert", "train", "report", "evaluate-gold-entities", "predict", "package", "audit", "plot", "visualize",
-    "annotate", "variant", "ensemble",
-}  # fmt: skip
+    "convert",
+    "train",
+    "report",
+    "evaluate-gold-entities",
+    "predict",
+    "package",
+    "audit",
+    "plot",
+    "visualize",
+    "annotate",
+    "variant",
+    "ensemble",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +78,7 @@ def test_readme_project_commands_with_vars_run(tmp_path):
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     for words in commands:
         args = words[3:]
-        result = subprocess.run(
-            [sys.executable, "-m", "spacy", "project", "run", *args, "--dry"], capture_output=True, text=True, cwd=tmp_path
-        )
+        result = subprocess.run([sys.executable, "-m", "spacy", "project", "run", *args, "--dry"], capture_output=True, text=True, cwd=tmp_path)
         assert result.returncode == 0, (words, result.stderr[-500:])
         values = dict(zip(args[2::2], args[3::2]))
         expected = f"{values.get('--vars.config', 'default')}-fold{values.get('--vars.fold', 2)}"

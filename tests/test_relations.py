@@ -1,5 +1,6 @@
 """The relation component: candidates, adversarial step, scorer, training, serialization
 and the SOMD-format prediction round trip."""
+
 import json
 import random
 from typing import List
@@ -7,13 +8,13 @@ from typing import List
 import numpy
 import pytest
 import spacy
+from conftest import SHARED_CORPUS, somd_blank, tiny_rows
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from thinc.api import NumpyOps
 from typer.testing import CliRunner
 
-from conftest import SHARED_CORPUS, somd_blank, tiny_rows
 from spacy_somd.cli import app
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import Sentence, read_corpus_dir, read_somd
@@ -28,7 +29,7 @@ from spacy_somd.training.reader import create_fold_corpus
 
 
 def tiny_docs(nlp: Language) -> List[Doc]:
-    return [sentence_to_doc(nlp.vocab, Sentence(i + 1, w, l, r)) for i, (w, l, r) in enumerate(tiny_rows())]
+    return [sentence_to_doc(nlp.vocab, Sentence(i + 1, words, labels, rels)) for i, (words, labels, rels) in enumerate(tiny_rows())]
 
 
 def gold_entity_examples(nlp: Language, docs: List[Doc]) -> List[Example]:
@@ -58,9 +59,7 @@ def trained(tmp_path_factory):
     nlp = somd_blank()
     docs = tiny_docs(nlp)
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([
-        {"label": e.label_, "pattern": [{"ORTH": t.text} for t in e]} for doc in docs for e in doc.ents
-    ])  # fmt: skip
+    ruler.add_patterns([{"label": e.label_, "pattern": [{"ORTH": t.text} for t in e]} for doc in docs for e in doc.ents])
     nlp.add_pipe("somd_relation_extractor")
     examples = gold_entity_examples(nlp, docs)
     with nlp.select_pipes(disable=["entity_ruler"]):
@@ -154,7 +153,7 @@ def test_adversarial_training_changes_the_update_loss():
         nlp = somd_blank()
         nlp.add_pipe("somd_relation_extractor", config={"adversarial_epsilon": epsilon})
         examples = gold_entity_examples(nlp, tiny_docs(nlp))
-        nlp.initialize(lambda: examples)
+        nlp.initialize(lambda examples=examples: examples)
         losses[epsilon] = nlp.update(examples[:6], drop=0.0)["somd_relation_extractor"]
     assert losses[0.5] > losses[0.0] > 0
 
@@ -164,8 +163,8 @@ def example_with_relations(gold_rels, pred_rels, pred_ents=None) -> Example:
     gold_ents = [(0, 1, "Application"), (2, 3, "Version"), (4, 5, "Developer"), (7, 8, "ProgrammingEnvironment")]
     reference = make_doc(words, gold_ents)
     predicted = make_doc(words, gold_ents if pred_ents is None else pred_ents)
-    reference._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": l} for h, t, l in gold_rels])
-    predicted._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": l, "score": 0.9} for h, t, l in pred_rels])
+    reference._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": label} for h, t, label in gold_rels])
+    predicted._.set(RELATIONS_ATTR, [{"head": h, "tail": t, "label": label, "score": 0.9} for h, t, label in pred_rels])
     return Example(predicted, reference)
 
 
@@ -309,8 +308,10 @@ def test_training_dynamics_of_gold_relations_with_threshold_samples(tmp_path, ti
     assert result.exit_code == 0, result.output
     sieve = json.loads((tmp_path / "audit" / "sieve.json").read_text())
     assert len(sieve["removed"]) == int((32 - n_fake) * 0.5 + 0.5)
-    lines = {sieve_path: {eg.reference._.somd_line for eg in create_fold_corpus(
-        docbins, fold=2, split="train", sieve=sieve_path)(nlp)} for sieve_path in (None, tmp_path / "audit" / "sieve.json")}
+    lines = {
+        sieve_path: {eg.reference._.somd_line for eg in create_fold_corpus(docbins, fold=2, split="train", sieve=sieve_path)(nlp)}
+        for sieve_path in (None, tmp_path / "audit" / "sieve.json")
+    }
     removed = set(sieve["lines"]) & lines[None]
     assert removed and lines[tmp_path / "audit" / "sieve.json"] == lines[None] - removed
 
@@ -322,7 +323,7 @@ def test_learn_rate_scale_scales_the_components_own_updates():
         nlp = somd_blank()
         rel = nlp.add_pipe("somd_relation_extractor", config={"learn_rate_scale": scale, "adversarial_epsilon": 0.0})
         examples = gold_entity_examples(nlp, tiny_docs(nlp))
-        optimizer = nlp.initialize(lambda: examples)
+        optimizer = nlp.initialize(lambda examples=examples: examples)
         optimizer.L2 = 0.0
         before = params(rel.model)
         nlp.update(examples[:4], sgd=optimizer, drop=0.0)
@@ -372,12 +373,15 @@ def test_set_annotations_keeps_pairs_whose_best_class_is_a_label_over_the_thresh
         return [p if i == cls else rest for i in range(n)]
 
     threshold = rel.cfg["threshold"]
-    probs = numpy.array([
-        row(1, threshold),         # a label at the threshold: kept
-        row(2, threshold - 0.01),  # the best class, but below the threshold: dropped
-        row(0, 0.9),               # "no relation": dropped
-        row(n - 1, 0.95),          # the last label: kept
-    ], dtype="f")  # fmt: skip
+    probs = numpy.array(
+        [
+            row(1, threshold),  # a label at the threshold: kept
+            row(2, threshold - 0.01),  # the best class, but below the threshold: dropped
+            row(0, 0.9),  # "no relation": dropped
+            row(n - 1, 0.95),  # the last label: kept
+        ],
+        dtype="f",
+    )
     rel.set_annotations([first, empty, last], (pairs, rel.model.ops.asarray2f(probs)))
     labels = rel.classes
     assert [(r["head"], r["tail"], r["label"]) for r in first._.get(RELATIONS_ATTR)] == [(1, 0, labels[1])]

@@ -1,17 +1,22 @@
 """The score tables: one unit, percent with two decimals, as spaCy prints its own scores;
 and `spacy evaluate` stays spaCy's own (no spacy_cli hook)."""
+
 import importlib.metadata
 
 from spacy_somd.evaluation.report import markdown_scores, print_scores
 
 SCORES = {
-    "token_p": 0.5, "token_r": 0.25, "token_f": 1 / 3,
+    "token_p": 0.5,
+    "token_r": 0.25,
+    "token_f": 1 / 3,
     "token_per_type": {"Application": {"p": 0.5, "r": 0.25, "f": 1 / 3}},
-    "somd_macro_f": 0.875, "somd_micro_f": 0.8,
+    "somd_macro_f": 0.875,
+    "somd_micro_f": 0.8,
     "cats_f_per_type": {"SOFTWARE": {"p": 1.0, "r": 0.5, "f": 2 / 3}},
     "cats_auc_per_type": {"SOFTWARE": 0.96875},
-    "cats_macro_f": 2 / 3, "cats_micro_f": 2 / 3,
-}  # fmt: skip
+    "cats_macro_f": 2 / 3,
+    "cats_micro_f": 2 / 3,
+}
 
 
 def spacy_percent(score: float) -> str:

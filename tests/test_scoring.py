@@ -1,4 +1,5 @@
 """The seed's token-level PRF on hand-worked cases, and spaCy's entity PRF beside it."""
+
 import pytest
 import spacy
 from spacy.tokens import Doc
@@ -38,9 +39,7 @@ def test_hand_worked_counts_per_type():
 
 
 def test_b_i_confusion_is_one_fp_and_one_fn():
-    counts = token_counts(
-        gold=[(0, 0, "B-Version"), (0, 1, "I-Version")], pred=[(0, 1, "B-Version")]
-    )
+    counts = token_counts(gold=[(0, 0, "B-Version"), (0, 1, "I-Version")], pred=[(0, 1, "B-Version")])
     assert (counts["Version"].tp, counts["Version"].fp, counts["Version"].fn) == (0, 1, 2)
 
 
@@ -54,9 +53,15 @@ def test_micro_average_over_docs_and_empty_docs():
 
 
 def test_nothing_to_score_gives_zeros():
-    assert token_prf([EMPTY]) == {"token_p": 0.0, "token_r": 0.0, "token_f": 0.0, "token_per_type": {},
-                                  "token_software_merged_p": 0.0, "token_software_merged_r": 0.0,
-                                  "token_software_merged_f": 0.0}  # fmt: skip
+    assert token_prf([EMPTY]) == {
+        "token_p": 0.0,
+        "token_r": 0.0,
+        "token_f": 0.0,
+        "token_per_type": {},
+        "token_software_merged_p": 0.0,
+        "token_software_merged_r": 0.0,
+        "token_software_merged_f": 0.0,
+    }
 
 
 def test_same_token_in_two_docs_is_two_items():
@@ -67,9 +72,11 @@ def test_same_token_in_two_docs_is_two_items():
 
 
 def test_software_types_merged_count_a_name_of_the_wrong_software_type_as_found():
-    eg = example(["R", "3.1", "on", "Linux", "by", "IBM"],
-                 ["B-ProgrammingEnvironment", "B-Version", "O", "B-OperatingSystem", "O", "B-Developer"],
-                 ["B-Application", "B-Version", "O", "B-PlugIn", "O", "B-Application"])  # fmt: skip
+    eg = example(
+        ["R", "3.1", "on", "Linux", "by", "IBM"],
+        ["B-ProgrammingEnvironment", "B-Version", "O", "B-OperatingSystem", "O", "B-Developer"],
+        ["B-Application", "B-Version", "O", "B-PlugIn", "O", "B-Application"],
+    )
     scores = token_prf([eg])
     # typed: only the Version is right (tp 1, fp 3, fn 3); merged: R and Linux are software
     # names found, IBM is a Developer taken for software (tp 3, fp 1, fn 1)
@@ -81,8 +88,7 @@ def test_software_types_merged_count_a_name_of_the_wrong_software_type_as_found(
 
 
 def test_predictions_are_mapped_onto_reference_tokens():
-    eg = example(["SPSS", "v22"], ["B-Application", "B-Version"], ["B-Application", "B-Version", "I-Version"],
-                 pred_words=["SPSS", "v", "22"])
+    eg = example(["SPSS", "v22"], ["B-Application", "B-Version"], ["B-Application", "B-Version", "I-Version"], pred_words=["SPSS", "v", "22"])
     assert token_prf([eg])["token_f"] == 1.0
 
 

@@ -1,17 +1,18 @@
 """Scoring relations on docs that hold no gold relation data (``doc._.somd_relations``
 None) warns and reports no relation or SOMD score, instead of relation F 0; docs whose
 relations are an empty list are scored."""
+
 import json
 import subprocess
 import sys
 
 import pytest
 import spacy
+from conftest import ENV
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from typer.testing import CliRunner
 
-from conftest import ENV
 from spacy_somd.cli import app
 from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
 from spacy_somd.pipeline.scorers import relation_prf, score_relations
@@ -59,8 +60,11 @@ def test_spacy_evaluate_without_gold_relation_data_warns_and_reports_no_relation
     metrics = tmp_path / "metrics.json"
     result = subprocess.run(
         [sys.executable, "-m", "spacy", "evaluate", str(rule_pipeline), str(tmp_path / "dev.spacy"), "--output", str(metrics)],
-        env=ENV, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "3 of 3 reference docs hold no gold relation data" in result.stderr
     scores = json.loads(metrics.read_text())
@@ -70,9 +74,7 @@ def test_spacy_evaluate_without_gold_relation_data_warns_and_reports_no_relation
 def test_evaluate_gold_entities_refuses_data_without_gold_relations(rule_pipeline, tmp_path):
     DocBin(docs=[doc_with(None)], store_user_data=False).to_disk(tmp_path / "dev.spacy")
     output = tmp_path / "gold.json"
-    result = CliRunner().invoke(
-        app, ["evaluate-gold-entities", str(rule_pipeline), str(tmp_path / "dev.spacy"), "--output", str(output)]
-    )
+    result = CliRunner().invoke(app, ["evaluate-gold-entities", str(rule_pipeline), str(tmp_path / "dev.spacy"), "--output", str(output)])
     assert result.exit_code == 1
     assert "no doc holds gold relation data" in result.output and "Traceback" not in result.output
     assert not output.exists()

@@ -1,9 +1,10 @@
 """Raw text: the tokenizer splits like the corpus, sentence boundaries keep relations
 within sentences."""
+
 import pytest
 import spacy
-
 from conftest import SHARED_CORPUS, somd_blank
+
 from spacy_somd.corpus.format import read_corpus_dir
 from spacy_somd.pipeline.sentencizer import DEFAULT_CONFIG, sentence_starts
 
@@ -15,15 +16,11 @@ def words(text: str) -> list:
 
 
 def test_raw_text_is_split_like_the_corpus():
-    assert words(RAW) == (
-        "We used SPSS version 22 ( IBM ) and R 4.0.3 with the lme4 package [12] , see http://www.r-project.org ."
-    ).split(" ")
+    assert words(RAW) == ("We used SPSS version 22 ( IBM ) and R 4.0.3 with the lme4 package [12] , see http://www.r-project.org .").split(" ")
     assert words("SPSS Inc., Chicago; e.g. v. 2.0 and ver. 3 (Pond et al. 2005) [3-5] [9,10]") == (
         "SPSS Inc . , Chicago ; e.g. v. 2.0 and ver. 3 ( Pond et al . 2005 ) [3-5] [9,10]"
     ).split(" ")
-    assert words("95% of 4GB ran R/Bioconductor state-of-the-art") == (
-        "95 % of 4GB ran R / Bioconductor state - of - the - art"
-    ).split(" ")
+    assert words("95% of 4GB ran R/Bioconductor state-of-the-art") == ("95 % of 4GB ran R / Bioconductor state - of - the - art").split(" ")
 
 
 def test_tokenizer_rules_survive_serialization(tmp_path):

@@ -1,5 +1,6 @@
 """The inference speed-ups: vectorized pair indices of the relation model, the opt-in int8
 quantized backbone, and the speed benchmark's own helpers."""
+
 import importlib.util
 import math
 import random
@@ -11,12 +12,12 @@ import numpy
 import pytest
 import spacy
 import torch
+from conftest import ENV, ROOT
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Corpus
 from spacy.vocab import Vocab
 from thinc.api import ConfigValidationError
 
-from conftest import ENV, ROOT
 from spacy_somd.pipeline.relations.candidates import Pair
 from spacy_somd.pipeline.relations.model import pair_indices, pair_rows
 
@@ -34,9 +35,7 @@ def reference_pair_indices(docs: Sequence[Doc], pairs: Sequence[Sequence[Pair]],
     for doc, doc_pairs in zip(docs, pairs):
         for head, tail in doc_pairs:
             left, right = sorted((head, tail), key=lambda span: span.start)
-            spans.append([(offset + s, offset + e) for s, e in (
-                (head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start))
-            )])  # fmt: skip
+            spans.append([(offset + s, offset + e) for s, e in ((head.start, head.end), (tail.start, tail.end), (left.end, max(left.end, right.start)))])
             keys.append((head.label, tail.label))
             gap = right.start - left.end
             bucket = min(0 if gap <= 0 else 1 + int(math.log2(gap)), n_buckets - 1)
@@ -188,9 +187,7 @@ def test_quantize_backbone_per_channel_scales(default_pipeline):
 
     def weight_error(nlp) -> float:
         modules = nlp.get_pipe("transformer").model.transformer.named_modules()
-        return sum(
-            float((m.weight().dequantize() - fp32[name].weight.detach()).abs().mean()) for name, m in modules if type(m) is QuantizedLinear
-        )
+        return sum(float((m.weight().dequantize() - fp32[name].weight.detach()).abs().mean()) for name, m in modules if type(m) is QuantizedLinear)
 
     assert 0 < weight_error(per_row) < weight_error(per_matrix)
     text = "We used SPSS version 22 ( IBM ) and the lme4 package of R 3.2.1 for the analysis ."
@@ -220,10 +217,26 @@ def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline
     test_texts = tmp_path / "test_texts.txt"
     test_texts.write_text("\n".join(corpus_text(tiny_corpus)[:3]) + "\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), str(default_pipeline), "--heldout",
-         str(tiny_corpus_docbins / "fold2.spacy"), "--test-texts", str(test_texts), "--repeats", "1", "--passes", "2", "--limit", "3"],
-        capture_output=True, text=True, timeout=900, env=ENV,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "speed.py"),
+            str(default_pipeline),
+            "--heldout",
+            str(tiny_corpus_docbins / "fold2.spacy"),
+            "--test-texts",
+            str(test_texts),
+            "--repeats",
+            "1",
+            "--passes",
+            "2",
+            "--limit",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     inputs = ["fold2, Docs", "fold2, text", "test_texts, Docs", "test_texts, text"]
@@ -232,26 +245,50 @@ def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline
     rows = [line.split(" | ") for line in lines if line.startswith("| ") and "words/s" not in line and "---" not in line]
     assert [(row[0][2:], row[1]) for row in rows] == [(kind, name) for kind in speed.KINDS for name in inputs]
     assert all(float(row[3].replace(",", "")) > 0 for row in rows)
-    words = {name: sum(len(line.split(" ")) for line in texts) for name, texts in (
-        ("fold2", [" ".join(t.text for t in doc) for doc in DocBin().from_disk(tiny_corpus_docbins / "fold2.spacy").get_docs(Vocab())][:3]),
-        ("test_texts", corpus_text(tiny_corpus)[:3]),
-    )}  # fmt: skip
+    words = {
+        name: sum(len(line.split(" ")) for line in texts)
+        for name, texts in (
+            ("fold2", [" ".join(t.text for t in doc) for doc in DocBin().from_disk(tiny_corpus_docbins / "fold2.spacy").get_docs(Vocab())][:3]),
+            ("test_texts", corpus_text(tiny_corpus)[:3]),
+        )
+    }
     assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
 
 
 @pytest.mark.slow
 def test_speed_profile_gives_component_shares_and_functions(default_pipeline, tiny_corpus_docbins):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "profile", str(default_pipeline), "--heldout",
-         str(tiny_corpus_docbins / "fold2.spacy"), "--limit", "3", "--top", "5"],
-        capture_output=True, text=True, timeout=600, env=ENV,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "speed.py"),
+            "profile",
+            str(default_pipeline),
+            "--heldout",
+            str(tiny_corpus_docbins / "fold2.spacy"),
+            "--limit",
+            "3",
+            "--top",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split(" | ")[0][2:] for line in result.stdout.splitlines() if line.startswith("| ")]
     components = [
-        "sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names",
-        "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations", "somd_textcat",
-    ]  # fmt: skip
+        "sentencizer",
+        "transformer",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+        "somd_textcat",
+    ]
     end = 2 + len(components)
     assert rows[2:end] == components and len(rows) == end + 2 + 5  # the shares, then the top 5 functions
     assert "peak RSS" in result.stdout
@@ -275,9 +312,7 @@ def test_ratios_are_inverse_median_seconds_per_input():
     inputs = [speed.Input("fold2, Docs", [["a", "b"]], False)]
     runs = lambda *seconds: [{"fold2, Docs": s} for s in seconds]  # noqa: E731
     results = {"pipeline": runs(1.0, 9.0, 2.0), "pipeline int8": runs(1.0), "raw forward": runs(3.0), "HF pipeline": runs(4.0, 5.0, 6.0)}
-    assert speed.ratio_lines(results, inputs) == [
-        "fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"
-    ]
+    assert speed.ratio_lines(results, inputs) == ["fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"]
     del results["HF pipeline"]  # --skip "HF pipeline"
     assert speed.ratio_lines(results, inputs) == ["fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x"]
 
@@ -288,10 +323,12 @@ def test_quantization_benchmark_scores_the_five_settings(default_pipeline, tiny_
     own ``nlp.evaluate`` scores, the others their difference to it, every row its words/s;
     with two models a table each under its name."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "quantization.py"), str(default_pipeline), str(default_pipeline),
-         str(tiny_corpus_docbins / "fold2.spacy")],
-        capture_output=True, text=True, timeout=600, env=ENV,
-    )  # fmt: skip
+        [sys.executable, str(ROOT / "benchmarks" / "quantization.py"), str(default_pipeline), str(default_pipeline), str(tiny_corpus_docbins / "fold2.spacy")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     blocks = result.stdout.strip().split("\n\n")
     assert blocks[0] == blocks[2] == f"{default_pipeline}:" and len(blocks) == 4
@@ -300,9 +337,12 @@ def test_quantization_benchmark_scores_the_five_settings(default_pipeline, tiny_
     for block in blocks[1::2]:
         rows = [line.split(" | ") for line in block.splitlines()[2:]]
         assert [row[0] for row in rows] == [
-            "| fp32", "| int8, all linear layers", "| int8, feed-forward layers",
-            "| int8 per channel, all linear layers", "| int8 per channel, feed-forward layers",
-        ]  # fmt: skip
+            "| fp32",
+            "| int8, all linear layers",
+            "| int8, feed-forward layers",
+            "| int8 per channel, all linear layers",
+            "| int8 per channel, feed-forward layers",
+        ]
         assert rows[0][1] == f"{expected:.3f}" and rows[0][-2] == "+0.000"
         assert all(abs(float(row[-2]) - (float(row[1]) - expected)) <= 0.0015 for row in rows[1:])
         assert all(float(row[-1][:-2].replace(",", "")) > 0 for row in rows)

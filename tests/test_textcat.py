@@ -1,5 +1,6 @@
 """The sentence categorizer: gold categories, loss, scorer, learning, serialization,
 batches with empty docs, and its blocks in the project's configs."""
+
 import math
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -85,8 +86,12 @@ def test_gold_categories_from_entities():
         assert gold_categories(make_doc(nlp, text, ents), DEFAULT_MAPPING, LABELS) == expected(ents)
     doc = make_doc(nlp, "Stata with its xtmixed module", [(0, "Application"), (3, "PlugIn")])
     assert gold_categories(doc, DEFAULT_MAPPING, LABELS) == {
-        "SOFTWARE": 1.0, "APPLICATION": 1.0, "PLUGIN": 1.0, "PROGRAMMING_ENVIRONMENT": 0.0, "OPERATING_SYSTEM": 0.0,
-    }  # fmt: skip
+        "SOFTWARE": 1.0,
+        "APPLICATION": 1.0,
+        "PLUGIN": 1.0,
+        "PROGRAMMING_ENVIRONMENT": 0.0,
+        "OPERATING_SYSTEM": 0.0,
+    }
     free = make_doc(nlp, "mice were kept at night", [])
     assert gold_categories(free, DEFAULT_MAPPING, LABELS) == dict.fromkeys(LABELS, 0.0)
     coreference = make_doc(nlp, "it was run", [(0, "SoftwareCoreference")])

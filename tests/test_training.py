@@ -3,14 +3,15 @@ random transformer backbones (see conftest.py), a tiny corpus and a few steps.
 
 `spacy train` and `spacy evaluate` run as subprocesses WITHOUT `--code`, so the
 project's registered functions must come from its entry points."""
+
 import json
 from pathlib import Path
 
 import pytest
 import spacy
+from conftest import CONFIGS, DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy.tokens import Span
 
-from conftest import CONFIGS, DEV_FOLD, EVAL_FREQUENCY, MAX_STEPS, run, spacy_train
 from spacy_somd.labels import ENTITY_TYPES
 from spacy_somd.training.reader import create_fold_corpus
 
@@ -21,6 +22,8 @@ SCORE_KEYS = ("token_f", "token_p", "token_r", "token_per_type", "ents_f")
 RELATION_SCORE_KEYS = ("rel_f", "rel_p", "rel_r", "rel_per_type", "somd_macro_f", "somd_micro_f")
 CATS_SCORE_KEYS = ("cats_macro_f", "cats_micro_f", "cats_f_per_type", "cats_auc_per_type")
 CATEGORIES = ["SOFTWARE", "APPLICATION", "PLUGIN", "PROGRAMMING_ENVIRONMENT", "OPERATING_SYSTEM"]
+
+
 def check_pipeline(model: Path, docbins: Path) -> spacy.language.Language:
     """The trained pipeline loads, keeps the corpus tokens and scores the dev fold."""
     nlp = spacy.load(model)
@@ -75,7 +78,17 @@ def check_alignment(nlp: spacy.language.Language) -> None:
 
 def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins):
     nlp = check_pipeline(default_pipeline, tiny_corpus_docbins)
-    assert nlp.pipe_names[:9] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == [
+        "sentencizer",
+        "transformer",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+    ]
     assert nlp.get_pipe("transformer").model.tokenizer.is_fast
     check_alignment(nlp)
 
@@ -83,12 +96,26 @@ def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins
 def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_docbins, tiny_deberta):
     # gradient scaling (mixed precision) needs a CUDA GPU: thinc raises on CPU
     model = spacy_train(
-        "gpu.cfg", tmp_path / "out", tiny_corpus_docbins,
-        "--paths.backbone", str(tiny_deberta),
-        "--components.transformer.model.mixed_precision", "false",
-    )  # fmt: skip
+        "gpu.cfg",
+        tmp_path / "out",
+        tiny_corpus_docbins,
+        "--paths.backbone",
+        str(tiny_deberta),
+        "--components.transformer.model.mixed_precision",
+        "false",
+    )
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:9] == ["sentencizer", "transformer", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == [
+        "sentencizer",
+        "transformer",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+    ]
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     assert not tokenizer.is_fast
     assert type(tokenizer).__name__ == "DebertaV2Tokenizer"
@@ -98,15 +125,32 @@ def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_d
 def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
     model = spacy_train("fast.cfg", tmp_path / "out", tiny_corpus_docbins)
     nlp = check_pipeline(model, tiny_corpus_docbins)
-    assert nlp.pipe_names[:9] == ["sentencizer", "tok2vec", "ner", "somd_split_urls", "somd_split_citations", "somd_long_names", "somd_name_forms", "somd_relation_extractor", "somd_name_form_relations"]
+    assert nlp.pipe_names[:9] == [
+        "sentencizer",
+        "tok2vec",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+    ]
 
 
 def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
     metrics = tmp_path / "m.json"
-    run([
-        "spacy", "evaluate", str(default_pipeline), str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
-        "--per-component", "--output", str(metrics),
-    ])  # fmt: skip
+    run(
+        [
+            "spacy",
+            "evaluate",
+            str(default_pipeline),
+            str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
+            "--per-component",
+            "--output",
+            str(metrics),
+        ]
+    )
     scores = json.loads(metrics.read_text(encoding="utf-8"))
     assert "ner" in scores
     for key in SCORE_KEYS:
@@ -116,10 +160,16 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     for key in CATS_SCORE_KEYS:
         assert key in scores["somd_textcat"], f"{key} missing"
     gold_entities = tmp_path / "gold.json"
-    run([
-        "spacy_somd", "evaluate-gold-entities", str(default_pipeline),
-        str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"), "--output", str(gold_entities),
-    ])  # fmt: skip
+    run(
+        [
+            "spacy_somd",
+            "evaluate-gold-entities",
+            str(default_pipeline),
+            str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
+            "--output",
+            str(gold_entities),
+        ]
+    )
     assert {"rel_p", "rel_r", "rel_f", "rel_per_type"} <= set(json.loads(gold_entities.read_text()))
     result = run(["spacy_somd", "report", str(metrics), "--gold-entities", str(gold_entities)])
     for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score", "Sentence categories"):
@@ -144,10 +194,21 @@ def test_a_release_pipeline_trains_on_every_fold(tmp_path, tiny_corpus_docbins):
     """`train --fold none`: ``somd.fold`` is null in the trained pipeline's config, and the
     training split it names is every sentence of every fold."""
     command = [
-        "spacy_somd", "train", str(CONFIGS / "fast.cfg"), str(tmp_path / "out"), "--paths.corpus", str(tiny_corpus_docbins),
-        "--somd.fold", "null", "--somd.negative_ratio", "1.0", "--training.max_steps", str(MAX_STEPS),
-        "--training.eval_frequency", str(EVAL_FREQUENCY),
-    ]  # fmt: skip
+        "spacy_somd",
+        "train",
+        str(CONFIGS / "fast.cfg"),
+        str(tmp_path / "out"),
+        "--paths.corpus",
+        str(tiny_corpus_docbins),
+        "--somd.fold",
+        "null",
+        "--somd.negative_ratio",
+        "1.0",
+        "--training.max_steps",
+        str(MAX_STEPS),
+        "--training.eval_frequency",
+        str(EVAL_FREQUENCY),
+    ]
     run(command)
     nlp = spacy.load(tmp_path / "out" / "model-last")
     somd = nlp.config["somd"]

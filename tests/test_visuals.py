@@ -1,4 +1,5 @@
 """The relation view (displaCy HTML) and the training-log reader."""
+
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
@@ -20,7 +21,11 @@ def annotated_doc() -> Doc:
 def test_relation_arcs_merge_entities_and_point_at_the_software():
     data = relation_arcs(annotated_doc())
     assert [(w["text"], w["tag"]) for w in data["words"]] == [
-        ("We", ""), ("used", ""), ("GraphPad Prism", "Application"), ("8", "Version"), ("and", ""),
+        ("We", ""),
+        ("used", ""),
+        ("GraphPad Prism", "Application"),
+        ("8", "Version"),
+        ("and", ""),
         ("R", "ProgrammingEnvironment"),
     ]
     assert data["arcs"] == [
@@ -56,9 +61,7 @@ def test_training_curves_plot_the_logged_percentages(tmp_path):
     figure = plot_training_log(records, tmp_path / "curves.png")
     scores = figure.axes[1]
     assert scores.get_ylim() == (0, 100)
-    assert {line.get_label(): list(line.get_ydata()) for line in scores.get_lines()} == {
-        "token_f": [0.2, 80.5], "cats_macro_auc": [40.0, 95.0]
-    }
+    assert {line.get_label(): list(line.get_ydata()) for line in scores.get_lines()} == {"token_f": [0.2, 80.5], "cats_macro_auc": [40.0, 95.0]}
     assert (tmp_path / "curves.png").stat().st_size > 10_000
 
 

@@ -1,5 +1,6 @@
 """``annotate``: software mentions of whole literatures, from JSONL or Parquet records to
 partitioned Parquet or JSONL output, on one machine (``local``) or a Ray cluster (``ray``)."""
+
 from spacy_somd.annotate.inputs import InputError
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input

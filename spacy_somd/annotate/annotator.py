@@ -10,6 +10,7 @@ offsets still point into the whole text.
 Memory does not grow with the input: the records go through the pipeline in blocks whose
 strings live in a spaCy memory zone, freed after the block together with the heap memory
 the block's batches left behind."""
+
 import json
 import re
 from collections import deque
@@ -111,9 +112,12 @@ class Annotator:
 
         done: List[SentencePart] = []
         docs = self.nlp.pipe(
-            sentence_docs(), as_tuples=True, batch_size=self.batch_size, n_process=self.n_process,
+            sentence_docs(),
+            as_tuples=True,
+            batch_size=self.batch_size,
+            n_process=self.n_process,
             disable=self.boundaries,
-        )  # fmt: skip
+        )
         for doc, number in docs:
             record, parts, n_pieces = waiting[0]
             done.append(parts[number]._replace(doc=doc))

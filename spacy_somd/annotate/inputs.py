@@ -5,6 +5,7 @@ Records are numbered in input order. A partition is the records ``[k * size, (k 
 :func:`scan` checks every record once (bad ones are kept with their position and reason) and
 remembers where each partition starts, so that :func:`records_of` can read a partition again
 (on another machine too) without reading what comes before it."""
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def parquet_module() -> Any:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError("Parquet input and output need pyarrow: pip install pyarrow") from None
+        raise InputError("Parquet input and output need pyarrow: pip install 'spacy-somd[parquet]'") from None
     return pq
 
 

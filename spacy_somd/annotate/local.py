@@ -1,5 +1,6 @@
 """The ``local`` engine: one stream through ``nlp.pipe`` (``n_process`` processes of one
 thread each) over the records of the partitions still to write, in constant memory."""
+
 from collections import deque
 from pathlib import Path
 from typing import Deque, Iterable, Iterator, List, Tuple
@@ -11,9 +12,14 @@ from spacy_somd.annotate.inputs import Partition, Record, records_of
 
 
 def local_stream(
-    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int, gpu_id: int = -1,
+    model: str,
+    files: List[Path],
+    partitions: Iterable[Partition],
+    batch_size: int,
+    n_process: int,
+    gpu_id: int = -1,
     int8: bool = False,
-) -> Tuple[Deque[Partition], Iterator[Annotated]]:  # fmt: skip
+) -> Tuple[Deque[Partition], Iterator[Annotated]]:
     """The partitions as they are fed (a queue the writer takes them from) and the output
     records of their good records, in order; on GPU ``gpu_id`` (-1: CPU), in one process;
     with the backbone int8 with ``int8``."""

@@ -6,12 +6,13 @@ counts last: a partition is complete when its counts file exists, absent otherwi
 ``_manifest.json`` says what the folder is the output of, so that a rerun resumes only
 the same run. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
 ``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
+
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
 from spacy_somd.annotate.inputs import InputError, Partition, parquet_module
-from spacy_somd.annotate.summary import Counts, software_tsv
+from spacy_somd.annotate.summary import RunCounts, software_tsv
 from spacy_somd.io import staged_path, write_atomic
 
 FORMATS = (".parquet", ".jsonl")
@@ -22,15 +23,26 @@ def record_schema() -> Any:
     import pyarrow as pa
 
     sentence = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("cats", pa.map_(pa.string(), pa.float64()))])
-    entity = pa.struct([
-        ("text", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-        ("start_token", pa.int64()), ("end_token", pa.int64()), ("sentence", pa.int64()),
-    ])  # fmt: skip
+    entity = pa.struct(
+        [
+            ("text", pa.string()),
+            ("label", pa.string()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("start_token", pa.int64()),
+            ("end_token", pa.int64()),
+            ("sentence", pa.int64()),
+        ]
+    )
     relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
-    return pa.schema([
-        ("id", pa.string()), ("sentences", pa.list_(sentence)), ("entities", pa.list_(entity)),
-        ("relations", pa.list_(relation)),
-    ])  # fmt: skip
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("sentences", pa.list_(sentence)),
+            ("entities", pa.list_(entity)),
+            ("relations", pa.list_(relation)),
+        ]
+    )
 
 
 class PartitionWriter:
@@ -52,10 +64,7 @@ class PartitionWriter:
             if manifest_path.is_file():
                 found = json.loads(manifest_path.read_text(encoding="utf-8"))
                 if found != manifest:
-                    raise InputError(
-                        f"{folder}: holds the output of another run ({found}); "
-                        "use another OUTPUT or the same MODEL, INPUT and --partition-size"
-                    )
+                    raise InputError(f"{folder}: holds the output of another run ({found}); use another OUTPUT or the same MODEL, INPUT and --partition-size")
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(".*.tmp"):
             stale.unlink()
@@ -69,9 +78,9 @@ class PartitionWriter:
 
     def complete(self) -> Set[int]:
         """The numbers of the partitions written completely."""
-        return {int(p.stem[len("_part-"):]) for p in self.folder.glob("_part-*.json")}
+        return {int(p.stem[len("_part-") :]) for p in self.folder.glob("_part-*.json")}
 
-    def write(self, partition: Partition, records: List[Dict[str, Any]], counts: Counts) -> None:
+    def write(self, partition: Partition, records: List[Dict[str, Any]], counts: RunCounts) -> None:
         """Write a partition's records, then its counts and rejects."""
         path = self.part_path(partition.number)
         if self.suffix == ".parquet":
@@ -90,14 +99,14 @@ class PartitionWriter:
         for number in sorted(self.complete()):
             yield json.loads(self.counts_path(number).read_text(encoding="utf-8"))
 
-    def finish(self) -> Counts:
+    def finish(self) -> RunCounts:
         """The whole output's counts; writes the summary, the software table and the
         rejects beside the folder."""
-        total = Counts()
+        total = RunCounts()
         stem = self.folder.with_suffix("")
         with open(f"{stem}.rejects.jsonl", "w", encoding="utf-8") as rejects:
             for data in self.partition_data():
-                total.merge(Counts.from_dict(data["counts"]))
+                total.merge(RunCounts.from_dict(data["counts"]))
                 rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
         summary = {**total.to_dict(), "partitions": len(self.complete())}
         del summary["software"]

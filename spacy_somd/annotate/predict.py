@@ -5,6 +5,7 @@ Memory does not grow with the number of input lines: sentences are read one at a
 every doc is written and dropped as soon as the pipeline yields it, and the strings of
 each block of lines live in a spaCy memory zone that is freed after the block, when the
 freed heap memory is also given back to the system."""
+
 from pathlib import Path
 from typing import IO, Iterable, Iterator, List, NamedTuple, Sequence
 
@@ -65,12 +66,12 @@ def read_input(path: Path) -> Iterator[Sentence]:
     return read_docbin(path) if path.suffix == ".spacy" else read_texts(path)
 
 
-class Counts(NamedTuple):
+class PredictedLines(NamedTuple):
     lines: int
     relations: int
 
 
-def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[IO[str]], batch_size: int) -> Counts:
+def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[IO[str]], batch_size: int) -> PredictedLines:
     """Annotate the sentences in batches and write each doc's texts, entities and
     relations lines to ``files`` as soon as it is done."""
     lines = relations = 0
@@ -81,4 +82,4 @@ def predict_lines(nlp: Language, sentences: Iterable[Sentence], files: Sequence[
                 file.write(line + "\n")
             lines += 1
             relations += len(doc._.get(RELATIONS_ATTR) or [])
-    return Counts(lines, relations)
+    return PredictedLines(lines, relations)

@@ -1,6 +1,7 @@
 """The ``ray`` engine: the same per-batch function through Ray Data's ``map_batches`` on a
 pool of actors (each loads the pipeline once), a partition per batch, in order. Ray is an
 optional extra (``pip install spacy-somd[ray]``) and is imported only here."""
+
 import json
 from collections import deque
 from pathlib import Path
@@ -21,9 +22,15 @@ def import_ray() -> Any:
 
 
 def ray_stream(
-    model: str, files: List[Path], partitions: List[Partition], batch_size: int, num_workers: int,
-    num_gpus: float, address: Optional[str], int8: bool = False,
-) -> Tuple[Deque[Partition], Iterator[Annotated]]:  # fmt: skip
+    model: str,
+    files: List[Path],
+    partitions: List[Partition],
+    batch_size: int,
+    num_workers: int,
+    num_gpus: float,
+    address: Optional[str],
+    int8: bool = False,
+) -> Tuple[Deque[Partition], Iterator[Annotated]]:
     """Like :func:`~.local.local_stream`: the partitions (all fed at once) and their output
     records, annotated by ``num_workers`` actors with ``num_gpus`` GPUs each (with
     ``int8``, CPU actors with the backbone int8). Starts Ray on
@@ -40,12 +47,18 @@ def ray_stream(
     dataset = ray.data.from_items([{"partition": p.to_json()} for p in partitions], override_num_blocks=len(partitions))
     # Ray shows each actor only its own GPUs, the first as device 0
     annotated = dataset.map_batches(
-        Annotator, fn_constructor_kwargs={
-            "model": model, "files": [str(f) for f in files], "batch_size": batch_size, "gpu_id": 0 if num_gpus else -1,
+        Annotator,
+        fn_constructor_kwargs={
+            "model": model,
+            "files": [str(f) for f in files],
+            "batch_size": batch_size,
+            "gpu_id": 0 if num_gpus else -1,
             "int8": int8,
         },
-        batch_size=1, concurrency=num_workers, **gpu,
-    )  # fmt: skip
+        batch_size=1,
+        concurrency=num_workers,
+        **gpu,
+    )
 
     def items() -> Iterator[Annotated]:
         for row in annotated.iter_rows():

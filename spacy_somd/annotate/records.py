@@ -5,6 +5,7 @@ the input text (``text[start:end]`` is the entity's text), token offsets count t
 of the whole text, ``sentence`` is a sentence's number in the record, relations name their
 attribute and software entity by their number in ``entities``. Scores are rounded to
 ``DIGITS`` decimals, so that the engines' records are equal whatever their batches."""
+
 from typing import Any, Dict, List, NamedTuple, Sequence
 
 from spacy.tokens import Doc
@@ -36,15 +37,24 @@ def build_record(record_id: str, sentences: Sequence[SentencePart]) -> Dict[str,
         numbers = {}
         for ent in part.doc.ents:
             numbers[ent.start] = len(entities)
-            entities.append({
-                "text": ent.text, "label": ent.label_,
-                "start": part.char_offset + ent.start_char, "end": part.char_offset + ent.end_char,
-                "start_token": part.token_offset + ent.start, "end_token": part.token_offset + ent.end,
-                "sentence": number,
-            })  # fmt: skip
+            entities.append(
+                {
+                    "text": ent.text,
+                    "label": ent.label_,
+                    "start": part.char_offset + ent.start_char,
+                    "end": part.char_offset + ent.end_char,
+                    "start_token": part.token_offset + ent.start,
+                    "end_token": part.token_offset + ent.end,
+                    "sentence": number,
+                }
+            )
         for rel in part.doc._.get(RELATIONS_ATTR) or []:
-            relations.append({
-                "type": rel["label"], "attribute": numbers[rel["head"]], "software": numbers[rel["tail"]],
-                "score": round(rel["score"], DIGITS),
-            })  # fmt: skip
+            relations.append(
+                {
+                    "type": rel["label"],
+                    "attribute": numbers[rel["head"]],
+                    "software": numbers[rel["tail"]],
+                    "score": round(rel["score"], DIGITS),
+                }
+            )
     return {"id": record_id, "sentences": out_sentences, "entities": entities, "relations": relations}

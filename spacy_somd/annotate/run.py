@@ -1,5 +1,6 @@
 """An ``annotate`` run: check the input, skip the partitions already written, annotate the
 others with an engine and write them, then write the summary beside the output."""
+
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
@@ -7,11 +8,11 @@ from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Option
 from spacy_somd.annotate.annotator import Annotated
 from spacy_somd.annotate.inputs import Partition, input_files, scan
 from spacy_somd.annotate.outputs import PartitionWriter
-from spacy_somd.annotate.summary import Counts
+from spacy_somd.annotate.summary import RunCounts
 
 # called after each partition is written, with the partition, its counts and the lines
 # that report its rejects and the texts annotated in pieces
-OnPartition = Callable[[Partition, Counts, List[str]], None]
+OnPartition = Callable[[Partition, RunCounts, List[str]], None]
 
 
 class Settings(NamedTuple):
@@ -31,19 +32,16 @@ def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[st
     """A line for each reject and each text annotated in pieces, in input order."""
     notes = [(r.index, f"rejected: {r.position}: {r.reason}") for r in partition.rejects]
     notes += [
-        (index, f"annotated in {item.pieces} pieces (over the pipeline's max_length): {item.position}")
-        for index, item in enumerate(items) if item.pieces > 1
-    ]  # fmt: skip
+        (index, f"annotated in {item.pieces} pieces (over the pipeline's max_length): {item.position}") for index, item in enumerate(items) if item.pieces > 1
+    ]
     return [line for _, line in sorted(notes, key=lambda note: note[0])]
 
 
-def write_partitions(
-    fed: Deque[Partition], items: Iterator[Annotated], writer: PartitionWriter, on_partition: OnPartition
-) -> Counts:
+def write_partitions(fed: Deque[Partition], items: Iterator[Annotated], writer: PartitionWriter, on_partition: OnPartition) -> RunCounts:
     """Take the partitions in the order they are fed with as many output records as each
     has good records, write each, and return this run's counts. Pulling a record feeds
     the next partitions, so a partition of rejects only is written in its turn."""
-    run = Counts()
+    run = RunCounts()
     ahead: List[Annotated] = []
     while True:
         if not fed:
@@ -56,7 +54,7 @@ def write_partitions(
         taken += islice(items, need - len(taken))
         if len(taken) != need:
             raise RuntimeError(f"partition {partition.number}: {len(taken)} output records for {need} good ones")
-        counts = Counts(read=len(partition.rejects), rejected=len(partition.rejects))
+        counts = RunCounts(read=len(partition.rejects), rejected=len(partition.rejects))
         for item in taken:
             counts.add(item)
         writer.write(partition, [item.record for item in taken], counts)
@@ -65,9 +63,7 @@ def write_partitions(
         on_partition(partition, counts, notes)
 
 
-def annotate_input(
-    model: str, input_path: Path, output: Path, settings: Settings, on_partition: OnPartition
-) -> Tuple[Counts, Counts]:
+def annotate_input(model: str, input_path: Path, output: Path, settings: Settings, on_partition: OnPartition) -> Tuple[RunCounts, RunCounts]:
     """Annotate INPUT into OUTPUT; return this run's counts and the whole output's (also
     written beside OUTPUT). Raises ``InputError`` on bad input."""
     files = input_files(input_path)
@@ -83,9 +79,15 @@ def annotate_input(
         from spacy_somd.annotate.ray_engine import ray_stream
 
         fed, items = ray_stream(
-            model, files, list(pending), settings.batch_size, settings.num_workers,
-            settings.num_gpus_per_worker, settings.ray_address, settings.int8,
-        )  # fmt: skip
+            model,
+            files,
+            list(pending),
+            settings.batch_size,
+            settings.num_workers,
+            settings.num_gpus_per_worker,
+            settings.ray_address,
+            settings.int8,
+        )
     else:
         from spacy_somd.annotate.local import local_stream
 

@@ -2,14 +2,14 @@
 entities and relations per type, and the software found (name, type, mentions, versions
 seen). Each partition keeps its counts beside its output, so that a resumed run's summary
 is the whole output's."""
+
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from spacy_somd.annotate.annotator import Annotated
-from spacy_somd.pipeline.textcat.gold import DEFAULT_MAPPING
+from spacy_somd.labels import SOFTWARE_TYPES
 
-SOFTWARE_TYPES = tuple(DEFAULT_MAPPING)  # the entity types that name software
 VERSION_OF = "Version_of"
 SOFTWARE_HEADER = ("name", "type", "mentions", "versions")
 
@@ -20,7 +20,7 @@ def mention_name(text: str) -> str:
 
 
 @dataclass
-class Counts:
+class RunCounts:
     read: int = 0
     annotated: int = 0
     rejected: int = 0
@@ -54,7 +54,7 @@ class Counts:
         seen, seen_versions = self.software.get(key, (0, set()))
         self.software[key] = (seen + mentions, seen_versions | set(versions))
 
-    def merge(self, other: "Counts") -> None:
+    def merge(self, other: "RunCounts") -> None:
         """Add another's counts (another partition's) to these."""
         for name in ("read", "annotated", "rejected", "split", "sentences", "words"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -66,32 +66,37 @@ class Counts:
     def to_dict(self) -> Dict[str, Any]:
         software = [[name, type_, n, sorted(versions)] for (name, type_), (n, versions) in sorted(self.software.items())]
         return {
-            "read": self.read, "annotated": self.annotated, "rejected": self.rejected, "split": self.split,
-            "sentences": self.sentences, "words": self.words,
-            "entities": dict(sorted(self.entities.items())), "relations": dict(sorted(self.relations.items())),
+            "read": self.read,
+            "annotated": self.annotated,
+            "rejected": self.rejected,
+            "split": self.split,
+            "sentences": self.sentences,
+            "words": self.words,
+            "entities": dict(sorted(self.entities.items())),
+            "relations": dict(sorted(self.relations.items())),
             "software": software,
-        }  # fmt: skip
+        }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Counts":
+    def from_dict(cls, data: Dict[str, Any]) -> "RunCounts":
         software = {(name, type_): (n, set(versions)) for name, type_, n, versions in data["software"]}
         scalars = {k: data[k] for k in ("read", "annotated", "rejected", "split", "sentences", "words")}
         return cls(**scalars, entities=Counter(data["entities"]), relations=Counter(data["relations"]), software=software)
 
 
-def software_rows(counts: Counts) -> List[Tuple[str, str, int, str]]:
+def software_rows(counts: RunCounts) -> List[Tuple[str, str, int, str]]:
     """The software table: most mentioned first, then by name; versions joined by ``; ``."""
     items = sorted(counts.software.items(), key=lambda item: (-item[1][0], item[0]))
     return [(name, type_, n, "; ".join(sorted(versions))) for (name, type_), (n, versions) in items]
 
 
-def software_tsv(counts: Counts) -> str:
+def software_tsv(counts: RunCounts) -> str:
     """The software table as TSV with a header (tabs and line breaks in names made spaces)."""
     rows = [SOFTWARE_HEADER] + software_rows(counts)
     return "".join("\t".join(mention_name(str(cell)) for cell in row) + "\n" for row in rows)
 
 
-def summary_lines(total: Counts, run: Counts, seconds: float) -> List[str]:
+def summary_lines(total: RunCounts, run: RunCounts, seconds: float) -> List[str]:
     """The summary: the whole output's counts, then this run's speed."""
     per_second = max(seconds, 1e-9)
     return [

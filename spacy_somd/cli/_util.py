@@ -1,5 +1,6 @@
 """What the commands share: the Typer app, one-line failures, reading a scores file, the
 GPU and loading a trained pipeline (as ``spacy/cli/_util.py`` does for spaCy's commands)."""
+
 import importlib.util
 import json
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Commands that apply a trained pipeline to text: ``predict`` (the corpus format, line by
 line) and ``annotate`` (whole literatures of records, on one machine or a Ray cluster)."""
+
 import time
 from pathlib import Path
 from typing import Optional
@@ -54,7 +55,9 @@ def predict(
 @app.command()
 def annotate(
     model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
-    input_path: Path = typer.Argument(..., metavar="INPUT", help='JSONL ({"id": ..., "text": ...} a line), or Parquet (a file or a folder) with id and text columns'),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help='JSONL ({"id": ..., "text": ...} a line), or Parquet (a file or a folder) with id and text columns'
+    ),
     output: Path = typer.Argument(..., help="Output folder, its format by its extension: .parquet or .jsonl"),
     engine: str = typer.Option("local", help="local (nlp.pipe on this machine) or ray (Ray Data actors)"),
     batch_size: int = typer.Option(64, help="Sentences per nlp.pipe batch"),
@@ -72,7 +75,6 @@ def annotate(
     or JSONL. Resumes where an interrupted run stopped. Beside OUTPUT: the summary, the
     software table (name, type, mentions, versions) and the rejects."""
 
-
     if engine not in ("local", "ray") or on_error not in ("skip", "fail"):
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
     if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
@@ -82,9 +84,7 @@ def annotate(
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
-    settings = Settings(
-        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8
-    )
+    settings = Settings(engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8)
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
     def on_partition(partition, counts, notes) -> None:

@@ -1,5 +1,6 @@
 """Corpus commands: ``convert`` (a SOMD corpus into fold DocBins) and ``variant`` (the
 re-tokenized or renamed evaluation variants of a corpus or fold)."""
+
 from pathlib import Path
 from typing import Optional
 
@@ -43,9 +44,7 @@ def convert(
     corpus_dir: Path = typer.Argument(..., help="Folder with train_texts/entities/relations.txt"),
     out_dir: Path = typer.Argument(..., help="Folder to write fold0.spacy ... and folds.json into"),
     n_folds: int = typer.Option(4, help="Sentence i goes to fold i % n_folds"),
-    lenient: bool = typer.Option(
-        False, "--lenient", help=f"Repair what is unambiguous, skip what is not, list both in OUT_DIR/{CONVERT_REPORT}"
-    ),
+    lenient: bool = typer.Option(False, "--lenient", help=f"Repair what is unambiguous, skip what is not, list both in OUT_DIR/{CONVERT_REPORT}"),
 ) -> None:
     """Validate a SOMD corpus; one DocBin per fold.
 

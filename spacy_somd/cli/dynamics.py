@@ -1,5 +1,6 @@
 """``audit``: the training instances of a dynamics file ranked by AUM, with the data map,
 the AUM histogram and, with a percentile, the sieve of the lowest."""
+
 from pathlib import Path
 from typing import Optional
 

@@ -1,6 +1,7 @@
 """Evaluation commands: ``report`` (an evaluation's scores as tables),
 ``evaluate-gold-entities`` (relation scores with the gold entities given) and ``visualize``
 (predictions as displaCy HTML)."""
+
 import json
 from pathlib import Path
 from typing import Optional

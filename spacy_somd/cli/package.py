@@ -1,6 +1,7 @@
 """Commands that make installable pipelines: ``package`` (a trained pipeline as a wheel with
 its held-out scores) and ``ensemble`` (several trainings of one config voting, as one
 pipeline)."""
+
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,7 +21,10 @@ def package(
     out_dir: Path = typer.Argument(..., help="Folder for meta.json, the package folder and the wheel"),
     metrics: Path = typer.Option(..., help="Its held-out scores: JSON of `spacy evaluate --per-component --output`"),
     gold_entities: Optional[Path] = typer.Option(None, help="JSON of `evaluate-gold-entities` on the same data"),
-    held_out: Optional[str] = typer.Option(None, help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings; required for a pipeline trained on every fold)"),
+    held_out: Optional[str] = typer.Option(
+        None,
+        help="What the scores were measured on (default: the held-out fold of the pipeline's [somd] settings; required for a pipeline trained on every fold)",
+    ),
     name: Optional[str] = typer.Option(None, help="Package name after the language prefix, en_NAME (default: the pipeline's [somd] package_name)"),
     version: str = typer.Option(__version__, help="Package version"),
 ) -> None:

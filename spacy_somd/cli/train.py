@@ -1,5 +1,6 @@
 """Training commands: ``train`` (``spacy train`` with its overrides and fold settings
 checked first) and ``plot`` (the training curves of a training log)."""
+
 from pathlib import Path
 
 import typer

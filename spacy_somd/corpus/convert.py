@@ -1,5 +1,6 @@
 """``convert``: a SOMD corpus folder validated and written as one DocBin per fold, with the
 fold manifest and, in lenient mode, the report of every repair and skip."""
+
 import json
 from pathlib import Path
 from typing import Callable, Iterable, List, Tuple

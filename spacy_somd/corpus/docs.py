@@ -4,6 +4,7 @@ tokens. Gold entities become ``doc.ents``; gold relations are stored in
 dicts, where ``head`` is the first token of the attribute (or dependent software) and
 ``tail`` the first token of the software it belongs to. ``doc._.somd_line`` keeps the
 1-based line number of the sentence."""
+
 from typing import List, Tuple
 
 from spacy.tokens import Doc, Span
@@ -25,9 +26,7 @@ def sentence_to_doc(vocab: Vocab, sentence: Sentence) -> Doc:
     doc = Doc(vocab, words=words, spaces=[True] * max(len(words) - 1, 0) + [False] * bool(words))
     if sentence.labels is not None:
         doc.ents = [Span(doc, s, e, label=t) for s, e, t in bio_to_spans(sentence.labels)]
-        doc._.set(RELATIONS_ATTR, [
-            {"head": head, "tail": tail, "label": label} for label, head, tail in sentence.relations
-        ])
+        doc._.set(RELATIONS_ATTR, [{"head": head, "tail": tail, "label": label} for label, head, tail in sentence.relations])
     doc._.set(LINE_ATTR, sentence.line)
     return doc
 

@@ -1,5 +1,6 @@
 """The seed's folds (sentence i in fold i % n_folds): the fold DocBins and their manifest,
 and the train, dev and held-out splits with negative sampling."""
+
 import json
 import random
 import warnings
@@ -146,8 +147,14 @@ def dev_lines(lines: Sequence[int], dev_size: float, dev_seed: int) -> Set[int]:
 
 
 def select_fold(
-    docs: Sequence[Doc], fold: Optional[int], n_folds: int, split: str, negative_ratio: float,
-    dev_size: float = 0.1, dev_seed: int = 0, exclude: Collection[int] = (),
+    docs: Sequence[Doc],
+    fold: Optional[int],
+    n_folds: int,
+    split: str,
+    negative_ratio: float,
+    dev_size: float = 0.1,
+    dev_seed: int = 0,
+    exclude: Collection[int] = (),
 ) -> List[Doc]:
     """One split of the seed's folds (sentence i in fold i % n_folds). ``heldout`` is fold
     ``fold`` whole (what the reported scores are measured on). The other folds hold the
@@ -188,7 +195,7 @@ def entity_free_share(docs: Sequence[Doc], negative_ratio: float, exclude: Colle
     """The docs with entities and the first ``negative_ratio`` (by line order) of those
     without, none of the ``exclude`` lines."""
     negatives = [d._.get(LINE_ATTR) for d in docs if not d.ents]
-    dropped = set(negatives[int(len(negatives) * negative_ratio):]) | set(exclude)
+    dropped = set(negatives[int(len(negatives) * negative_ratio) :]) | set(exclude)
     return [d for d in docs if d._.get(LINE_ATTR) not in dropped]
 
 

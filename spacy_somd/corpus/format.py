@@ -2,6 +2,7 @@
 line-aligned files (tokens separated by single spaces, BIO labels, ``Type<TAB>i<TAB>j``
 relation items joined by ``; ``) into :class:`Sentence` objects, with a :class:`Note` for
 each repair and skip."""
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,8 +217,7 @@ def _item_texts(path: Path, number: int, line: str, notes: Notes) -> List[Tuple[
                 _repair(notes, path, number, f"no space after the ';' before item {item}", "read it all the same", item)
         if text != text.strip():
             where = "before" if text[0].isspace() else "after"
-            _repair(notes, path, number, f"white space {where} item {item} {text!r} (a run of spaces, or one at an end of the line)",
-                    "removed it", item)  # fmt: skip
+            _repair(notes, path, number, f"white space {where} item {item} {text!r} (a run of spaces, or one at an end of the line)", "removed it", item)
             text = text.strip()
         items.append((item, text))
     return items
@@ -261,9 +261,7 @@ def _item_problem(label: str, head: int, tail: int, labels: Sequence[str]) -> Op
     return None
 
 
-def parse_relations(
-    path: Path, number: int, line: str, labels: Sequence[str], notes: Notes
-) -> List[Tuple[str, int, int]]:
+def parse_relations(path: Path, number: int, line: str, labels: Sequence[str], notes: Notes) -> List[Tuple[str, int, int]]:
     """Parse ``Type<TAB>i<TAB>j`` items joined by ``; `` and check them against the
     labels: each index at an entity's first token, no self-relation, no pair of entities
     twice. Lenient mode drops a repeated item and leaves out bad or conflicting items."""
@@ -305,9 +303,9 @@ def _check_same_length(named: Dict[Path, List[bytes]]) -> None:
         if len(lines) != len(first_lines):
             line = min(len(lines), len(first_lines)) + 1
             raise SomdFormatError(
-                path, line,
-                f"has {len(lines)} lines but {first.name} has {len(first_lines)}; "
-                f"line {line} has no counterpart",
+                path,
+                line,
+                f"has {len(lines)} lines but {first.name} has {len(first_lines)}; line {line} has no counterpart",
             )
 
 

@@ -12,17 +12,14 @@ data: what this corpus keeps whole is split at its punctuation (versions "2.2.1"
 "al." -> "al ."), and what it splits is joined ("et al ." -> "et al.", "Inc ." -> "Inc.",
 "[ 62 , 63 ]" -> "[62,63]").
 """
+
 import re
 from typing import List, NamedTuple, Sequence
 
+from spacy_somd.corpus.conventions import ABBREVIATIONS, CITATION, URL, VERSION, split_citation_end
 from spacy_somd.corpus.format import Sentence
 
-VERSION = re.compile(r"[vV]?\d+(?:\.\w+)+")  # 2.2.1, 1.1.6r, v3.10
-CITATION = re.compile(r"\[\d+(?:[,;–-]\d+)*\]")  # [27], [3-5], [5,8]
-URL = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:com|org|net|edu|gov)(?:/\S*)?")
 PIECES = re.compile(r"\w+|[^\w\s]")
-ABBREVIATIONS = ("al", "Inc", "Corp", "Ltd", "Co")  # written "al ." in the corpus
-CITATION_PIECE = re.compile(r"\d+|[,;–-]")
 
 
 class Edit(NamedTuple):
@@ -36,7 +33,7 @@ class Edit(NamedTuple):
 def hides_entity_start(labels: Sequence[str], start: int, end: int) -> bool:
     """Whether a run's body (all but its first token) holds an entity start, or the run
     begins outside an entity and grows into one."""
-    body = labels[start + 1:end]
+    body = labels[start + 1 : end]
     return any(label.startswith("B-") for label in body) or (labels[start] == "O" and any(label != "O" for label in body))
 
 
@@ -83,14 +80,6 @@ def split_edits(words: Sequence[str]) -> List[Edit]:
     return edits
 
 
-def split_citation_end(words: Sequence[str], start: int) -> int:
-    """The end of a split citation "[ 5 , 8 ]" starting at ``start`` (0 if none)."""
-    end = start + 1
-    while end < len(words) and CITATION_PIECE.fullmatch(words[end]):
-        end += 1
-    return end + 1 if CITATION.fullmatch("".join(words[start:end + 1])) else 0
-
-
 def join_edits(words: Sequence[str], labels: Sequence[str]) -> List[Edit]:
     """Split citations and "Inc ." joined into one token, where no entity starts inside."""
     edits = []
@@ -99,7 +88,7 @@ def join_edits(words: Sequence[str], labels: Sequence[str]) -> List[Edit]:
         if words[i] == "[":
             end = split_citation_end(words, i)
         else:
-            end = i + 2 if words[i] in ABBREVIATIONS and words[i + 1:i + 2] == ["."] else 0
+            end = i + 2 if words[i] in ABBREVIATIONS and words[i + 1 : i + 2] == ["."] else 0
         if end and not hides_entity_start(labels, i, end):
             edits.append(Edit(i, end, ["".join(words[i:end])]))
             i = end

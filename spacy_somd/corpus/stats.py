@@ -1,4 +1,5 @@
 """What a corpus holds: counts for the convert report."""
+
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable

@@ -7,6 +7,7 @@ lowercase with digits "morpha2", hyphenated "Seq-Lumen"); the *training* augment
 scrambles the letters and digits of a name seen in training ("SPSS" -> "QWRT", "lme4" ->
 "xqa7"). Neither equals (case-insensitively) a word of a given vocabulary.
 """
+
 import random
 from typing import Collection, Dict, Iterable, List, Mapping, Sequence, Tuple
 
@@ -15,10 +16,47 @@ from spacy_somd.corpus.retokenization import Edit, apply_edits
 from spacy_somd.labels import SOFTWARE_TYPES
 
 SYLLABLES = (
-    "var", "quant", "kor", "vex", "mor", "pha", "seq", "lu", "men", "gen", "o", "trix", "bio",
-    "stat", "plex", "ana", "lyz", "cel", "tra", "cko", "neu", "ro", "vis", "ta", "phy", "lo",
-    "map", "per", "zy", "mo", "dex", "sim", "ula", "tor", "flu", "xo", "cyt", "ara", "bel", "dyn",
-)  # fmt: skip
+    "var",
+    "quant",
+    "kor",
+    "vex",
+    "mor",
+    "pha",
+    "seq",
+    "lu",
+    "men",
+    "gen",
+    "o",
+    "trix",
+    "bio",
+    "stat",
+    "plex",
+    "ana",
+    "lyz",
+    "cel",
+    "tra",
+    "cko",
+    "neu",
+    "ro",
+    "vis",
+    "ta",
+    "phy",
+    "lo",
+    "map",
+    "per",
+    "zy",
+    "mo",
+    "dex",
+    "sim",
+    "ula",
+    "tor",
+    "flu",
+    "xo",
+    "cyt",
+    "ara",
+    "bel",
+    "dyn",
+)
 SHAPES = ("camel", "caps", "digits", "hyphen")
 
 
@@ -56,9 +94,7 @@ def replace_mentions(sentence: Sentence, names: Mapping[Tuple[int, int], Sequenc
     return apply_edits(sentence, [Edit(start, end, list(words)) for (start, end), words in names.items()])
 
 
-def unseen_names_variant(
-    sentences: Iterable[Sentence], vocabulary: Collection[str], seed: int
-) -> List[Sentence]:
+def unseen_names_variant(sentences: Iterable[Sentence], vocabulary: Collection[str], seed: int) -> List[Sentence]:
     """The sentences with every software mention replaced by a generated name that is not
     in ``vocabulary`` (lower-cased words): the same mention text gets the same name."""
     rng = random.Random(seed)

@@ -1,5 +1,6 @@
 """Evaluation variants of a SOMD corpus (or of one of its folds): the same sentences
 re-tokenized in the other style, or with their software names replaced by unseen ones."""
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -16,9 +17,7 @@ from spacy_somd.io import write_all
 
 KINDS: Dict[str, Callable[[List[Sentence], List[Sentence], int], List[Sentence]]] = {
     "tokenization": lambda chosen, corpus, seed: [tokenization_variant(s) for s in chosen],
-    "unseen-names": lambda chosen, corpus, seed: unseen_names_variant(
-        chosen, {word.lower() for s in corpus for word in s.words}, seed
-    ),
+    "unseen-names": lambda chosen, corpus, seed: unseen_names_variant(chosen, {word.lower() for s in corpus for word in s.words}, seed),
 }
 
 
@@ -27,9 +26,7 @@ def fold_sentences(sentences: List[Sentence], fold: Optional[int], n_folds: int)
     return sentences if fold is None else [s for s in sentences if fold_of(s.line, n_folds) == fold]
 
 
-def corpus_variant(
-    sentences: List[Sentence], kind: str, fold: Optional[int], n_folds: int, seed: int
-) -> List[Sentence]:
+def corpus_variant(sentences: List[Sentence], kind: str, fold: Optional[int], n_folds: int, seed: int) -> List[Sentence]:
     """The ``kind`` variant of fold ``fold``'s sentences (all sentences when ``fold`` is
     None). Generated names are never a word of the whole corpus."""
     if kind not in KINDS:
@@ -46,7 +43,12 @@ class WrittenVariant:
 
 
 def write_variant(
-    corpus_dir: Path, out_dir: Path, kind: str, fold: Optional[int] = None, n_folds: int = 4, seed: int = 0,
+    corpus_dir: Path,
+    out_dir: Path,
+    kind: str,
+    fold: Optional[int] = None,
+    n_folds: int = 4,
+    seed: int = 0,
     docbin: Optional[Path] = None,
 ) -> WrittenVariant:
     """Write the ``kind`` variant of a corpus (or of one fold) into ``out_dir`` in the corpus

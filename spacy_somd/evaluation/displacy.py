@@ -1,5 +1,6 @@
 """displaCy HTML of a pipeline's predictions: the entities, and each relation as a labelled
 arc from the attribute to its software (no plotting library needed)."""
+
 import html
 from typing import Any, Dict, Iterable
 
@@ -10,11 +11,21 @@ from spacy_somd.labels import RELATIONS_ATTR
 
 # software in blues and greens, their attributes in warm colours
 ENTITY_COLORS = {
-    "Application": "#7aecec", "PlugIn": "#9cc9cc", "ProgrammingEnvironment": "#aa9cfc",
-    "OperatingSystem": "#bfe1d9", "SoftwareCoreference": "#c7e9b4", "Version": "#feca74",
-    "Developer": "#ff9561", "URL": "#f0d0ff", "Citation": "#e4e7d2", "License": "#ffeb80",
-    "Release": "#fdd8b5", "Extension": "#ddd", "Abbreviation": "#ffb3c7", "AlternativeName": "#f9c5a4",
-}  # fmt: skip
+    "Application": "#7aecec",
+    "PlugIn": "#9cc9cc",
+    "ProgrammingEnvironment": "#aa9cfc",
+    "OperatingSystem": "#bfe1d9",
+    "SoftwareCoreference": "#c7e9b4",
+    "Version": "#feca74",
+    "Developer": "#ff9561",
+    "URL": "#f0d0ff",
+    "Citation": "#e4e7d2",
+    "License": "#ffeb80",
+    "Release": "#fdd8b5",
+    "Extension": "#ddd",
+    "Abbreviation": "#ffb3c7",
+    "AlternativeName": "#f9c5a4",
+}
 
 
 def relation_arcs(doc: Doc) -> Dict[str, Any]:
@@ -31,10 +42,14 @@ def relation_arcs(doc: Doc) -> Dict[str, Any]:
     arcs = []
     for rel in doc._.get(RELATIONS_ATTR) or []:
         head, tail = index[rel["head"]], index[rel["tail"]]
-        arcs.append({
-            "start": min(head, tail), "end": max(head, tail), "label": rel["label"],
-            "dir": "right" if tail > head else "left",
-        })  # fmt: skip
+        arcs.append(
+            {
+                "start": min(head, tail),
+                "end": max(head, tail),
+                "label": rel["label"],
+                "dir": "right" if tail > head else "left",
+            }
+        )
     return {"words": words, "arcs": arcs}
 
 
@@ -48,8 +63,7 @@ def render_relations(docs: Iterable[Doc]) -> str:
         else:
             parts.append(f'<div class="entities" style="line-height: 2.5">{html.escape(doc.text)}</div>')
         if doc._.get(RELATIONS_ATTR):
-            arcs = displacy.render(relation_arcs(doc), style="dep", manual=True, page=False,
-                                   options={"compact": True, "distance": 110})  # fmt: skip
+            arcs = displacy.render(relation_arcs(doc), style="dep", manual=True, page=False, options={"compact": True, "distance": 110})
             parts.append(f'<div style="overflow-x: auto">{arcs}</div>')
         parts.append("<hr>")
     return (

@@ -1,4 +1,5 @@
 """Evaluation that runs a pipeline: relation scores with the gold entities given."""
+
 from pathlib import Path
 from typing import Any, Dict, Iterable, List
 
@@ -16,9 +17,7 @@ def entity_setters(nlp: Language) -> List[str]:
     return [name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns]
 
 
-def relation_scores_on_gold_entities(
-    nlp: Language, examples: Iterable[Example], batch_size: int = 64
-) -> Dict[str, Any]:
+def relation_scores_on_gold_entities(nlp: Language, examples: Iterable[Example], batch_size: int = 64) -> Dict[str, Any]:
     """Relation P/R/F when the relation component gets the reference entities: the
     classification quality, apart from entity recognition errors."""
     setters = entity_setters(nlp)

@@ -1,6 +1,7 @@
 """Score tables: printed in the terminal (``report``) and written as Markdown (the
 packaged pipeline's README). Scores are shown in percent with two decimals, as ``spacy
 evaluate``, ``spacy train`` and ``spacy package`` show theirs."""
+
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from wasabi import msg
@@ -97,8 +98,7 @@ def score_tables(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str,
 def print_scores(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]] = None) -> None:
     """Print the tables of :func:`score_tables`."""
     for table in score_tables(scores, gold_entities):
-        msg.table(table.rows, header=table.header, aligns=("l",) + ("r",) * (len(table.header) - 1),
-                  title=table.title, divider=True)  # fmt: skip
+        msg.table(table.rows, header=table.header, aligns=("l",) + ("r",) * (len(table.header) - 1), title=table.title, divider=True)
 
 
 def markdown_table(rows: List[Row], header: Row) -> str:

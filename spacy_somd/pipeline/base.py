@@ -1,11 +1,13 @@
 """What the package's trainable pipes share."""
+
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import srsly
 from spacy.pipeline import TrainablePipe
-from thinc.api import Optimizer
+from spacy.training import Example, validate_examples
+from thinc.api import Optimizer, set_dropout_rate
 
 # the tok2vec of the pipes' default models (the project's configs set their own)
 DEFAULT_TOK2VEC_STR = """
@@ -72,10 +74,7 @@ class ScaledPipe(TrainablePipe):
     def _allow_extra_label(self) -> None:
         width = self.output_width()
         if width is not None and width <= self.n_outputs:
-            raise ValueError(
-                f"{self.name}: the model is initialized with {width} outputs for the labels "
-                f"{list(self.labels)}; it cannot take another label"
-            )
+            raise ValueError(f"{self.name}: the model is initialized with {width} outputs for the labels {list(self.labels)}; it cannot take another label")
 
     def check_output_width(self, source: str) -> None:
         """Refuse a model whose output width does not match the labels (``source`` says
@@ -83,9 +82,36 @@ class ScaledPipe(TrainablePipe):
         width = self.output_width()
         if width is not None and width != self.n_outputs:
             raise ValueError(
-                f"{self.name}: {source} do not belong together: the labels {list(self.labels)} "
-                f"need {self.n_outputs} outputs, the model has {width}"
+                f"{self.name}: {source} do not belong together: the labels {list(self.labels)} need {self.n_outputs} outputs, the model has {width}"
             )
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """spaCy's update: the component's :meth:`step` (forward, loss, backward and, when
+        training dynamics are on, their recording), then the optimizer's step."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        set_dropout_rate(self.model, drop)
+        loss = self.step(examples)
+        if loss is None:
+            return losses
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def step(self, examples: List[Example]) -> Optional[float]:
+        """Backpropagate the loss of one batch and return it (None: nothing to learn from,
+        and so no optimizer step)."""
+        raise NotImplementedError
 
     def finish_update(self, sgd: Optimizer) -> None:
         scale = self.cfg["learn_rate_scale"]

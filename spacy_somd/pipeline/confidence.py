@@ -15,6 +15,7 @@ transformer is not run again): the NER's own feature layer once per doc, then ea
 step scores ``beam_width`` states instead of one, so about ``beam_width`` times the NER's
 greedy parsing time.
 """
+
 from contextlib import contextmanager
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, cast
 
@@ -123,4 +124,3 @@ class EntityConfidence(Pipe):
         for doc, confidences in zip(docs, entity_confidences(self.ner, docs, self.beam_width)):
             for ent, confidence in zip(doc.ents, confidences):
                 ent._.set(CONFIDENCE_ATTR, confidence)
-

@@ -15,6 +15,7 @@ components may share it); three record types, each a JSON object with a ``type``
 Threshold samples (Pleiss et al.'s fake class) are instances whose assigned label is
 :data:`FAKE_LABEL`; components pick them with :func:`is_threshold_sample`.
 """
+
 import hashlib
 import json
 import weakref
@@ -110,8 +111,7 @@ class DynamicsRecorder:
         array = to_numpy(logits)
         if array.shape != (len(items), len(labels)) or len(assigned) != len(items):
             raise ValueError(
-                f"{component}/{kind}: logits of shape {array.shape} and {len(assigned)} assigned "
-                f"labels for {len(items)} items and {len(labels)} labels"
+                f"{component}/{kind}: logits of shape {array.shape} and {len(assigned)} assigned labels for {len(items)} items and {len(labels)} labels"
             )
         group = (component, kind)
         if self._labels.get(group) != list(labels):
@@ -122,18 +122,30 @@ class DynamicsRecorder:
             key = (component, kind, item.id)
             seen = self._seen.get(key, 0)
             if seen == 0:
-                self._write({
-                    "type": "instance", "component": component, "kind": kind, "id": item.id,
-                    "line": item.line, "text": item.text, "description": item.description,
-                })  # fmt: skip
+                self._write(
+                    {
+                        "type": "instance",
+                        "component": component,
+                        "kind": kind,
+                        "id": item.id,
+                        "line": item.line,
+                        "text": item.text,
+                        "description": item.description,
+                    }
+                )
             self._seen[key] = seen + 1
             epochs.append(seen)
-        self._write({
-            "type": "logits", "component": component, "kind": kind,
-            "ids": [item.id for item in items], "epochs": epochs,
-            "assigned": numpy.asarray(to_numpy(assigned), dtype=numpy.int64).tolist(),
-            "logits": numpy.round(array.astype(numpy.float64), LOGIT_DECIMALS).tolist(),
-        })  # fmt: skip
+        self._write(
+            {
+                "type": "logits",
+                "component": component,
+                "kind": kind,
+                "ids": [item.id for item in items],
+                "epochs": epochs,
+                "assigned": numpy.asarray(to_numpy(assigned), dtype=numpy.int64).tolist(),
+                "logits": numpy.round(array.astype(numpy.float64), LOGIT_DECIMALS).tolist(),
+            }
+        )
 
     def flush(self) -> None:
         """Write the buffered lines to the file."""

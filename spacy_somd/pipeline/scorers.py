@@ -1,5 +1,6 @@
 """Scores: the seed notebook's token-level per-type PRF beside spaCy's entity PRF, the
 relation PRF and the SOMD shared task's combined score."""
+
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
@@ -14,13 +15,13 @@ from spacy_somd.labels import RELATIONS_ATTR, SOFTWARE_TYPES
 Triple = Tuple[int, int, str]
 
 
-class Counts:
+class PRFCounts:
     """True positives, false positives and false negatives of one type."""
 
     def __init__(self) -> None:
         self.tp = self.fp = self.fn = 0
 
-    def __iadd__(self, other: "Counts") -> "Counts":
+    def __iadd__(self, other: "PRFCounts") -> "PRFCounts":
         self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
         return self
 
@@ -44,10 +45,10 @@ def predicted_bio(example: Example) -> List[str]:
     return labels
 
 
-def token_counts(gold: Iterable[Tuple[Any, int, str]], pred: Iterable[Tuple[Any, int, str]]) -> Dict[str, Counts]:
+def token_counts(gold: Iterable[Tuple[Any, int, str]], pred: Iterable[Tuple[Any, int, str]]) -> Dict[str, PRFCounts]:
     """The seed's matching of (doc, token, BIO label) triples, counted per type."""
     remaining: Set[Tuple[Any, int, str]] = set(gold)
-    counts: Dict[str, Counts] = defaultdict(Counts)
+    counts: Dict[str, PRFCounts] = defaultdict(PRFCounts)
     for item in set(pred):
         type_ = item[2][2:]
         if item in remaining:
@@ -85,15 +86,15 @@ def token_prf(examples: Iterable[Example]) -> Dict[str, Any]:
     return {**prf_scores("token", token_counts(gold, pred)), **merged}
 
 
-def micro_prf(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, float]:
+def micro_prf(prefix: str, counts: Mapping[str, PRFCounts]) -> Dict[str, float]:
     """Micro-averaged ``PREFIX_p/r/f`` from per-type counts."""
-    totals = Counts()
+    totals = PRFCounts()
     for c in counts.values():
         totals += c
     return dict(zip((f"{prefix}_p", f"{prefix}_r", f"{prefix}_f"), totals.prf()))
 
 
-def prf_scores(prefix: str, counts: Mapping[str, Counts]) -> Dict[str, Any]:
+def prf_scores(prefix: str, counts: Mapping[str, PRFCounts]) -> Dict[str, Any]:
     """Micro-averaged ``PREFIX_p/r/f`` and ``PREFIX_per_type`` from per-type counts."""
     per_type = {t: dict(zip("prf", c.prf())) for t, c in sorted(counts.items())}
     return {**micro_prf(prefix, counts), f"{prefix}_per_type": per_type}
@@ -121,10 +122,7 @@ def relation_triples(example: Example) -> Tuple[Set[Triple], Set[Triple]]:
         return by_char.get(predicted[i].idx, -1 - i)
 
     gold = {(r["head"], r["tail"], r["label"]) for r in example.reference._.get(RELATIONS_ATTR) or []}
-    pred = {
-        (on_reference(r["head"]), on_reference(r["tail"]), r["label"])
-        for r in predicted._.get(RELATIONS_ATTR) or []
-    }
+    pred = {(on_reference(r["head"]), on_reference(r["tail"]), r["label"]) for r in predicted._.get(RELATIONS_ATTR) or []}
     return gold, pred
 
 
@@ -149,7 +147,7 @@ def relation_prf(examples: Iterable[Example]) -> Dict[str, Any]:
         )
     if not scored:
         return {"rel_p": None, "rel_r": None, "rel_f": None, "rel_per_type": None}
-    counts: Dict[str, Counts] = defaultdict(Counts)
+    counts: Dict[str, PRFCounts] = defaultdict(PRFCounts)
     for eg in scored:
         gold, pred = relation_triples(eg)
         for triple in gold | pred:

@@ -5,6 +5,7 @@ spaCy's ``sentencizer`` ends a sentence after every period, which cuts corpus se
 question or exclamation mark is followed by a capitalised word and does not close an
 abbreviation or an initial, and where neither side would be a single word ("Consult .
 Sozialforschung . GmbH", "PhysiCell . MathCancer . org": names and split URLs, not sentences)."""
+
 import re
 from typing import Iterable, List, Sequence, cast
 

@@ -1,5 +1,6 @@
 """The raw-text tokenizer: spaCy's English rules, adjusted to split the way the SOMD corpus
 is tokenized (citation brackets and versions stay whole, parentheses and hyphens split)."""
+
 import re
 from typing import Callable, Iterable, List, Pattern, Union
 
@@ -10,8 +11,8 @@ from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
-CITATION_AFTER_BRACKET = r"\d+(?:\s?[,;–-]\s?\d+)*\]"
-CITATION = rf"\[{CITATION_AFTER_BRACKET}"  # [12], [3-5], [9,10]
+from spacy_somd.corpus.conventions import CITATION, CITATION_AFTER_BRACKET
+
 UNIT_SUFFIX = rf"(?<=[0-9])(?:{UNITS})"  # English splits "4GB" and "95%"; the corpus only "95 %"
 
 
@@ -41,7 +42,7 @@ def create_somd_tokenizer(abbreviations: Iterable[str]) -> Callable[[Language], 
             prefix_search=compile_prefix_regex(somd_prefixes()).search,
             suffix_search=compile_suffix_regex(somd_suffixes()).search,
             infix_finditer=compile_infix_regex(English.Defaults.infixes).finditer,
-            token_match=re.compile(rf"^{CITATION}$").match,
+            token_match=re.compile(rf"^{CITATION.pattern}$").match,
             url_match=English.Defaults.url_match,
         )
 

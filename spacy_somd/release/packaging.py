@@ -1,4 +1,5 @@
 """The installable pipeline: its meta (sources, licenses, fold scores) and its wheel."""
+
 import json
 import subprocess
 import sys
@@ -153,10 +154,9 @@ def build_wheel(package_dir: Path, wheel_dir: Path) -> None:
     """Build a wheel of a package folder into ``wheel_dir`` with the running Python's
     setuptools (no build isolation, so no download)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(package_dir), "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(wheel_dir), "--quiet"],
+        [sys.executable, "-m", "pip", "wheel", str(package_dir), "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheel_dir), "--quiet"],
         check=True,
-    )  # fmt: skip
+    )
 
 
 def package_pipeline(
@@ -179,7 +179,9 @@ def package_pipeline(
     if not name or (held_out is None and not {"fold", "n_folds"} <= set(settings)):
         raise ValueError(f"{model}: its config has no [somd] package_name, fold and n_folds; give --name and --held-out")
     if held_out is None and settings["fold"] is None:
-        raise ValueError(f"{model}: trained on every fold (somd.fold is null), so no fold of its own scores it; give --held-out saying what --metrics was measured on")
+        raise ValueError(
+            f"{model}: trained on every fold (somd.fold is null), so no fold of its own scores it; give --held-out saying what --metrics was measured on"
+        )
     held_out = held_out or held_out_description(settings["fold"], settings["n_folds"])
     out_dir.mkdir(parents=True, exist_ok=True)
     meta_path = out_dir / "meta.json"

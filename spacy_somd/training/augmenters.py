@@ -5,6 +5,7 @@ repeats the sentences of rare entity types; ``chain_augmenters`` runs several of
 every example, one after the other.
 
 Randomness comes from Python's ``random`` module, which `spacy train` seeds."""
+
 import random
 from typing import Callable, Iterable, Iterator, List
 

@@ -2,6 +2,7 @@
 overrides, where every override must name a setting the config (or the registered
 function or factory of its section) has, and the fold settings and the corpus folder must
 fit together. ``python -m spacy_somd train`` runs :func:`train`."""
+
 import difflib
 import inspect
 from pathlib import Path

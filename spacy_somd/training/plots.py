@@ -2,6 +2,7 @@
 panels every figure of the package uses, and the training curves of a training log (the
 loss per component, and the scores on the development split or, without one, on a fixed
 sample of training sentences)."""
+
 import json
 import math
 from pathlib import Path
@@ -61,8 +62,7 @@ def plot_training_log(records: Sequence[Dict[str, Any]], path: Path) -> Figure:
         figure, (losses, scores) = _panels(2)
         for name in records[0]["losses"]:
             losses.plot(steps, [max(r["losses"][name], 1e-3) for r in records], marker="o", label=name)
-        losses.set(yscale="log", xlabel="step", ylabel="training loss since the last evaluation",
-                   title="Training loss per component")  # fmt: skip
+        losses.set(yscale="log", xlabel="step", ylabel="training loss since the last evaluation", title="Training loss per component")
         curves = {}
         for name in records[0]["scores"]:
             values = [r["scores"].get(name) for r in records]

@@ -1,5 +1,6 @@
 """The registered reader ``spacy_somd.FoldCorpus.v1``: Examples of one split of the fold
 DocBins, tokenized as the corpus is."""
+
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -36,9 +37,17 @@ Augmenter = Callable[[Language, Example], Iterable[Example]]
 
 @registry.readers("spacy_somd.FoldCorpus.v1")
 def create_fold_corpus(
-    path: Path, fold: Optional[int], split: str, n_folds: int = 4, negative_ratio: float = 0.3, limit: int = 0,
-    sieve: Optional[Path] = None, dev_size: float = 0.1, dev_seed: int = 0,
-    augmenter: Optional[Augmenter] = None, extra: Optional[Path] = None,
+    path: Path,
+    fold: Optional[int],
+    split: str,
+    n_folds: int = 4,
+    negative_ratio: float = 0.3,
+    limit: int = 0,
+    sieve: Optional[Path] = None,
+    dev_size: float = 0.1,
+    dev_seed: int = 0,
+    augmenter: Optional[Augmenter] = None,
+    extra: Optional[Path] = None,
 ) -> Callable[[Language], Iterator[Example]]:
     """Examples of one split (``train``, ``dev`` or ``heldout``, see :func:`select_fold`),
     read from the fold DocBins that `convert` writes (only the folds the split needs).

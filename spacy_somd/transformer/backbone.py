@@ -1,4 +1,5 @@
 """Resolving the transformer backbone: a packaged offline model, a local folder or a hub name."""
+
 import importlib
 
 from spacy.util import registry

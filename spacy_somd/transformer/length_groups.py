@@ -9,6 +9,7 @@ batch, the spikes of about 2 GB that set training's peak. Run on groups of windo
 by length, each padded only to its own longest window, the backbone computes the same
 outputs for the real pieces with a fraction of the padding; the outputs are put back
 together in the batch's order and padding, so nothing downstream changes."""
+
 from typing import Any, Callable, List, Sequence, Tuple
 
 from spacy_transformers.data_classes import WordpieceBatch

@@ -8,6 +8,7 @@ easily holds more than 512 pieces. The architecture here is spacy-transformers'
 tokenizer turns into too many pieces, and whose backbone runs on groups of windows of
 similar length (``length_groups``) and, in prediction, its short windows optionally packed
 side by side (``packing``)."""
+
 from typing import Any, Callable, Dict, List
 
 from spacy.tokens import Doc, Span
@@ -54,10 +55,7 @@ class PieceBoundedSpans:
         nested = self.get_spans(docs)
         counts = iter(n_pieces(tokenizer, [span for spans in nested for span in spans]))
         max_pieces = tokenizer.model_max_length
-        return [
-            [part for span in spans for part in fit_window(tokenizer, span, next(counts), max_pieces)]
-            for spans in nested
-        ]
+        return [[part for span in spans for part in fit_window(tokenizer, span, next(counts), max_pieces)] for spans in nested]
 
 
 @registry.architectures("spacy_somd.PieceBoundedTransformer.v2")
@@ -94,9 +92,7 @@ def build_piece_bounded_transformer(
             "spacy_somd.PieceBoundedTransformer: frozen_layers, frozen_embeddings and layer_decay were removed in 0.2.0 "
             f"(leave them out; got {frozen_layers}, {frozen_embeddings}, {layer_decay})"
         )
-    model = create_TransformerModel_v3(
-        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
-    )
+    model = create_TransformerModel_v3(name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config)
     model.attrs["get_spans"] = PieceBoundedSpans(get_spans, model)
     backbone = model.layers[0]
     backbone._func = grouped(backbone._func, max_padded_pieces)

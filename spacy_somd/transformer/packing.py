@@ -9,6 +9,7 @@ counting its positions from 0, a window gets the outputs it gets alone, up to fl
 rounding, with almost no padding. The attention over a packed sequence grows with its
 square, hence a short budget (128 pieces). BERT backbones; prediction only: training runs the windows as
 they are (``length_groups``)."""
+
 import bisect
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 

@@ -8,6 +8,7 @@ A vote (``somd_vote``) has each member's backbone quantized. ``predict --int8`` 
 ``{"@callbacks": "spacy_somd.quantize_backbone.v1", "layers": "feed_forward"}`` quantizes
 only the feed-forward layers; ``"weights": "per_channel"`` gives every output row of a weight
 matrix its own int8 scale (one scale per matrix by default). Inference only: a quantized backbone cannot be trained, nor saved and loaded again."""
+
 import warnings
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Set
@@ -43,9 +44,10 @@ def load_config(int8: bool) -> Dict[str, Any]:
 def feed_forward_names(module: torch.nn.Module) -> Set[str]:
     """The names of ``module``'s feed-forward linear layers (see ``FEED_FORWARD``)."""
     return {
-        name for name, sub in module.named_modules()
+        name
+        for name, sub in module.named_modules()
         if isinstance(sub, torch.nn.Linear) and name.endswith(FEED_FORWARD) and not name.endswith("attention.output.dense")
-    }  # fmt: skip
+    }
 
 
 def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all", weights: Weights = "per_tensor") -> torch.nn.Module:

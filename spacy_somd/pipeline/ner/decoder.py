@@ -15,6 +15,7 @@ Only for documents without preset entity annotations (the rules below are spaCy'
 three context tokens (``use_upper = false``, ``extra_state_tokens = false``); the pipe
 falls back to spaCy's decoder otherwise.
 """
+
 from typing import List, NamedTuple, Sequence, Tuple
 
 import numpy
@@ -63,9 +64,7 @@ def token_flags(docs: Sequence[Doc], width: int) -> Tuple[numpy.ndarray, numpy.n
     return space, next_starts
 
 
-def greedy_biluo(
-    ops: Ops, docs: Sequence[Doc], features: Floats4d, bias: Floats2d, moves: Moves, unseen: Sequence[int] = ()
-) -> List[List[Entity]]:
+def greedy_biluo(ops: Ops, docs: Sequence[Doc], features: Floats4d, bias: Floats2d, moves: Moves, unseen: Sequence[int] = ()) -> List[List[Entity]]:
     """The entities of spaCy's greedy NER decoding of ``docs``. ``features`` is the NER's
     precomputed lower layer over the batch's tokens, shape (1 + tokens, 3, classes, pieces),
     its first row the padding; ``bias`` (classes, pieces) is the lower layer's bias. Classes

@@ -1,6 +1,7 @@
 """The ``somd_ner`` pipe: spaCy's ``EntityRecognizer`` (same model, moves, training and
 saved form) whose greedy prediction decodes all of a batch's documents in one loop of
 array steps (``decoder.greedy_biluo``) instead of spaCy's per-state, per-move C loop."""
+
 from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 
 from spacy.language import Language
@@ -88,6 +89,11 @@ def make_somd_ner(
 ) -> SomdEntityRecognizer:
     """spaCy's ``ner`` factory (same settings) making a ``SomdEntityRecognizer``."""
     return SomdEntityRecognizer(
-        nlp.vocab, model, name=name, moves=moves, update_with_oracle_cut_size=update_with_oracle_cut_size,
-        incorrect_spans_key=incorrect_spans_key, scorer=scorer,
-    )  # fmt: skip
+        nlp.vocab,
+        model,
+        name=name,
+        moves=moves,
+        update_with_oracle_cut_size=update_with_oracle_cut_size,
+        incorrect_spans_key=incorrect_spans_key,
+        scorer=scorer,
+    )

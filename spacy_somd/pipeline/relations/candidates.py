@@ -1,4 +1,5 @@
 """Candidate entity pairs for relation extraction, generated from a doc's entities."""
+
 from typing import Callable, Collection, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span

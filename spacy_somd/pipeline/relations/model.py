@@ -1,5 +1,6 @@
 """The relation classifier: pooled entity-pair representations from a shared tok2vec,
 then a small feed-forward classifier over the relation labels plus "no relation"."""
+
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
@@ -139,9 +140,7 @@ def prefix_sums(ops: Ops, X: Floats2d) -> Floats2d:
     return prefix
 
 
-def span_means(
-    ops: Ops, prefix: Floats2d, starts: Ints1d, ends: Ints1d
-) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
+def span_means(ops: Ops, prefix: Floats2d, starts: Ints1d, ends: Ints1d) -> Tuple[Floats2d, Callable[[Floats2d], Floats2d]]:
     """The mean of the rows ``X[start:end]`` of every span (zeros for an empty span),
     from the prefix sums of ``X``: memory and time grow with the rows plus the spans,
     not with the spans' lengths. The backprop gives the gradient on ``X``."""
@@ -178,9 +177,7 @@ def side_by_side(ops: Ops, X: Floats2d, k: int) -> Tuple[Floats2d, Callable[[Flo
     return ops.as_contig(joined), backprop
 
 
-def encode_forward(
-    model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool
-) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
+def encode_forward(model: Model[RelationInputs, Floats2d], inputs: RelationInputs, is_train: bool) -> Tuple[Floats2d, Callable[[Floats2d], RelationInputs]]:
     docs, pairs = inputs
     ops = model.ops
     tokvecs, bp_tokvecs = model.layers[0](docs, is_train)
@@ -227,10 +224,7 @@ def predict_in_chunks(model: Model[RelationInputs, Floats2d], inputs: RelationIn
     ops = model.ops
     prefix = prefix_sums(ops, ops.flatten(encoder.layers[0].predict(docs)))
     rows = pair_rows(docs, pairs)
-    chunks = [
-        classifier.predict(pair_features(encoder, prefix, rows[start : start + max_pairs], False)[0])
-        for start in range(0, len(rows), max_pairs)
-    ]
+    chunks = [classifier.predict(pair_features(encoder, prefix, rows[start : start + max_pairs], False)[0]) for start in range(0, len(rows), max_pairs)]
     return ops.xp.vstack(chunks) if chunks else ops.alloc2f(0, classifier.get_dim("nO"))
 
 

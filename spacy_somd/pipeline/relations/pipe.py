@@ -1,5 +1,6 @@
 """The ``somd_relation_extractor`` pipe: classifies candidate entity pairs into SOMD
 relations, with optional adversarial training (Liu et al.; Miyato et al. 2016)."""
+
 import warnings
 from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
@@ -9,7 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Ops, Optimizer, set_dropout_rate
+from thinc.api import Config, Model, Ops
 from thinc.types import Floats2d
 from wasabi import msg
 
@@ -85,11 +86,20 @@ def make_relation_extractor(
     scorer: Optional[Callable],
 ) -> "RelationExtractor":
     return RelationExtractor(
-        nlp.vocab, model, name, get_candidates=get_candidates, max_pairs_per_batch=max_pairs_per_batch,
-        threshold=threshold, adversarial_epsilon=adversarial_epsilon, seen_type_pairs_only=seen_type_pairs_only,
-        learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, threshold_samples=threshold_samples,
-        threshold_seed=threshold_seed, scorer=scorer,
-    )  # fmt: skip
+        nlp.vocab,
+        model,
+        name,
+        get_candidates=get_candidates,
+        max_pairs_per_batch=max_pairs_per_batch,
+        threshold=threshold,
+        adversarial_epsilon=adversarial_epsilon,
+        seen_type_pairs_only=seen_type_pairs_only,
+        learn_rate_scale=learn_rate_scale,
+        dynamics_path=dynamics_path,
+        threshold_samples=threshold_samples,
+        threshold_seed=threshold_seed,
+        scorer=scorer,
+    )
 
 
 class RelationExtractor(ScaledPipe):
@@ -207,9 +217,12 @@ class RelationExtractor(ScaledPipe):
         by_class = dict(zip(self.classes, scores))
         label = max(self.classes, key=by_class.__getitem__)
         return {
-            "head": head.start, "tail": tail.start, "label": label,
-            "score": by_class[label], "scores": {c: by_class[c] for c in self.labels},
-        }  # fmt: skip
+            "head": head.start,
+            "tail": tail.start,
+            "label": label,
+            "score": by_class[label],
+            "scores": {c: by_class[c] for c in self.labels},
+        }
 
     def training_pairs(self, examples: Iterable[Example]) -> List[List[Pair]]:
         """The candidate pairs of the GOLD entities, as spans on the predicted docs and
@@ -218,10 +231,7 @@ class RelationExtractor(ScaledPipe):
         batch = []
         for eg in examples:
             predicted, view = eg.predicted, gold_entity_view(eg)
-            batch.append([
-                (Span(predicted, h.start, h.end, label=h.label), Span(predicted, t.start, t.end, label=t.label))
-                for h, t in self.candidates(view)
-            ])  # fmt: skip
+            batch.append([(Span(predicted, h.start, h.end, label=h.label), Span(predicted, t.start, t.end, label=t.label)) for h, t in self.candidates(view)])
         return batch
 
     def gold_pairs(self, examples: Iterable[Example], pairs: List[List[Pair]]) -> GoldPairs:
@@ -241,9 +251,11 @@ class RelationExtractor(ScaledPipe):
                     continue
                 if label != NO_RELATION:
                     instance = Instance(
-                        f"{line}:{ref_head}-{ref_tail}", line, eg.reference.text,
+                        f"{line}:{ref_head}-{ref_tail}",
+                        line,
+                        eg.reference.text,
                         f'{label}: "{head.text}" -> "{tail.text}"',
-                    )  # fmt: skip
+                    )
                     if fraction and is_threshold_sample(instance.id, fraction, seed):
                         label = FAKE_LABEL
                     gold.rows.append(len(gold.classes))
@@ -258,8 +270,7 @@ class RelationExtractor(ScaledPipe):
         if new:
             self.reported_unknown |= new
             warnings.warn(
-                f"{self.name}: gold relations labelled {sorted(new)} are not among the labels "
-                f"{list(self.labels)}; their pairs are left out of training",
+                f"{self.name}: gold relations labelled {sorted(new)} are not among the labels {list(self.labels)}; their pairs are left out of training",
                 stacklevel=2,
             )
 
@@ -273,23 +284,11 @@ class RelationExtractor(ScaledPipe):
         pairs, logits = predictions
         return softmax_loss(self.model.ops, logits, self.gold_pairs(examples, pairs).classes)
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
+    def step(self, examples: List[Example]) -> Optional[float]:
         """One step on the gold entity pairs; with ``adversarial_epsilon`` > 0 also on the
         pair features perturbed along the gradient of the loss. The upstream tok2vec is
         always backpropagated (with zeros when there is no pair), so shared layers update."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "RelationExtractor.update")
         inputs = ([eg.predicted for eg in examples], self.training_pairs(examples))
-        set_dropout_rate(self.model, drop)
         if self.cfg["adversarial_epsilon"] > 0:
             loss, logits = self.adversarial_update(examples, inputs)
         else:
@@ -298,10 +297,7 @@ class RelationExtractor(ScaledPipe):
             backprop(d_logits)
         if self.recorder.enabled:
             self.record_dynamics(examples, inputs[1], logits)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return loss
 
     def adversarial_update(self, examples: List[Example], inputs: RelationInputs) -> Tuple[float, Floats2d]:
         """Backpropagate the loss on the pair features plus the loss on the features moved
@@ -388,10 +384,7 @@ def softmax_loss(ops: Ops, logits: Floats2d, gold: List[int]) -> Tuple[float, Fl
 
 def gold_relations(reference: Doc) -> GoldRelations:
     """A reference doc's relations, keyed by the character offsets of head and tail."""
-    return {
-        (reference[r["head"]].idx, reference[r["tail"]].idx): (r["label"], r["head"], r["tail"])
-        for r in reference._.get(RELATIONS_ATTR) or []
-    }
+    return {(reference[r["head"]].idx, reference[r["tail"]].idx): (r["label"], r["head"], r["tail"]) for r in reference._.get(RELATIONS_ATTR) or []}
 
 
 def gold_entity_view(eg: Example) -> Doc:
@@ -417,10 +410,7 @@ def as_in_training(examples: List[Example], nlp: Optional[Language], name: str) 
         return examples
     training = nlp.config.get("training", {})
     annotating, frozen = set(training.get("annotating_components", [])), set(training.get("frozen_components", []))
-    procs = [
-        proc for other, proc in nlp.pipeline[: nlp.pipe_names.index(name)]
-        if other in annotating and (other in frozen or not hasattr(proc, "update"))
-    ]  # fmt: skip
+    procs = [proc for other, proc in nlp.pipeline[: nlp.pipe_names.index(name)] if other in annotating and (other in frozen or not hasattr(proc, "update"))]
     if not procs:
         return examples
     annotated = []

@@ -13,6 +13,7 @@ they can never disagree with the dicts or with ``doc.ents``:
 Each access reads the doc's relations once (time linear in its entities and relations): to
 visit every relation of a doc, take :func:`relation_records` once rather than asking every entity.
 """
+
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 

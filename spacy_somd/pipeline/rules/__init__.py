@@ -8,6 +8,7 @@ their ends. A pipe after the NER finds the *runs* of pieces that make one mentio
 overlaps a run as the whole run (:mod:`.redraw`): ``somd_split_urls`` and
 ``somd_split_citations`` (:mod:`.pipe`).
 """
+
 from spacy_somd.pipeline.rules.citations import citation_runs
 from spacy_somd.pipeline.rules.redraw import redraw_runs
 from spacy_somd.pipeline.rules.split_pieces import SplitPieces, make_split_citations, make_split_urls

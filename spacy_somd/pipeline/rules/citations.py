@@ -5,9 +5,10 @@ A citation run is a "[" and its "]" with numbers between them, joined by "," ";"
 token. Citations in one token ("[27]") are no run, and brackets around words ("[ UTRAD /
 ICAL ]") neither.
 """
+
 from typing import List, Sequence, Tuple
 
-from spacy_somd.corpus.retokenization import split_citation_end
+from spacy_somd.corpus.conventions import split_citation_end
 
 
 def citation_runs(words: Sequence[str]) -> List[Tuple[int, int]]:

@@ -24,6 +24,7 @@ pair is left as the NER has it. ``somd_name_form_relations``, after the relation
 finds the same pairs and relates each name to its other form where that form is an entity
 of its label.
 """
+
 import re
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -91,7 +92,7 @@ def other_form(ent: Span, words: Sequence[str], long_label: str, short_label: st
     """The other form of the name ``ent`` in the bracket after it: (start, end, label)."""
     open_at = bracket_after(ent.doc, ent)
     end = bracket_end(words, open_at) if open_at else 0
-    inside = list(words[open_at + 1:end])
+    inside = list(words[open_at + 1 : end])
     if not inside:
         return None
     short = ent.text
@@ -119,11 +120,11 @@ def long_name_start(ent: Span, words: Sequence[str], short: str) -> Optional[int
     run_start = ent.end
     while run_start > max(0, ent.end - max_long_form_words(short)) and LONG_FORM_WORD.fullmatch(words[run_start - 1]):
         run_start -= 1
-    found = long_form_start(short, words[run_start:ent.end])
+    found = long_form_start(short, words[run_start : ent.end])
     if found is None or ent.end - run_start - found < 2:
         return None
     start = run_start + found
-    return None if short.lower() in {word.lower() for word in words[start:ent.end]} else start
+    return None if short.lower() in {word.lower() for word in words[start : ent.end]} else start
 
 
 def acronym_after(ent: Span, words: Sequence[str]) -> Optional[str]:
@@ -144,7 +145,7 @@ def long_name(ent: Span, words: Sequence[str]) -> Optional[int]:
     start = None if short is None else long_name_start(ent, words, short)
     if start is None or (start < ent.start and not words[start][0].isupper()):
         return None
-    return None if start >= ent.start and all(LONG_FORM_WORD.fullmatch(word) for word in words[ent.start:start]) else start
+    return None if start >= ent.start and all(LONG_FORM_WORD.fullmatch(word) for word in words[ent.start : start]) else start
 
 
 def lengthen_names(doc: Doc, software_labels: Iterable[str]) -> int:
@@ -159,7 +160,7 @@ def lengthen_names(doc: Doc, software_labels: Iterable[str]) -> int:
     replaced: Set[int] = set()
     for k, ent in enumerate(ents):
         start = long_name(ent, words) if ent.label_ in labels else None
-        inside = set() if start is None else {j for j in entity_at[start:ent.end] if j >= 0} - replaced
+        inside = set() if start is None else {j for j in entity_at[start : ent.end] if j >= 0} - replaced
         if start is not None and all(ents[j].start >= start for j in inside - {k}):
             span = Span(doc, start, ent.end, label=ent.label_)
             carry_confidence(span, [ents[j] for j in inside])
@@ -190,7 +191,7 @@ def add_name_forms(doc: Doc, software_labels: Iterable[str], long_label: str, sh
     new: List[Span] = []
     replaced: Set[int] = set()
     for _, span in name_form_pairs(doc, software_labels, long_label, short_label):
-        inside = {k for k in entity_at[span.start:span.end] if k >= 0}
+        inside = {k for k in entity_at[span.start : span.end] if k >= 0}
         if all(span.start <= ents[k].start and ents[k].end <= span.end for k in inside):
             new.append(span)
             replaced |= inside

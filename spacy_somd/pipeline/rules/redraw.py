@@ -1,5 +1,6 @@
 """Entities re-drawn over runs of pieces (URLs, citations), carrying their confidence; the
 token-to-entity index and the entity replacement the rule pipes share."""
+
 from typing import Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
@@ -15,7 +16,7 @@ def entity_index(doc: Doc) -> Tuple[List[Span], List[int]]:
     ents = list(doc.ents)
     entity_at = [-1] * len(doc)
     for k, ent in enumerate(ents):
-        entity_at[ent.start:ent.end] = [k] * len(ent)
+        entity_at[ent.start : ent.end] = [k] * len(ent)
     return ents, entity_at
 
 

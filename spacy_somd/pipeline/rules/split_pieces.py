@@ -1,5 +1,6 @@
 """The pipes that re-draw entities over mentions in pieces: ``somd_split_urls``,
 ``somd_split_citations``."""
+
 from typing import Callable, List, Sequence, Tuple
 
 from spacy.language import Language
@@ -34,9 +35,7 @@ def make_split_urls(nlp: Language, name: str, label: str) -> SplitPieces:
     return SplitPieces(name, label, url_runs)
 
 
-@Language.factory(
-    "somd_split_citations", default_config={"label": "Citation"}, requires=["doc.ents"], assigns=["doc.ents"]
-)
+@Language.factory("somd_split_citations", default_config={"label": "Citation"}, requires=["doc.ents"], assigns=["doc.ents"])
 def make_split_citations(nlp: Language, name: str, label: str) -> SplitPieces:
     """Citation entities over citations in pieces ("[ 5 , 8 ]") re-drawn whole."""
     return SplitPieces(name, label, citation_runs)

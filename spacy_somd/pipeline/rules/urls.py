@@ -7,6 +7,7 @@ it has one, without trailing separators other than "/". A ":" is a separator onl
 "/" or a port number, so that "home page : http ..." does not join. URLs in one token
 ("http://fiji.sc") are no run, so text in the corpus's own style keeps the NER's entities.
 """
+
 import re
 from typing import List, Sequence, Tuple
 

@@ -1,5 +1,6 @@
 """The gold sentence categories: ``doc.cats`` where a reference doc has any, otherwise
 derived from its gold entities through a mapping (entity label -> categories)."""
+
 from typing import Dict, Iterable, List, Mapping, Sequence
 
 from spacy.tokens import Doc

@@ -1,5 +1,6 @@
 """The registered architectures of ``somd_textcat``: docs to one row of logits each (the
 training-dynamics audit needs logits; the pipe applies the sigmoid)."""
+
 from typing import List, Optional
 
 from spacy.attrs import ORTH
@@ -11,9 +12,7 @@ from thinc.types import Floats2d
 
 
 @registry.architectures("spacy_somd.SentenceLogits.v2")
-def build_sentence_logits(
-    tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
-) -> Model[List[Doc], Floats2d]:
+def build_sentence_logits(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """Per doc: the mean of its token vectors, dropout (at ``[training] dropout``, which
     spaCy sets on every update), then a linear layer of ``nO`` logits (inferred at
     initialization)."""
@@ -25,9 +24,7 @@ def build_sentence_logits(
 
 
 @registry.architectures("spacy_somd.BagOfWordsLogits.v1")
-def build_bag_of_words_logits(
-    ngram_size: int = 1, length: int = 262144, nO: Optional[int] = None
-) -> Model[List[Doc], Floats2d]:
+def build_bag_of_words_logits(ngram_size: int = 1, length: int = 262144, nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """Logits from a sparse linear layer over hashed n-grams of ``ORTH`` (up to
     ``ngram_size``; ``length`` rounded up to a power of two): spaCy's bag-of-words
     classifier without its output activation."""

@@ -1,6 +1,7 @@
 """The ``somd_textcat`` pipe: multi-label sentence categories for the software a sentence
 mentions, against the gold of :mod:`.gold`. The model (:mod:`.model`) returns logits; the
 pipe applies the sigmoid."""
+
 from itertools import islice
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -8,7 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from spacy_somd.labels import LINE_ATTR, ensure_extensions
@@ -60,9 +61,15 @@ def make_somd_textcat(
     scorer: Optional[Callable],
 ) -> "SentenceCategorizer":
     return SentenceCategorizer(
-        nlp.vocab, model, name, mapping=mapping, threshold=threshold,
-        learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, scorer=scorer,
-    )  # fmt: skip
+        nlp.vocab,
+        model,
+        name,
+        mapping=mapping,
+        threshold=threshold,
+        learn_rate_scale=learn_rate_scale,
+        dynamics_path=dynamics_path,
+        scorer=scorer,
+    )
 
 
 class SentenceCategorizer(ScaledPipe):
@@ -133,31 +140,17 @@ class SentenceCategorizer(ScaledPipe):
         d_logits = (self.model.ops.sigmoid(logits) - truths) * mask
         return float((losses * mask).sum()), d_logits
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        """spaCy's update, recording the logits when training dynamics are on."""
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "SentenceCategorizer.update")
+    def step(self, examples: List[Example]) -> Optional[float]:
+        """One step on the sentence categories, recording the logits when training
+        dynamics are on."""
         if not any(len(eg.predicted) for eg in examples):
-            return losses
-        set_dropout_rate(self.model, drop)
+            return None
         logits, backprop = self.model.begin_update([eg.predicted for eg in examples])
         loss, d_logits = self.get_loss(examples, logits)
         if self.recorder.enabled:
             self.record_dynamics(examples, logits)
         backprop(d_logits)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return loss
 
     def record_dynamics(self, examples: Sequence[Example], logits: Floats2d) -> None:
         """Each (sentence, label) with gold as a binary instance: logits ``[0, z]``."""

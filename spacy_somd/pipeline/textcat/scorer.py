@@ -1,4 +1,5 @@
 """The scorer of ``somd_textcat`` and its registered maker ``spacy_somd.textcat_scorer.v1``."""
+
 from typing import Any, Callable, Dict, Iterable
 
 from spacy.scorer import Scorer

@@ -9,6 +9,7 @@ tuned on scored data):
 - sentence categories: the members' mean probability;
 - sentence starts: the first member's.
 """
+
 from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 

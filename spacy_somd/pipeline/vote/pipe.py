@@ -1,5 +1,6 @@
 """``somd_vote``: pipelines trained alike (other seeds) voting, as one component, and
 :func:`assemble_ensemble`, which builds the pipeline that holds them."""
+
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, cast
 

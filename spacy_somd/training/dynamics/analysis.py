@@ -7,6 +7,7 @@ it is not used here: it needs torch tensors, loops over samples in Python, fails
 of one sample, and has no confidence, variability, threshold or sieve; the recorder has to
 keep the logits for the data map anyway.
 """
+
 import json
 import math
 from dataclasses import dataclass
@@ -139,9 +140,11 @@ class _Trace:
 
     def add_instance(self, record: Dict[str, Any]) -> None:
         instance = Instance(
-            _get(record, "id", str), _get(record, "line", int),
-            _get(record, "text", str), _get(record, "description", str),
-        )  # fmt: skip
+            _get(record, "id", str),
+            _get(record, "line", int),
+            _get(record, "text", str),
+            _get(record, "description", str),
+        )
         if instance.id in self.index:
             raise _Bad(f"instance {instance.id!r} is recorded twice")
         self.index[instance.id] = len(self.instances)
@@ -195,9 +198,16 @@ class _Trace:
         assigned = [self.assigned[i] or "" for i in keep]
         is_threshold = numpy.array([label == FAKE_LABEL for label in assigned], dtype=bool)
         return GroupDynamics(
-            component, kind, [self.instances[i] for i in keep], assigned, aum, confidence, variability,
-            numpy.array([self.seen[i] for i in keep]), aum_threshold(aum[is_threshold], threshold_percentile),
-        )  # fmt: skip
+            component,
+            kind,
+            [self.instances[i] for i in keep],
+            assigned,
+            aum,
+            confidence,
+            variability,
+            numpy.array([self.seen[i] for i in keep]),
+            aum_threshold(aum[is_threshold], threshold_percentile),
+        )
 
 
 def _records(path: Path) -> Iterator[Tuple[int, Dict[str, Any]]]:
@@ -242,11 +252,7 @@ def read_dynamics(path: Union[str, Path], threshold_percentile: float = 99.0) ->
                 trace.add_logits(record)
         except _Bad as err:
             raise DynamicsFormatError(path, number, str(err)) from None
-    groups = [
-        trace.summarise(component, kind, threshold_percentile)
-        for (component, kind), trace in traces.items()
-        if trace.owner
-    ]
+    groups = [trace.summarise(component, kind, threshold_percentile) for (component, kind), trace in traces.items() if trace.owner]
     if not groups:
         raise ValueError(f"{path}: no logits recorded")
     return groups

@@ -1,6 +1,7 @@
 """The training-dynamics audit of a dynamics file (see :mod:`spacy_somd.training.dynamics`): instances
 ranked by AUM, a data map, an AUM histogram, the fake-class AUM threshold and, with a
 percentile, the sieve of the lowest-AUM instances."""
+
 import csv
 import json
 from dataclasses import dataclass
@@ -16,9 +17,21 @@ HISTOGRAM_PNG = "aum_histogram.png"
 THRESHOLD_JSON = "threshold.json"
 SIEVE_JSON = "sieve.json"
 CSV_COLUMNS = (
-    "rank", "component", "kind", "id", "line", "text", "description", "assigned_label",
-    "aum", "confidence", "variability", "epochs", "flagged", "is_threshold_sample",
-)  # fmt: skip
+    "rank",
+    "component",
+    "kind",
+    "id",
+    "line",
+    "text",
+    "description",
+    "assigned_label",
+    "aum",
+    "confidence",
+    "variability",
+    "epochs",
+    "flagged",
+    "is_threshold_sample",
+)
 
 
 @dataclass
@@ -34,8 +47,15 @@ class AuditResult:
     sieved: Optional[List[List[int]]]
 
     HEADER: ClassVar[Tuple[str, ...]] = (
-        "component", "kind", "instances", "threshold samples", "epochs", "AUM threshold", "flagged", "sieved",
-    )  # fmt: skip
+        "component",
+        "kind",
+        "instances",
+        "threshold samples",
+        "epochs",
+        "AUM threshold",
+        "flagged",
+        "sieved",
+    )
 
     @property
     def files(self) -> List[Path]:
@@ -48,12 +68,17 @@ class AuditResult:
         """One summary row per group, in the order of :attr:`HEADER`."""
         return [
             (
-                g.component, g.kind, len(g.instances), int(g.is_threshold.sum()), int(g.epochs.max()),
-                "-" if g.threshold is None else f"{g.threshold:.4g}", int(g.flagged.sum()),
+                g.component,
+                g.kind,
+                len(g.instances),
+                int(g.is_threshold.sum()),
+                int(g.epochs.max()),
+                "-" if g.threshold is None else f"{g.threshold:.4g}",
+                int(g.flagged.sum()),
                 "-" if self.sieved is None else len(self.sieved[i]),
             )
             for i, g in enumerate(self.groups)
-        ]  # fmt: skip
+        ]
 
 
 def run_audit(
@@ -94,52 +119,67 @@ def write_ranking(groups: Sequence[GroupDynamics], path: Path) -> None:
             flagged, is_threshold = group.flagged, group.is_threshold
             for rank, i in enumerate(group.ranking(), start=1):
                 instance = group.instances[i]
-                writer.writerow([
-                    rank, group.component, group.kind, instance.id, instance.line, instance.text,
-                    instance.description, group.assigned[i], _number(group.aum[i]),
-                    _number(group.confidence[i]), _number(group.variability[i]), int(group.epochs[i]),
-                    bool(flagged[i]), bool(is_threshold[i]),
-                ])  # fmt: skip
+                writer.writerow(
+                    [
+                        rank,
+                        group.component,
+                        group.kind,
+                        instance.id,
+                        instance.line,
+                        instance.text,
+                        instance.description,
+                        group.assigned[i],
+                        _number(group.aum[i]),
+                        _number(group.confidence[i]),
+                        _number(group.variability[i]),
+                        int(group.epochs[i]),
+                        bool(flagged[i]),
+                        bool(is_threshold[i]),
+                    ]
+                )
 
 
-def threshold_summary(
-    dynamics_file: Path, groups: Sequence[GroupDynamics], threshold_percentile: float
-) -> Dict[str, Any]:
+def threshold_summary(dynamics_file: Path, groups: Sequence[GroupDynamics], threshold_percentile: float) -> Dict[str, Any]:
     """The content of ``threshold.json``: each group's threshold and flagged count."""
     return {
         "dynamics_file": str(dynamics_file),
         "threshold_percentile": threshold_percentile,
         "groups": [
             {
-                "component": g.component, "kind": g.kind, "instances": len(g.instances),
-                "threshold_samples": int(g.is_threshold.sum()), "max_epochs": int(g.epochs.max()),
-                "threshold": g.threshold, "flagged": int(g.flagged.sum()),
+                "component": g.component,
+                "kind": g.kind,
+                "instances": len(g.instances),
+                "threshold_samples": int(g.is_threshold.sum()),
+                "max_epochs": int(g.epochs.max()),
+                "threshold": g.threshold,
+                "flagged": int(g.flagged.sum()),
             }
             for g in groups
         ],
-    }  # fmt: skip
+    }
 
 
-def sieve_summary(
-    dynamics_file: Path, groups: Sequence[GroupDynamics], sieved: Sequence[List[int]], percentile: float
-) -> Dict[str, Any]:
+def sieve_summary(dynamics_file: Path, groups: Sequence[GroupDynamics], sieved: Sequence[List[int]], percentile: float) -> Dict[str, Any]:
     """The content of ``sieve.json``: the removed instances, their sentences' line numbers
     and the count removed per group."""
     removed = [
         {
-            "component": g.component, "kind": g.kind, "id": g.instances[i].id, "line": g.instances[i].line,
-            "description": g.instances[i].description, "aum": _number(g.aum[i]),
+            "component": g.component,
+            "kind": g.kind,
+            "id": g.instances[i].id,
+            "line": g.instances[i].line,
+            "description": g.instances[i].description,
+            "aum": _number(g.aum[i]),
         }
         for g, indices in zip(groups, sieved)
         for i in indices
-    ]  # fmt: skip
+    ]
     return {
         "dynamics_file": str(dynamics_file),
         "percentile": percentile,
         "lines": sorted({item["line"] for item in removed}),
         "groups": [
-            {"component": g.component, "kind": g.kind, "removed": len(indices), "of": int((~g.is_threshold).sum())}
-            for g, indices in zip(groups, sieved)
+            {"component": g.component, "kind": g.kind, "removed": len(indices), "of": int((~g.is_threshold).sum())} for g, indices in zip(groups, sieved)
         ],
         "removed": removed,
     }

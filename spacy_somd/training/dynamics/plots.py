@@ -1,5 +1,6 @@
 """The pictures of a training-dynamics audit: the data map (confidence against
 variability) and the AUM histogram, with the fake-class threshold."""
+
 from pathlib import Path
 from typing import Sequence
 
@@ -48,19 +49,34 @@ def _data_map_panel(figure: Figure, ax: Axes, group: GroupDynamics) -> None:
     colours = ScalarMappable(Normalize(shown.min(), shown.max()), "viridis")
     kept = regular & ~flagged
     ax.scatter(
-        group.variability[kept], group.confidence[kept], c=colours.to_rgba(group.aum[kept]), s=size,
-        alpha=0.8, linewidths=0, label="instance (colour: AUM)",
-    )  # fmt: skip
+        group.variability[kept],
+        group.confidence[kept],
+        c=colours.to_rgba(group.aum[kept]),
+        s=size,
+        alpha=0.8,
+        linewidths=0,
+        label="instance (colour: AUM)",
+    )
     if (~regular).any():
         ax.scatter(
-            group.variability[~regular], group.confidence[~regular], marker="x", color="0.45",
-            s=size, linewidths=1, label="threshold sample (fake class)",
-        )  # fmt: skip
+            group.variability[~regular],
+            group.confidence[~regular],
+            marker="x",
+            color="0.45",
+            s=size,
+            linewidths=1,
+            label="threshold sample (fake class)",
+        )
     if flagged.any():
         ax.scatter(
-            group.variability[flagged], group.confidence[flagged], c=colours.to_rgba(group.aum[flagged]),
-            s=size, edgecolors="red", linewidths=edge, label=f"AUM < threshold {group.threshold:.3g}",
-        )  # fmt: skip
+            group.variability[flagged],
+            group.confidence[flagged],
+            c=colours.to_rgba(group.aum[flagged]),
+            s=size,
+            edgecolors="red",
+            linewidths=edge,
+            label=f"AUM < threshold {group.threshold:.3g}",
+        )
     figure.colorbar(colours, ax=ax, label="AUM (mean margin)")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("variability (std of p(assigned label) over epochs)")
@@ -78,13 +94,15 @@ def _histogram_panel(ax: Axes, group: GroupDynamics, bins: int = 40) -> None:
     ax.hist(group.aum[regular], bins=edges, color="tab:blue", alpha=0.75, label="instances")
     if (~regular).any():
         ax.hist(
-            group.aum[~regular], bins=edges, histtype="step", color="tab:orange", linewidth=2,
+            group.aum[~regular],
+            bins=edges,
+            histtype="step",
+            color="tab:orange",
+            linewidth=2,
             label="threshold samples (fake class)",
-        )  # fmt: skip
-    if group.threshold is not None:
-        ax.axvline(
-            group.threshold, color="red", linestyle="--", linewidth=1.5, label=f"AUM threshold {group.threshold:.3g}"
         )
+    if group.threshold is not None:
+        ax.axvline(group.threshold, color="red", linestyle="--", linewidth=1.5, label=f"AUM threshold {group.threshold:.3g}")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.margins(y=0.25)  # headroom for the legend
     ax.set_xlabel("AUM (mean margin over epochs)")
