@@ -14,15 +14,22 @@ unseen-names gap is finding renamed names and how much is typing them), its enti
 type on the fold and on both variants (where a variant's loss comes from), and, once, how
 many of the fold's software mentions have a name the training folds hold (as an entity of any type, case
 ignored): the share the unseen-names variant renames that real held-out text would not.
+
+With ``--log docs/experiments.csv --experiment NAME --setting TEXT`` each model's row is also
+appended to the experiment log (fold, seed and checkpoint read from the model), so that the
+log is written by the runs, never by hand.
 """
 
 import argparse
+import csv
+import datetime
 import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence
 
 from spacy.tokens import Doc
+from spacy.util import load_config
 from spacy.vocab import Vocab
 
 from spacy_somd.corpus.folds import read_fold_docs
@@ -104,6 +111,45 @@ def seen_name_rows(heldout: Iterable[Doc], training: Iterable[Doc]) -> List[List
     return rows
 
 
+LOG_HEADER = [
+    "experiment",
+    "setting",
+    "fold",
+    "seed",
+    "checkpoint",
+    "token_f",
+    "entity_macro_f",
+    "relation_macro_f",
+    "somd_macro",
+    "token_f_tokenization_variant",
+    "token_f_unseen_names_variant",
+    "date",
+]
+
+
+def log_row(experiment: str, setting: str, model: Path, config: Dict[str, Any], scores: Dict[str, Dict[str, Any]], date: str) -> List[str]:
+    """A model's row of the experiment log: what was tried, where (fold, seed, checkpoint)
+    and its scores, as :func:`score_values` gives them."""
+    values = score_values(scores["fold"], [scores[k] for k in KINDS])
+    fold, seed = config.get("somd", {}).get("fold"), config.get("system", {}).get("seed")
+    return [experiment, setting, str(fold), str(seed), model.name, *(f"{v:.3f}" for v in values), date]
+
+
+def append_log(path: Path, rows: Sequence[Sequence[str]]) -> None:
+    """Append rows to the experiment log, writing its header first when it is new; a log
+    whose header is not :data:`LOG_HEADER` is refused (its columns would not line up)."""
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), None)
+        if header != LOG_HEADER:
+            raise SystemExit(f"{path}: its header is {header}, not the experiment log's {LOG_HEADER}")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(",".join(LOG_HEADER) + "\n", encoding="utf-8")
+    with path.open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", type=Path, nargs="+")
@@ -113,7 +159,12 @@ def main() -> None:
     parser.add_argument("--n-folds", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0, help="Seed of the generated names")
     parser.add_argument("--out", type=Path, default=Path("training/robustness"))
+    parser.add_argument("--log", type=Path, default=None, help="Append each model's row to this experiment log (docs/experiments.csv)")
+    parser.add_argument("--experiment", default="", help="The question the run answers (the log's experiment column)")
+    parser.add_argument("--setting", default="", help="What the models were trained with (the log's setting column)")
     args = parser.parse_args()
+    if args.log is not None and not (args.experiment and args.setting):
+        parser.error("--log needs --experiment and --setting")
     data = {"fold": args.corpus / f"fold{args.fold}.spacy"}
     for kind in KINDS:
         data[kind] = args.out / f"fold{args.fold}-{kind}.spacy"
@@ -133,11 +184,14 @@ def main() -> None:
             "--docbin",
             str(data[kind]),
         )
-    rows, merged, by_type = [], [], []
+    rows, merged, by_type, logged = [], [], [], []
     for model in args.models:
         slug = str(model.resolve()).strip("/").replace("/", "_")
         scores = {key: evaluate(model, path, args.out / "scores" / f"{slug}-{key}.json") for key, path in data.items()}
         rows.append(row(str(model), scores))
+        if args.log is not None:
+            config = load_config(model / "config.cfg", interpolate=False)
+            logged.append(log_row(args.experiment, args.setting, model, config, scores, datetime.date.today().isoformat()))
         merged.append(merged_row(str(model), scores))
         type_header = [f"{model}: entity type", f"F, fold {args.fold}", *(f"F, {kind} variant" for kind in KINDS)]
         by_type.append(markdown_table(type_rows(scores), type_header))
@@ -148,6 +202,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "robustness.md").write_text(table)
     print(table)
+    if args.log is not None:
+        append_log(args.log, logged)
+        print(f"Appended {len(logged)} rows to {args.log}")
 
 
 if __name__ == "__main__":

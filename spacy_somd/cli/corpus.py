@@ -9,7 +9,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from spacy_somd.cli._util import app, fail
-from spacy_somd.corpus.convert import CONVERT_REPORT, convert_corpus
+from spacy_somd.corpus.convert import CONVERT_REPORT, EmptyCorpusError, convert_corpus
 from spacy_somd.corpus.folds import FOLD_MANIFEST
 from spacy_somd.corpus.format import ReadResult, SomdFormatError
 from spacy_somd.corpus.stats import CorpusStats
@@ -56,6 +56,10 @@ def convert(
 
     try:
         result, bins = convert_corpus(corpus_dir, out_dir, n_folds, lenient, progress)
+    except EmptyCorpusError as err:
+        if lenient:
+            print_notes(err.result)
+        fail(str(err))
     except (SomdFormatError, FileNotFoundError, ValueError) as err:
         fail(str(err))
     except OSError as err:

@@ -15,6 +15,14 @@ from spacy_somd.io import write_all
 CONVERT_REPORT = "convert-report.jsonl"
 
 
+class EmptyCorpusError(ValueError):
+    """Reading left no sentence to convert; ``result`` says what was skipped and why."""
+
+    def __init__(self, message: str, result: ReadResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def convert_corpus(
     corpus_dir: Path,
     out_dir: Path,
@@ -26,12 +34,12 @@ def convert_corpus(
     write sentence i into ``out_dir/fold{i % n_folds}.spacy``, with ``folds.json`` (and
     ``convert-report.jsonl`` with ``lenient``). The folder's older fold files are replaced
     as a whole. Raises ``SomdFormatError`` or ``FileNotFoundError`` for bad input,
-    ``ValueError`` for bad settings or an empty corpus, ``OSError`` where it cannot write."""
+    ``ValueError`` for bad settings, :class:`EmptyCorpusError` where nothing is left to convert, ``OSError`` where it cannot write."""
     if n_folds < 1:
         raise ValueError(f"--n-folds must be at least 1, not {n_folds}")
     result = read_corpus_dir(corpus_dir, lenient=lenient)
     if not result.sentences:
-        raise ValueError(f"{corpus_dir}: no sentences to convert ({result.summary()})")
+        raise EmptyCorpusError(f"{corpus_dir}: no sentences to convert ({result.summary()})", result)
     bins = fold_docbins(spacy.blank("en").vocab, progress(result.sentences), n_folds)
     files = {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)}
     if lenient:
