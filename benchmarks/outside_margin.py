@@ -80,9 +80,9 @@ def main() -> None:
     parser.add_argument("--margins", type=float, nargs="+", default=[-1.0, 0.0, 0.5, 1.0, 2.0])
     args = parser.parse_args()
     nlp = spacy.load(args.model)
-    splits = {split: fold_examples(nlp, args.corpus, split) for split in ("dev", "heldout")}
-    if not splits["dev"]:
+    if not nlp.config["somd"]["dev_size"]:  # its "dev" split is then a sample of its training sentences
         parser.error(f"{args.model} was trained without a development split ([somd] dev_size = 0): nothing to choose a margin on")
+    splits = {split: fold_examples(nlp, args.corpus, split) for split in ("dev", "heldout")}
     results = margin_scores(nlp, args.margins, splits)
     chosen = max(range(len(results)), key=lambda i: results[i]["dev"]["token_f"])
     header = ["O margin", "dev token F", *(f"held-out {key}" for key in SCORES)]
