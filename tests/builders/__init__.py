@@ -14,7 +14,7 @@ from spacy.util import load_config
 
 from spacy_somd.corpus.format import FILE_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # tests/builders/__init__.py -> the repository
 CONFIGS = ROOT / "configs"
 SHARED_CORPUS = ROOT.parent / "shared" / "somd2025"
 MAX_STEPS = 6

@@ -101,18 +101,18 @@ def test_int8_on_a_gpu_is_one_line(tmp_path, command, options):
 @pytest.mark.parametrize(
     "options,expected",
     [
-        (["--fold", "2", "--n-folds", "1"], "n_folds (somd.n_folds) must be at least 2"),
-        (["--fold", "7", "--n-folds", "4"], "fold (somd.fold) must be in 0..3"),
-        (["--fold", "two", "--n-folds", "4"], "--fold must be a fold number or none (every fold trains), not 'two'"),
-        (["--fold", "2", "--n-folds", "8"], "the corpus was converted into 4 folds"),
-        (["--fold", "2", "--n-folds", "4", "--paths.extra_corpus", "nowhere"], "extra_corpus (paths.extra_corpus) nowhere: no such folder"),
-        (["--fold", "2", "--n-folds", "4", "--paths.extra_corpus", "."], ".: no fold*.spacy files (run `python -m spacy_somd convert`)"),
+        (["--somd.fold", "2", "--somd.n_folds", "1"], "n_folds (somd.n_folds) must be at least 2"),
+        (["--somd.fold", "7", "--somd.n_folds", "4"], "fold (somd.fold) must be in 0..3"),
+        (["--somd.fold", "two", "--somd.n_folds", "4"], "--fold must be a fold number or none (every fold trains), not 'two'"),
+        (["--somd.fold", "2", "--somd.n_folds", "8"], "the corpus was converted into 4 folds"),
+        (["--somd.fold", "2", "--somd.n_folds", "4", "--paths.extra_corpus", "nowhere"], "extra_corpus (paths.extra_corpus) nowhere: no such folder"),
+        (["--somd.fold", "2", "--somd.n_folds", "4", "--paths.extra_corpus", "."], ".: no fold*.spacy files (run `python -m spacy_somd convert`)"),
     ],
 )
 def test_train_with_fold_settings_that_do_not_fit_is_one_line(tiny_corpus_docbins, tmp_path, options, expected):
     """Finding 11: `--somd.n_folds 1` (opaque E923) and `--somd.fold 7` (a traceback) are
     one line before any training starts, and so is a fold count the corpus was not converted into."""
-    base = ["--corpus", str(tiny_corpus_docbins), "--negative-ratio", "0.3", "--gpu-id", "-1"]
+    base = ["--paths.corpus", str(tiny_corpus_docbins), "--somd.negative_ratio", "0.3", "--gpu-id", "-1"]
     result = CliRunner().invoke(app, ["train", str(ROOT / "configs" / "fast.cfg"), str(tmp_path / "out"), *base, *options])
     assert result.exit_code == 1
     assert expected in result.output and "Traceback" not in result.output
