@@ -1,15 +1,49 @@
-"""The benchmark script's tables: per-variant rows, and for cross-validation the mean and
-standard deviation over folds."""
+"""The benchmark scripts (benchmarks/): cross-validation and learning-curve tables,
+robustness rows, the training-memory, speed, quantization, annotate and vote benchmarks."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import ENV, ROOT
+import spacy
+from spacy.tokens import Doc, DocBin
+from spacy.training import Corpus
+from spacy.vocab import Vocab
 
 from spacy_somd.evaluation.report import markdown_table
+from tests.builders import ENV, ROOT, corpus_text
+from tests.builders.pipeline import vote_member
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("annotate_benchmark", ROOT / "benchmarks" / "annotate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_input_has_the_sentences_in_records_of_5_to_40(tiny_corpus, tmp_path):
+    bench = load_benchmark()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "train_texts.txt").write_bytes((tiny_corpus / "train_texts.txt").read_bytes())
+    (corpus / "test_texts.txt").write_text("Extra test sentence one .\nExtra two .\n", encoding="utf-8")
+    n_records = bench.build_input(corpus, 107, tmp_path / "in.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "in.jsonl").read_text().splitlines()]
+    lines = set(bench.corpus_sentences(corpus))
+    assert len(lines) == 22 and len(rows) == n_records and len({r["id"] for r in rows}) == n_records
+    sizes = [sum(r["text"].count(line) for line in lines) for r in rows]
+    assert sum(sizes) >= 107 and all(5 <= size for size in sizes[:-1])
+
+
+def test_benchmark_startup_is_the_time_before_the_first_partition_less_one():
+    bench = load_benchmark()
+    assert bench.startup({0: 0.0, 1: 12.0, 3: 16.0, 5: 20.0}, 21.0) == pytest.approx(10.0)
+    assert bench.startup({0: 0.0, 1: 12.0}, 15.0) == 15.0
+
 
 spec = importlib.util.spec_from_file_location("variants", ROOT / "benchmarks" / "variants.py")
 variants = importlib.util.module_from_spec(spec)
@@ -114,7 +148,6 @@ def test_robustness_type_rows_put_each_type_of_the_fold_beside_its_f_on_the_vari
 
 def test_robustness_counts_the_fold_names_the_training_folds_hold():
     """Names match case-insensitively against entities of any type; only software types count."""
-    from spacy.tokens import Doc
     from spacy.vocab import Vocab
 
     vocab = Vocab()
@@ -215,3 +248,155 @@ def test_outside_margin_refuses_a_model_trained_without_a_development_split(defa
         timeout=300,
     )
     assert result.returncode == 2 and "trained without a development split ([somd] dev_size = 0)" in result.stderr
+
+
+def test_benchmark_votes_as_the_component():
+    spec = importlib.util.spec_from_file_location("ensemble", ROOT / "benchmarks" / "ensemble.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    a = vote_member([(2, 4, "Application")], [], {"SOFTWARE": 1.0})
+    b = vote_member([(2, 3, "Application")], [], {"SOFTWARE": 0.0})
+    doc = benchmark.vote([a, b, a])
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(2, 4, "Application")] and doc.cats == {"SOFTWARE": 2 / 3}
+
+
+spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
+speed = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(speed)
+
+
+@pytest.mark.slow
+def test_speed_benchmark_prints_ratios_then_the_table(tmp_path, default_pipeline, tiny_corpus, tiny_corpus_docbins):
+
+    test_texts = tmp_path / "test_texts.txt"
+    test_texts.write_text("\n".join(corpus_text(tiny_corpus)[:3]) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "speed.py"),
+            str(default_pipeline),
+            "--heldout",
+            str(tiny_corpus_docbins / "fold2.spacy"),
+            "--test-texts",
+            str(test_texts),
+            "--repeats",
+            "1",
+            "--passes",
+            "2",
+            "--limit",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=ENV,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    inputs = ["fold2, Docs", "fold2, text", "test_texts, Docs", "test_texts, text"]
+    for line, name in zip(lines, inputs):
+        assert line.startswith(f"{name}: pipeline / raw forward ") and ", pipeline int8 / raw forward " in line
+    rows = [line.split(" | ") for line in lines if line.startswith("| ") and "words/s" not in line and "---" not in line]
+    assert [(row[0][2:], row[1]) for row in rows] == [(kind, name) for kind in speed.KINDS for name in inputs]
+    assert all(float(row[3].replace(",", "")) > 0 for row in rows)
+    words = {
+        name: sum(len(line.split(" ")) for line in texts)
+        for name, texts in (
+            ("fold2", [" ".join(t.text for t in doc) for doc in DocBin().from_disk(tiny_corpus_docbins / "fold2.spacy").get_docs(Vocab())][:3]),
+            ("test_texts", corpus_text(tiny_corpus)[:3]),
+        )
+    }
+    assert all(int(row[2]) == words[row[1].split(",")[0]] for row in rows)
+
+
+@pytest.mark.slow
+def test_speed_profile_gives_component_shares_and_functions(default_pipeline, tiny_corpus_docbins):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "speed.py"),
+            "profile",
+            str(default_pipeline),
+            "--heldout",
+            str(tiny_corpus_docbins / "fold2.spacy"),
+            "--limit",
+            "3",
+            "--top",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(" | ")[0][2:] for line in result.stdout.splitlines() if line.startswith("| ")]
+    components = [
+        "sentencizer",
+        "transformer",
+        "ner",
+        "somd_split_urls",
+        "somd_split_citations",
+        "somd_long_names",
+        "somd_name_forms",
+        "somd_relation_extractor",
+        "somd_name_form_relations",
+        "somd_textcat",
+    ]
+    end = 2 + len(components)
+    assert rows[2:end] == components and len(rows) == end + 2 + 5  # the shares, then the top 5 functions
+    assert "peak RSS" in result.stdout
+
+
+def test_fastest_pass_keeps_the_fastest_and_leaves_preparation_off_the_clock(monkeypatch):
+    clock = iter([0.0, 5.0, 10.0, 12.0, 20.0, 27.0])  # passes of 5, 2 and 7 seconds
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: next(clock))
+    prepared, given = [], []
+    seconds = speed.fastest_pass(given.append, 3, lambda: prepared.append(len(prepared)) or len(prepared))
+    assert seconds == 2.0
+    assert given == [1, 2, 3] and next(clock, None) is None  # each pass gets a fresh input; only passes read the clock
+    calls = []
+    clock = iter([0.0, 3.0])
+    assert speed.fastest_pass(lambda: calls.append(1), 1) == 3.0 and calls == [1]
+    with pytest.raises(ValueError, match="--passes must be at least 1, not 0"):
+        speed.fastest_pass(calls.append, 0)
+
+
+def test_ratios_are_inverse_median_seconds_per_input():
+    inputs = [speed.Input("fold2, Docs", [["a", "b"]], False)]
+    runs = lambda *seconds: [{"fold2, Docs": s} for s in seconds]  # noqa: E731
+    results = {"pipeline": runs(1.0, 9.0, 2.0), "pipeline int8": runs(1.0), "raw forward": runs(3.0), "HF pipeline": runs(4.0, 5.0, 6.0)}
+    assert speed.ratio_lines(results, inputs) == ["fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x, pipeline / HF pipeline 2.50x"]
+    del results["HF pipeline"]  # --skip "HF pipeline"
+    assert speed.ratio_lines(results, inputs) == ["fold2, Docs: pipeline / raw forward 1.50x, pipeline int8 / raw forward 3.00x"]
+
+
+@pytest.mark.slow
+def test_quantization_benchmark_scores_the_five_settings(default_pipeline, tiny_corpus_docbins):
+    """The accuracy table of the int8 settings: one row each, the fp32 row the pipeline's
+    own ``nlp.evaluate`` scores, the others their difference to it, every row its words/s;
+    with two models a table each under its name."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "quantization.py"), str(default_pipeline), str(default_pipeline), str(tiny_corpus_docbins / "fold2.spacy")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    blocks = result.stdout.strip().split("\n\n")
+    assert blocks[0] == blocks[2] == f"{default_pipeline}:" and len(blocks) == 4
+    nlp = spacy.load(default_pipeline)
+    expected = nlp.evaluate(list(Corpus(tiny_corpus_docbins / "fold2.spacy")(nlp)))["token_f"]
+    for block in blocks[1::2]:
+        rows = [line.split(" | ") for line in block.splitlines()[2:]]
+        assert [row[0] for row in rows] == [
+            "| fp32",
+            "| int8, all linear layers",
+            "| int8, feed-forward layers",
+            "| int8 per channel, all linear layers",
+            "| int8 per channel, feed-forward layers",
+        ]
+        assert rows[0][1] == f"{expected:.3f}" and rows[0][-2] == "+0.000"
+        assert all(abs(float(row[-2]) - (float(row[1]) - expected)) <= 0.0015 for row in rows[1:])
+        assert all(float(row[-1][:-2].replace(",", "")) > 0 for row in rows)

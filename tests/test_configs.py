@@ -8,9 +8,10 @@ import sys
 from typing import Any, Dict
 
 import pytest
-from conftest import CONFIGS, ROOT
 from thinc.api import Config
 from weasel.util import load_project_config
+
+from tests.builders import CONFIGS, ROOT
 
 spec = importlib.util.spec_from_file_location("configs_script", ROOT / "scripts" / "configs.py")
 generator = importlib.util.module_from_spec(spec)

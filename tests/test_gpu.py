@@ -9,7 +9,6 @@ from typing import Any, Dict, List
 
 import pytest
 import spacy
-from conftest import DEV_FOLD, run, spacy_train
 from spacy.language import Language
 from thinc.api import CupyOps, require_cpu
 from thinc.util import has_cupy_gpu
@@ -18,6 +17,7 @@ from spacy_somd.annotate.outputs import read_output
 from spacy_somd.labels import RELATIONS_ATTR
 from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR
 from spacy_somd.training.reader import create_fold_corpus
+from tests.builders import DEV_FOLD, run, spacy_train
 
 pytestmark = [
     pytest.mark.slow,

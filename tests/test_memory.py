@@ -4,7 +4,6 @@ training trims the heap once enough freed memory has piled up."""
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 from typing import Optional, Tuple
 
 import pytest
@@ -12,8 +11,7 @@ import spacy
 from thinc.api import Config
 
 from spacy_somd import memory
-
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+from tests.builders import CONFIGS
 
 # 100 blocks of 2 MiB freed below a live chunk, after glibc has raised its dynamic mmap
 # threshold to 8 MiB: by default they stay on the heap (resident); with the limits they

@@ -18,8 +18,8 @@ from thinc.util import has_cupy_gpu
 from typer.testing import CliRunner
 from weasel.util import load_project_config
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_CORPUS = ROOT.parent / "shared" / "somd2025"
+from tests.builders import ROOT, SHARED_CORPUS
+
 CORPUS_FILES = ["test_texts.txt", "train_entities.txt", "train_relations.txt", "train_texts.txt"]
 CORPUS_COMMIT = "425f02633f5dc3af74f00fcef38fb95d99cd9c1d"
 # the package's commands (python -m spacy_somd COMMAND) that project files may run
