@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import spacy
@@ -400,3 +401,27 @@ def test_quantization_benchmark_scores_the_five_settings(default_pipeline, tiny_
         assert rows[0][1] == f"{expected:.3f}" and rows[0][-2] == "+0.000"
         assert all(abs(float(row[-2]) - (float(row[1]) - expected)) <= 0.0015 for row in rows[1:])
         assert all(float(row[-1][:-2].replace(",", "")) > 0 for row in rows)
+
+
+def test_robustness_logs_each_model_as_a_row_of_the_experiment_log(tmp_path):
+    """`--log` appends rows under the experiment log's header (a new log gets the header
+    first); a log of other columns is refused rather than misaligned."""
+    scores = {
+        "fold": {"token_f": 0.9, "ents_per_type": {"A": {"f": 0.6}}, "rel_per_type": {"R": {"f": 0.5}}, "somd_macro_f": 0.55},
+        "tokenization": {"token_f": 0.7},
+        "unseen-names": {"token_f": 0.6},
+    }
+    config = {"somd": {"fold": 2}, "system": {"seed": 1}}
+    row = robustness.log_row("pipelines", "configs/fast.cfg", Path("runs/fast/model-last"), config, scores, "2026-12-07")
+    assert row == ["pipelines", "configs/fast.cfg", "2", "1", "model-last", "0.900", "0.600", "0.500", "0.550", "0.700", "0.600", "2026-12-07"]
+    log = tmp_path / "docs" / "experiments.csv"
+    robustness.append_log(log, [row])
+    robustness.append_log(log, [row])
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(robustness.LOG_HEADER) and lines[1] == lines[2] == ",".join(row)
+    committed = (ROOT / "docs" / "experiments.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert committed == ",".join(robustness.LOG_HEADER)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="not the experiment log's"):
+        robustness.append_log(other, [row])

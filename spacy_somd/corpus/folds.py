@@ -52,6 +52,13 @@ SPLITS = ("train", "dev", "heldout")
 def check_fold_settings(fold: Optional[int], n_folds: int, negative_ratio: float = 0.0, dev_size: float = 0.1) -> None:
     """Refuse fold settings that cannot describe a split, naming the setting. ``fold``
     None holds no fold out: every fold trains (a release pipeline)."""
+    for name, value in (("n_folds", n_folds), ("fold", fold)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            none = " or null (every fold trains)" if name == "fold" else ""
+            raise ValueError(f"{name} (somd.{name}) must be a whole number{none}, not {value!r}")
+    for name, share in (("negative_ratio", negative_ratio), ("dev_size", dev_size)):
+        if isinstance(share, bool) or not isinstance(share, (int, float)):
+            raise ValueError(f"{name} (somd.{name}) must be a number, not {share!r}")
     if n_folds < 2:
         raise ValueError(f"n_folds (somd.n_folds) must be at least 2, not {n_folds}")
     if fold is not None and not 0 <= fold < n_folds:
@@ -108,16 +115,6 @@ def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[
     paths = fold_files(directory, n_folds)
     docs = [doc for k in sorted(set(folds)) for doc in DocBin().from_disk(paths[k]).get_docs(vocab)]
     return sorted(docs, key=lambda doc: doc._.get(LINE_ATTR))
-
-
-def parse_fold(text: str) -> Optional[int]:
-    """A fold given on a command line: its number, or ``none`` (no fold held out)."""
-    if text.strip().lower() in ("none", "null"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"--fold must be a fold number or none (every fold trains), not {text!r}") from None
 
 
 def folds_of_split(fold: Optional[int], n_folds: int, split: str) -> List[int]:

@@ -103,7 +103,7 @@ def test_int8_on_a_gpu_is_one_line(tmp_path, command, options):
     [
         (["--somd.fold", "2", "--somd.n_folds", "1"], "n_folds (somd.n_folds) must be at least 2"),
         (["--somd.fold", "7", "--somd.n_folds", "4"], "fold (somd.fold) must be in 0..3"),
-        (["--somd.fold", "two", "--somd.n_folds", "4"], "--fold must be a fold number or none (every fold trains), not 'two'"),
+        (["--somd.fold", "two", "--somd.n_folds", "4"], "fold (somd.fold) must be a whole number or null (every fold trains), not 'two'"),
         (["--somd.fold", "2", "--somd.n_folds", "8"], "the corpus was converted into 4 folds"),
         (["--somd.fold", "2", "--somd.n_folds", "4", "--paths.extra_corpus", "nowhere"], "extra_corpus (paths.extra_corpus) nowhere: no such folder"),
         (["--somd.fold", "2", "--somd.n_folds", "4", "--paths.extra_corpus", "."], ".: no fold*.spacy files (run `python -m spacy_somd convert`)"),

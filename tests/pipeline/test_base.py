@@ -212,7 +212,7 @@ def test_training_pairs_and_the_initialize_report_follow_the_predicted_sentences
 def test_config_dropout_is_the_training_dropout():
     """The component architectures take no dropout of their own (spaCy's
     `set_dropout_rate` would overwrite it): `[training] dropout` sets their dropout
-    layers; the v1 architectures still build (old pipelines load), the same layers."""
+    layers."""
     for name in ("default.cfg", "fast.cfg", "gpu.cfg"):
         components = Config().from_disk(CONFIGS / name, interpolate=False)["components"]
         for component in (REL, CAT):
@@ -224,17 +224,6 @@ def test_config_dropout_is_the_training_dropout():
     rel.update(examples[:2], drop=0.3)
     rates = [node.attrs["dropout_rate"] for node in rel.model.get_ref("classifier").walk() if "dropout_rate" in node.attrs]
     assert rates == [0.3]
-    v1 = spacy.registry.resolve(
-        {
-            "m": {
-                "@architectures": "spacy_somd.RelationClassifier.v1",
-                "tok2vec": TINY_TOK2VEC,
-                "dropout": 0.1,
-            }
-        }
-    )["m"]
-    v2 = spacy.registry.resolve({"m": {"@architectures": "spacy_somd.RelationClassifier.v2", "tok2vec": TINY_TOK2VEC}})["m"]
-    assert [node.name for node in v1.walk()] == [node.name for node in v2.walk()]
 
 
 @pytest.mark.parametrize("factory", [REL, CAT])

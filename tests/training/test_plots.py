@@ -34,4 +34,4 @@ def test_a_log_without_dev_scores_says_so_instead_of_plotting_zeros(tmp_path):
     """Trained with ``somd.dev_size = 0`` the dev set is empty and spaCy logs every score as 0."""
     records = [{"epoch": e, "step": 10 * e, "losses": {"ner": 5.0 - e}, "scores": {"token_f": 0.0, "cats_macro_auc": 0.0}} for e in range(3)]
     scores = plot_training_log(records, tmp_path / "curves.png").axes[1]
-    assert scores.get_lines() == [] and [t.get_text() for t in scores.texts] == ["no dev scores (no development split)"]
+    assert scores.get_lines() == [] and [t.get_text() for t in scores.texts] == ["no scores in the log"]

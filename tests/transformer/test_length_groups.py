@@ -31,7 +31,7 @@ def grouped_nlp(backbone, max_padded_pieces: int):
         "transformer",
         config={
             "model": {
-                "@architectures": "spacy_somd.PieceBoundedTransformer.v1",
+                "@architectures": "spacy_somd.PieceBoundedTransformer.v2",
                 "name": str(backbone),
                 "tokenizer_config": {"use_fast": True},
                 "max_padded_pieces": max_padded_pieces,

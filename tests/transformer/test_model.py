@@ -43,7 +43,7 @@ def test_windows_over_the_model_maximum_are_split_so_every_token_gets_pieces(tin
     doc = Doc(plain.vocab, words=words)
     assert n_pieces(tokenizer, [doc[:128]])[0] > 2 * tokenizer.model_max_length
     assert plain(doc)._.trf_data.align.lengths.min() == 0  # the strided windows are truncated
-    nlp = transformer_nlp(tiny_bert, "spacy_somd.PieceBoundedTransformer.v1")
+    nlp = transformer_nlp(tiny_bert, "spacy_somd.PieceBoundedTransformer.v2")
     nlp.to_disk(tmp_path / "pipeline")
     for pipeline in (nlp, spacy.load(tmp_path / "pipeline")):
         trf_data = pipeline(Doc(pipeline.vocab, words=words))._.trf_data
@@ -52,7 +52,7 @@ def test_windows_over_the_model_maximum_are_split_so_every_token_gets_pieces(tin
 
 
 def test_fit_window_gives_consecutive_parts_within_the_maximum(tiny_bert):
-    nlp = transformer_nlp(tiny_bert, "spacy_somd.PieceBoundedTransformer.v1")
+    nlp = transformer_nlp(tiny_bert, "spacy_somd.PieceBoundedTransformer.v2")
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     rng = random.Random(1)
     doc = Doc(nlp.vocab, words=identifiers(rng, 100) + ["a/" * 200] + identifiers(rng, 20))

@@ -63,7 +63,8 @@ def test_predict_and_annotate_load_the_backbone_int8_with_the_option(default_pip
     from typer.testing import CliRunner
 
     from spacy_somd.annotate.annotator import Annotator
-    from spacy_somd.cli import app, load_pipeline
+    from spacy_somd.cli import app
+    from spacy_somd.cli._util import load_pipeline
 
     n_plain, _ = linear_layers(load_pipeline(str(default_pipeline), -1).get_pipe("transformer").model.transformer)
     for nlp in (load_pipeline(str(default_pipeline), -1, int8=True), Annotator(str(default_pipeline), [], int8=True).nlp):
