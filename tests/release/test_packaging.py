@@ -231,3 +231,16 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     assert any(r.startswith("spacy-transformers") for r in meta["requirements"])
     for key in ("token_f", "ents_f", "rel_f", "rel_gold_entities_f", "somd_macro_f", "cats_macro_f", "token_per_type"):
         assert key in meta["performance"], key
+
+
+@pytest.mark.slow
+def test_spacy_package_builds_a_wheel_that_requires_the_plugin(rule_pipeline, tmp_path):
+    """spaCy's own `spacy package --build wheel` (the `build` package of the train extra)
+    packages a pipeline of this plugin's components, requiring spacy-somd by itself, as it
+    finds the plugin through the components' entry points."""
+    run(["spacy", "package", str(rule_pipeline), str(tmp_path), "--build", "wheel", "--name", "rules", "--version", "1.0.0"], timeout=600)
+    (wheel,) = tmp_path.glob("en_rules-1.0.0/dist/en_rules-1.0.0-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        requires = [line.split(":", 1)[1].strip() for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
+    assert any(Requirement(r).name == "spacy-somd" for r in requires), requires
