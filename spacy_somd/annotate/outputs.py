@@ -3,19 +3,21 @@ of ``part-NNNNNN.parquet`` (or ``.jsonl``) files, partition k holding the output
 input records ``[k * size, (k + 1) * size)``, each beside its counts and rejects
 (``_part-NNNNNN.json``). A partition is written under a temporary name and renamed, its
 counts last: a partition is complete when its counts file exists, absent otherwise.
-``_manifest.json`` says what the folder is the output of, so that a rerun resumes only
-the same run. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
+``_manifest.json`` says what the folder is the output of (:mod:`.fingerprint`), so that a
+rerun resumes only the same run; ``restart`` removes an earlier run's output first. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
 ``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
 
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
+from spacy_somd.annotate.fingerprint import changes
 from spacy_somd.annotate.inputs import InputError, Partition, parquet_module
 from spacy_somd.annotate.summary import RunCounts, software_tsv
 from spacy_somd.io import staged_path, write_atomic
 
 FORMATS = (".parquet", ".jsonl")
+MANIFEST = "_manifest.json"
 
 
 def record_schema() -> Any:
@@ -48,27 +50,40 @@ def record_schema() -> Any:
 class PartitionWriter:
     """Writes the partitions of one run into ``folder`` and knows which are complete."""
 
-    def __init__(self, folder: Path, manifest: Dict[str, Any]) -> None:
+    def __init__(self, folder: Path, manifest: Dict[str, Any], restart: bool = False) -> None:
         self.folder = folder
         self.suffix = folder.suffix
         if self.suffix not in FORMATS:
             raise InputError(f"{folder}: the output must end in .parquet or .jsonl (its format), not {self.suffix!r}")
         if self.suffix == ".parquet":
             parquet_module()
-        manifest_path = folder / "_manifest.json"
+        manifest_path = folder / MANIFEST
         if folder.exists():
             if not folder.is_dir():
                 raise InputError(f"{folder}: exists and is not a folder")
             if any(folder.iterdir()) and not manifest_path.is_file():
-                raise InputError(f"{folder}: not empty and not the output of `annotate` (no _manifest.json)")
-            if manifest_path.is_file():
-                found = json.loads(manifest_path.read_text(encoding="utf-8"))
+                raise InputError(f"{folder}: not empty and not the output of `annotate` (no {MANIFEST})")
+            if manifest_path.is_file() and restart:
+                self.remove_output()
+            elif manifest_path.is_file():
+                try:
+                    found = json.loads(manifest_path.read_text(encoding="utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    found = None
                 if found != manifest:
-                    raise InputError(f"{folder}: holds the output of another run ({found}); use another OUTPUT or the same MODEL, INPUT and --partition-size")
+                    changed = "; ".join(changes(found, manifest))
+                    raise InputError(f"{folder}: holds the output of another run: {changed}; rerun with --restart to start over, or use another OUTPUT")
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(".*.tmp"):
             stale.unlink()
         write_atomic(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+
+    def remove_output(self) -> None:
+        """Remove what an earlier run wrote into the folder: its partitions, their counts,
+        its temporary files and its manifest (last)."""
+        for pattern in (f"part-*{self.suffix}", "_part-*.json", ".*.tmp", MANIFEST):
+            for path in self.folder.glob(pattern):
+                path.unlink()
 
     def part_path(self, number: int) -> Path:
         return self.folder / f"part-{number:06d}{self.suffix}"

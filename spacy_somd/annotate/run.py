@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from spacy_somd.annotate.annotator import Annotated
+from spacy_somd.annotate.fingerprint import manifest_of
 from spacy_somd.annotate.inputs import Partition, input_files, scan
 from spacy_somd.annotate.outputs import PartitionWriter
 from spacy_somd.annotate.summary import RunCounts
@@ -26,6 +27,7 @@ class Settings(NamedTuple):
     num_gpus_per_worker: float = 0.0
     gpu_id: int = -1
     int8: bool = False
+    restart: bool = False
 
 
 def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
@@ -65,11 +67,12 @@ def write_partitions(fed: Deque[Partition], items: Iterator[Annotated], writer: 
 
 def annotate_input(model: str, input_path: Path, output: Path, settings: Settings, on_partition: OnPartition) -> Tuple[RunCounts, RunCounts]:
     """Annotate INPUT into OUTPUT; return this run's counts and the whole output's (also
-    written beside OUTPUT). Raises ``InputError`` on bad input."""
+    written beside OUTPUT). Raises ``InputError`` on bad input, and before any work where
+    OUTPUT holds the output of another run (another input, model or partition size)
+    unless ``settings.restart``."""
     files = input_files(input_path)
-    model_name = str(Path(model).resolve()) if Path(model).exists() else model
-    manifest = {"model": model_name, "input": str(input_path.resolve()), "partition_size": settings.partition_size}
-    writer = PartitionWriter(output, manifest)
+    manifest = manifest_of(model, input_path, files, settings.partition_size)
+    writer = PartitionWriter(output, manifest, settings.restart)
     partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail")
     if settings.on_error == "fail" or settings.engine == "ray":
         partitions = list(partitions)  # the whole input checked before any annotation

@@ -69,10 +69,14 @@ def annotate(
     int8: bool = typer.Option(False, "--int8", help=INT8_HELP),
     on_error: str = typer.Option("skip", help="Bad records: skip (into OUTPUT-stem.rejects.jsonl) or fail"),
     partition_size: int = typer.Option(1000, help="Input records per output partition (the unit of resuming)"),
+    restart: bool = typer.Option(
+        False, "--restart", help="Start over: remove an earlier run's partitions from OUTPUT (needed where its input or model changed)"
+    ),
 ) -> None:
     """Annotate raw documents: each record's sentences, entities (character and token
     offsets into its text), relations and sentence categories, into partitioned Parquet
-    or JSONL. Resumes where an interrupted run stopped. Beside OUTPUT: the summary, the
+    or JSONL. Resumes where an interrupted run of the same input and model stopped
+    (--restart starts over). Beside OUTPUT: the summary, the
     software table (name, type, mentions, versions) and the rejects."""
 
     if engine not in ("local", "ray") or on_error not in ("skip", "fail"):
@@ -84,7 +88,7 @@ def annotate(
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
-    settings = Settings(engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8)
+    settings = Settings(engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart)
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
     def on_partition(partition, counts, notes) -> None:

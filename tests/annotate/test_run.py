@@ -18,17 +18,7 @@ from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
 from tests.builders import ENV
 from tests.builders import run as cli
-from tests.builders.annotate import ANNOTATE_TEXTS
-
-
-def write_jsonl(path: Path, rows: List[Any]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def good_rows(n: int = len(ANNOTATE_TEXTS)) -> List[Dict[str, str]]:
-    return [{"id": f"doc{i}", "text": ANNOTATE_TEXTS[i % len(ANNOTATE_TEXTS)]} for i in range(n)]
-
+from tests.builders.annotate import good_rows, write_jsonl
 
 BAD_ROWS = [
     {"text": "no id"},

@@ -1,4 +1,9 @@
-"""What the annotate tests feed the pipeline: entity-ruler patterns and raw texts."""
+"""What the annotate tests feed the pipeline: entity-ruler patterns, raw texts and JSONL
+records."""
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
 
 # entities the ruler always finds, so that offsets and relations are tested on real ones
 ANNOTATE_PATTERNS = (
@@ -14,3 +19,14 @@ ANNOTATE_TEXTS = [
     "  Leading white space, then SPSS 22 and\r\nStata  15.1 on one line.  ",
     "The samples (n = 12) were analysed with SPSS.",
 ]
+
+
+def write_jsonl(path: Path, rows: List[Any]) -> Path:
+    """``rows`` as JSONL lines (a string row is written verbatim)."""
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def good_rows(n: int = len(ANNOTATE_TEXTS)) -> List[Dict[str, str]]:
+    """``n`` good records ``doc0``, ``doc1``, ... of the ANNOTATE_TEXTS in turn."""
+    return [{"id": f"doc{i}", "text": ANNOTATE_TEXTS[i % len(ANNOTATE_TEXTS)]} for i in range(n)]

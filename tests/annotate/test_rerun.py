@@ -1,0 +1,65 @@
+"""Reruns of `annotate` on an existing output: resumed only where the input, the model and
+the partition size are those of the run that wrote it; `--restart` starts over."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from typer.testing import CliRunner
+
+from spacy_somd.annotate.inputs import InputError
+from spacy_somd.annotate.run import Settings, annotate_input
+from spacy_somd.cli import app
+from tests.builders.annotate import good_rows, write_jsonl
+
+
+def annotate(model: Path, source: Path, output: Path, **settings: Any):
+    return annotate_input(str(model), source, output, Settings(**settings), lambda partition, counts, notes: None)
+
+
+def files_of(output: Path) -> Dict[str, bytes]:
+    """The files of an output folder and those beside it, by name."""
+    stem = output.with_suffix("")
+    beside = [Path(f"{stem}{suffix}") for suffix in (".summary.json", ".software.tsv", ".rejects.jsonl")]
+    return {path.name: path.read_bytes() for path in [*sorted(output.iterdir()), *beside] if path.is_file()}
+
+
+def test_a_changed_input_is_refused_with_one_line_before_any_work(rule_pipeline, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(4))
+    output = tmp_path / "out.jsonl"
+    annotate(rule_pipeline, source, output, partition_size=2)
+    before = files_of(output)
+    rows = good_rows(4)
+    rows[3]["text"] = rows[3]["text"].upper()  # the same size, other content
+    write_jsonl(source, rows)
+    with pytest.raises(InputError, match=r"out.jsonl: holds the output of another run: the input's files \(edited in.jsonl\); rerun with --restart"):
+        annotate(rule_pipeline, source, output, partition_size=2)
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(source), str(output), "--partition-size", "2"])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1 and "edited in.jsonl" in result.stderr
+    assert files_of(output) == before
+
+
+def test_a_changed_model_is_refused_and_restart_starts_over(rule_pipeline, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(rule_pipeline, model)
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(5))
+    output = tmp_path / "out.parquet"
+    annotate(model, source, output, partition_size=2)
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    (model / "meta.json").write_text(json.dumps({**meta, "version": "9.9.9"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"out.parquet: holds the output of another run: the model's meta.json or config.cfg; rerun with --restart"):
+        annotate(model, source, output, partition_size=2)
+    (output / "part-000009.parquet").write_bytes(b"a partition of the earlier run that this run does not write")
+    annotate(model, source, tmp_path / "fresh.parquet", partition_size=2)
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(output), "--partition-size", "2", "--restart"])
+    assert result.exit_code == 0, result.output
+    fresh = files_of(tmp_path / "fresh.parquet")
+    assert files_of(output).keys() == {name.replace("fresh", "out") for name in fresh}
+    for name, data in fresh.items():
+        if name != "_manifest.json":
+            assert files_of(output)[name.replace("fresh", "out")] == data, name
+    manifest = json.loads((output / "_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"]["path"] == str(model.resolve()) and manifest["input"]["files"][0]["name"] == "in.jsonl"
+    assert manifest == json.loads((tmp_path / "fresh.parquet" / "_manifest.json").read_text(encoding="utf-8"))
