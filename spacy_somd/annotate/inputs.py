@@ -1,5 +1,6 @@
 """Input records for ``annotate``: JSONL (one ``{"id": ..., "text": ...}`` object a line) or
-Parquet (one file or a folder of ``*.parquet`` files with ``id`` and ``text`` columns).
+Parquet (one file or a folder of ``*.parquet`` or ``*.pq`` files, any case, with ``id`` and
+``text`` columns).
 
 Records are numbered in input order. A partition is the records ``[k * size, (k + 1) * size)``;
 :func:`scan` checks every record once (bad ones are kept with their position and reason) and
@@ -13,7 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-PARQUET = ".parquet"
+PARQUET_SUFFIXES = (".parquet", ".pq")  # matched whatever their case
 COLUMNS = ("id", "text")
 
 
@@ -84,13 +85,18 @@ class Partition:
 def input_files(path: Path) -> List[Path]:
     """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == PARQUET and not p.name.startswith((".", "_")))
+        files = sorted(p for p in path.iterdir() if is_parquet(p) and not p.name.startswith((".", "_")))
         if not files:
-            raise InputError(f"{path}: a folder input must hold *.parquet files, and holds none")
+            raise InputError(f"{path}: a folder input must hold *.parquet (or *.pq) files, and holds none")
         return files
     if not path.is_file():
         raise InputError(f"{path}: no such file or folder")
     return [path]
+
+
+def is_parquet(path: Path) -> bool:
+    """Whether a file is Parquet by its suffix (``.parquet`` or ``.pq``, any case)."""
+    return path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def parquet_module() -> Any:
@@ -155,7 +161,7 @@ def read_raw(files: List[Path], start: Start = (0, 0, 0), first: int = 0) -> Ite
     index = first
     for current in range(number, len(files)):
         path = files[current]
-        read = read_parquet if path.suffix == PARQUET else read_jsonl
+        read = read_parquet if is_parquet(path) else read_jsonl
         here = (offset, line) if current == number else (0, 0)
         for raw in read(path, current, *here, index):
             yield raw
