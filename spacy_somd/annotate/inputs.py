@@ -131,13 +131,43 @@ def parse_line(line: bytes) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as err:
         return f"not JSON ({err.msg}, column {err.colno})"
+    except ValueError as err:  # a number of more digits than Python converts
+        return f"not JSON ({' '.join(str(err).split(':')[0].split())})"
+    except RecursionError:
+        return "not JSON (nested too deeply)"
     return value if isinstance(value, dict) else f"not a JSON object but {type(value).__name__}"
+
+
+def open_parquet(path: Path) -> Any:
+    """A ``pyarrow.parquet.ParquetFile``; a file that is not Parquet is one line naming it."""
+    pq = parquet_module()
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: not a readable Parquet file ({' '.join(str(err).split())})") from None
+
+
+def check_parquet(files: List[Path]) -> None:
+    """Open every Parquet file of an input once, so that an unreadable one stops the run
+    before any work."""
+    for path in files:
+        if is_parquet(path):
+            open_parquet(path)
 
 
 def read_parquet(path: Path, number: int, row: int, _line: int, first: int) -> Iterator[Raw]:
     """The rows of a Parquet file from ``row`` (record number ``first``) on, a row group at
-    a time."""
-    parquet_file = parquet_module().ParquetFile(path)
+    a time; a file that cannot be read is one line naming it."""
+    try:
+        yield from parquet_rows(open_parquet(path), path, number, row, first)
+    except InputError:
+        raise
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: not a readable Parquet file ({' '.join(str(err).split())})") from None
+
+
+def parquet_rows(parquet_file: Any, path: Path, number: int, row: int, first: int) -> Iterator[Raw]:
+    """The rows of an open Parquet file, as :func:`read_parquet` yields them."""
     columns = [c for c in COLUMNS if c in parquet_file.schema_arrow.names]
     metadata = parquet_file.metadata
     group, group_start = 0, 0
@@ -168,6 +198,16 @@ def read_raw(files: List[Path], start: Start = (0, 0, 0), first: int = 0) -> Ite
             index = raw.index + 1
 
 
+def not_unicode(text: str) -> Optional[str]:
+    """What makes a string unwritable as UTF-8 (a lone surrogate from a JSON escape such
+    as ``"\\ud800"``), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"not valid Unicode (a lone surrogate {text[err.start]!a} at character {err.start + 1})"
+    return None
+
+
 def record_id(value: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
     """A record's id as a string and what is wrong with it (None when nothing is)."""
     if value.get("id") in (None, ""):
@@ -175,6 +215,9 @@ def record_id(value: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
     raw = value["id"]
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         return None, f"id must be a string or an integer, not {type(raw).__name__}"
+    wrong = not_unicode(raw) if isinstance(raw, str) else None
+    if wrong:
+        return None, f"id {wrong}"
     return str(raw), None
 
 
@@ -192,6 +235,9 @@ def problem(value: Any) -> Tuple[Optional[str], Optional[str]]:
         return id_, f"text must be a string, not {type(text).__name__}"
     if not text.strip():
         return id_, "empty text"
+    wrong = not_unicode(text)
+    if wrong:
+        return id_, f"text {wrong}"
     return id_, None
 
 

@@ -1,5 +1,6 @@
 """Fixtures of the annotate tests: a briefly trained pipeline whose entity ruler always
-finds the ANNOTATE_PATTERNS, trained once for the session and only read by the tests."""
+finds the ANNOTATE_PATTERNS, trained once for the session and only read by the tests, and
+Ray on 1 CPU."""
 
 from pathlib import Path
 
@@ -20,3 +21,13 @@ def model(tmp_path_factory, tiny_corpus_docbins) -> Path:
     ruler.add_patterns(ANNOTATE_PATTERNS)
     nlp.to_disk(out / "model")
     return out / "model"
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """Ray started once for the session on 1 CPU."""
+    ray = pytest.importorskip("ray", reason="the ray engine needs the ray extra: pip install 'spacy-somd[ray]'")
+    pytest.importorskip("pyarrow", reason="Ray Data needs pyarrow")
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -1,15 +1,18 @@
 """Inputs of `annotate` that are odd or broken: Parquet files by any suffix case, poison
 records (each a counted reject with its reason), unreadable files (one line naming them)."""
 
+import json
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from typer.testing import CliRunner
 
-from spacy_somd.annotate.inputs import input_files
+from spacy_somd.annotate.inputs import InputError, input_files
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input
-from tests.builders.annotate import good_rows
+from spacy_somd.cli import app
+from tests.builders.annotate import good_rows, write_jsonl
 
 pa = pytest.importorskip("pyarrow", reason="Parquet needs pyarrow")
 pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs pyarrow")
@@ -37,3 +40,48 @@ def test_parquet_files_are_read_by_suffix_whatever_its_case(rule_pipeline, tmp_p
     assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
     _, total = annotate(rule_pipeline, folder / "c.pq", tmp_path / "one.jsonl")
     assert [r["id"] for r in read_output(tmp_path / "one.jsonl")] == ["doc4", "doc5"]
+
+
+POISON = [
+    ({"id": "lone", "text": "We used SPSS \ud800 22."}, "lone", "text not valid Unicode (a lone surrogate '\\ud800' at character 14)"),
+    ({"id": "id\ud800", "text": "We used SPSS 22."}, None, "id not valid Unicode (a lone surrogate '\\ud800' at character 3)"),
+    ('{"id": ' + "7" * 5000 + ', "text": "We used SPSS 22."}', None, "not JSON (Exceeds the limit (4300 digits) for integer string conversion)"),
+    ('{"id": "deep", "text": ' + "[" * 100_000 + "]" * 100_000 + "}", None, "not JSON (nested too deeply)"),
+]
+
+
+@pytest.mark.parametrize("poison,id_,reason", POISON, ids=["surrogate-text", "surrogate-id", "5000-digit-id", "nested"])
+def test_a_poison_record_is_a_counted_reject_and_the_others_are_annotated(rule_pipeline, tmp_path, poison, id_, reason):
+    rows = [*good_rows(2), poison, *good_rows(4)[2:]]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    notes: List[str] = []
+    _, total = annotate_input(str(rule_pipeline), source, tmp_path / "out.jsonl", Settings(partition_size=2), lambda p, c, lines: notes.extend(lines))
+    assert (total.read, total.annotated, total.rejected) == (5, 4, 1)
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == ["doc0", "doc1", "doc2", "doc3"]
+    (reject,) = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert reject == {"position": f"{source}, line 3", "id": id_, "reason": reason}
+    assert notes == [f"rejected: {source}, line 3: {reason}"]
+
+
+def test_an_unreadable_parquet_file_is_one_line_naming_it(rule_pipeline, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_parquet(folder / "a.parquet", good_rows(2))
+    (folder / "b.parquet").write_bytes(b"PAR1 and then not Parquet at all")
+    with pytest.raises(InputError, match=r"^\S*b.parquet: not a readable Parquet file \(Parquet magic bytes not found"):
+        annotate(rule_pipeline, folder, tmp_path / "out.jsonl")
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(folder), str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"✘ {folder / 'b.parquet'}: not a readable Parquet file (Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.)"
+    ]
+
+
+def test_poison_records_are_rejects_on_ray_as_on_the_local_engine(rule_pipeline, tmp_path, ray_cluster):
+    rows = [*good_rows(2), *(poison for poison, _, _ in POISON), *good_rows(4)[2:]]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    _, local = annotate(rule_pipeline, source, tmp_path / "local.jsonl", partition_size=3)
+    _, ray = annotate(rule_pipeline, source, tmp_path / "ray.jsonl", partition_size=3, engine="ray")
+    assert ray.to_dict() == local.to_dict() and (ray.annotated, ray.rejected) == (4, 4)
+    assert read_output(tmp_path / "ray.jsonl") == read_output(tmp_path / "local.jsonl") != []
+    assert (tmp_path / "ray.rejects.jsonl").read_text(encoding="utf-8") == (tmp_path / "local.rejects.jsonl").read_text(encoding="utf-8")

@@ -194,16 +194,6 @@ def test_ray_missing_is_one_clear_error(monkeypatch):
         import_ray()
 
 
-@pytest.fixture(scope="session")
-def ray_cluster():
-    """Ray started once for the session on 1 CPU."""
-    ray = pytest.importorskip("ray", reason="the ray engine needs the ray extra: pip install 'spacy-somd[ray]'")
-    pytest.importorskip("pyarrow", reason="Ray Data needs pyarrow")
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_ray_and_local_write_identical_output(model, tmp_path, ray_cluster, kind):
     rows = good_rows(7) + BAD_ROWS[:2]
