@@ -20,7 +20,7 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 import spacy
 from spacy.language import Language
 
-from spacy_somd.annotate.inputs import Partition, Record, records_of
+from spacy_somd.annotate.inputs import InputError, Partition, Record, records_of
 from spacy_somd.annotate.records import SentencePart, build_record
 from spacy_somd.labels import ensure_extensions
 from spacy_somd.memory import limit_heap_growth, zoned_blocks
@@ -58,6 +58,15 @@ def pieces(text: str, max_length: int) -> Iterator[Tuple[int, str]]:
     yield start, text[start:]
 
 
+def load_model(model: str, int8: bool = False) -> Language:
+    """A trained pipeline (its backbone int8 with ``int8``); one that cannot be loaded is
+    an :class:`InputError` of one line naming it, as the other commands say it."""
+    try:
+        return spacy.load(model, config=load_config(int8))
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot load the pipeline {model!r}: {' '.join(str(err).split())}") from None
+
+
 class Annotator:
     """Loads ``model`` (on GPU ``gpu_id`` unless it is -1; with its backbone int8 with
     ``int8``) and annotates records:
@@ -69,7 +78,7 @@ class Annotator:
             spacy.require_gpu(gpu_id)
         limit_heap_growth()
         ensure_extensions()
-        self.nlp: Language = spacy.load(model, config=load_config(int8))
+        self.nlp: Language = load_model(model, int8)
         self.files = [Path(f) for f in files]
         self.batch_size = batch_size
         self.n_process = n_process

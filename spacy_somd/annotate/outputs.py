@@ -73,10 +73,24 @@ class PartitionWriter:
                 if found != manifest:
                     changed = "; ".join(changes(found, manifest))
                     raise InputError(f"{folder}: holds the output of another run: {changed}; rerun with --restart to start over, or use another OUTPUT")
+        self.created = [f for f in (folder, *folder.parents) if not f.exists()]
+        self.fresh = not manifest_path.is_file()
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(".*.tmp"):
             stale.unlink()
         write_atomic(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+
+    def abandon(self) -> None:
+        """After a run that failed before it completed a partition, remove what it
+        created: a manifest it wrote and the folders it made (a resumed output is kept)."""
+        if not self.fresh or self.complete():
+            return
+        for stale in self.folder.glob(".*.tmp"):
+            stale.unlink()
+        (self.folder / MANIFEST).unlink(missing_ok=True)
+        for folder in self.created:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
     def remove_output(self) -> None:
         """Remove what an earlier run wrote into the folder: its partitions, their counts,

@@ -74,27 +74,31 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
     check_parquet(files)
     manifest = manifest_of(model, input_path, files, settings.partition_size)
     writer = PartitionWriter(output, manifest, settings.restart)
-    partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail")
-    if settings.on_error == "fail" or settings.engine == "ray":
-        partitions = list(partitions)  # the whole input checked before any annotation
-    done = writer.complete()
-    pending = (p for p in partitions if p.number not in done)
-    if settings.engine == "ray":
-        from spacy_somd.annotate.ray_engine import ray_stream
+    try:
+        partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail")
+        if settings.on_error == "fail" or settings.engine == "ray":
+            partitions = list(partitions)  # the whole input checked before any annotation
+        done = writer.complete()
+        pending = (p for p in partitions if p.number not in done)
+        if settings.engine == "ray":
+            from spacy_somd.annotate.ray_engine import ray_stream
 
-        fed, items = ray_stream(
-            model,
-            files,
-            list(pending),
-            settings.batch_size,
-            settings.num_workers,
-            settings.num_gpus_per_worker,
-            settings.ray_address,
-            settings.int8,
-        )
-    else:
-        from spacy_somd.annotate.local import local_stream
+            fed, items = ray_stream(
+                model,
+                files,
+                list(pending),
+                settings.batch_size,
+                settings.num_workers,
+                settings.num_gpus_per_worker,
+                settings.ray_address,
+                settings.int8,
+            )
+        else:
+            from spacy_somd.annotate.local import local_stream
 
-        fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
-    run = write_partitions(fed, items, writer, on_partition)
+            fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
+        run = write_partitions(fed, items, writer, on_partition)
+    except BaseException:
+        writer.abandon()
+        raise
     return run, writer.finish()

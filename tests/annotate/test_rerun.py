@@ -63,3 +63,23 @@ def test_a_changed_model_is_refused_and_restart_starts_over(rule_pipeline, tmp_p
     manifest = json.loads((output / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"]["path"] == str(model.resolve()) and manifest["input"]["files"][0]["name"] == "in.jsonl"
     assert manifest == json.loads((tmp_path / "fresh.parquet" / "_manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("damage", ["missing", "config"])
+def test_a_model_that_fails_to_load_is_one_line_and_leaves_nothing_behind(rule_pipeline, tmp_path, damage):
+    model = tmp_path / "model"
+    if damage == "config":
+        shutil.copytree(rule_pipeline, model)
+        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
+    output = tmp_path / "new" / "out.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(output)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"✘ cannot load the pipeline {str(model)!r}: ")
+    assert not (tmp_path / "new").exists()
+    shutil.rmtree(model, ignore_errors=True)
+    shutil.copytree(rule_pipeline, model)
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(output)])
+    assert result.exit_code == 0, result.output
+    assert "read 3 records = annotated 3 + rejected 0" in result.output

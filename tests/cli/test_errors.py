@@ -64,12 +64,12 @@ def model_commands(tmp_path: Path, model: str):
     }
 
 
-@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize", "package"])
+@pytest.mark.parametrize("command", ["predict", "evaluate-gold-entities", "visualize", "package", "annotate"])
 def test_a_missing_model_is_one_line_naming_it(tmp_path, command):
     model = str(tmp_path / "no-such-model")
     line = one_line_error(model_commands(tmp_path, model)[command])
     assert f"cannot load the pipeline {model!r}" in line and "E050" in line
-    assert not (tmp_path / "out").exists() and not (tmp_path / "packages").exists()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "packages").exists() and not (tmp_path / "annotated.jsonl").exists()
 
 
 @pytest.mark.skipif(has_cupy, reason="CuPy is installed")
