@@ -148,11 +148,13 @@ def open_parquet(path: Path) -> Any:
 
 
 def check_parquet(files: List[Path]) -> None:
-    """Open every Parquet file of an input once, so that an unreadable one stops the run
-    before any work."""
+    """Open every Parquet file of an input once, so that an unreadable one, or one without
+    the ``id`` and ``text`` columns, stops the run before any work."""
     for path in files:
         if is_parquet(path):
-            open_parquet(path)
+            names = open_parquet(path).schema_arrow.names
+            if not set(COLUMNS) <= set(names):
+                raise InputError(f"{path}: a Parquet input needs the columns id and text; its columns are {', '.join(names) or 'none'}")
 
 
 def read_parquet(path: Path, number: int, row: int, _line: int, first: int) -> Iterator[Raw]:

@@ -77,7 +77,8 @@ def annotate(
     offsets into its text), relations and sentence categories, into partitioned Parquet
     or JSONL. Resumes where an interrupted run of the same input and model stopped
     (--restart starts over). Beside OUTPUT: the summary, the
-    software table (name, type, mentions, versions) and the rejects."""
+    software table (name, type, mentions, versions) and the rejects. Exits with 1 where
+    nothing was annotated (every record rejected, or no records)."""
 
     if engine not in ("local", "ray") or on_error not in ("skip", "fail"):
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
@@ -109,4 +110,6 @@ def annotate(
     msg.table(sorted(total.relations.items()), header=("Relation type", "Count"), aligns=("l", "r"))
     msg.table(software_rows(total)[:10], header=("Software", "Type", "Mentions", "Versions"), title="Most mentioned software")
     stem = output.with_suffix("")
+    if not total.annotated:
+        fail(f"{input_path}: nothing annotated: {total.read} records read, {total.rejected} rejected (their reasons in {stem}.rejects.jsonl)")
     msg.good(f"Wrote {output}; beside it {stem}.summary.json, {stem}.software.tsv and {stem}.rejects.jsonl")

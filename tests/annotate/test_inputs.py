@@ -85,3 +85,27 @@ def test_poison_records_are_rejects_on_ray_as_on_the_local_engine(rule_pipeline,
     assert ray.to_dict() == local.to_dict() and (ray.annotated, ray.rejected) == (4, 4)
     assert read_output(tmp_path / "ray.jsonl") == read_output(tmp_path / "local.jsonl") != []
     assert (tmp_path / "ray.rejects.jsonl").read_text(encoding="utf-8") == (tmp_path / "local.rejects.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_run_that_annotates_nothing_exits_non_zero(rule_pipeline, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a"}, {"text": "no id"}, "not json"])
+    output = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(source), str(output)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "read 3 records = annotated 0 + rejected 3" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"✘ {source}: nothing annotated: 3 records read, 3 rejected (their reasons in {tmp_path / 'out'}.rejects.jsonl)"
+    ]
+    assert len((tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_parquet_file_without_the_columns_is_one_line_naming_them(rule_pipeline, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_parquet(folder / "a.parquet", good_rows(2))
+    write_parquet(folder / "b.parquet", [{"doc_id": "x", "body": "We used SPSS."}] * 3)
+    output = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(folder), str(output)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [f"✘ {folder / 'b.parquet'}: a Parquet input needs the columns id and text; its columns are doc_id, body"]
+    assert not output.exists() and not (tmp_path / "out.rejects.jsonl").exists()
