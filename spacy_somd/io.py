@@ -13,9 +13,10 @@ from typing import IO, Iterator, List, Mapping, Sequence
 
 @contextmanager
 def staged_path(path: Path) -> Iterator[Path]:
-    """A hidden temporary path beside ``path`` to write to; renamed over ``path`` when the
-    ``with`` block ends without an error, removed when it raises."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """A hidden temporary path beside ``path`` to write to (``.NAME.PID.tmp``: a process's
+    own, so that no two writers share one); renamed over ``path`` when the ``with`` block
+    ends without an error, removed when it raises."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
     except BaseException:

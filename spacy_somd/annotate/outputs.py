@@ -4,12 +4,19 @@ input records ``[k * size, (k + 1) * size)``, each beside its counts and rejects
 (``_part-NNNNNN.json``). A partition is written under a temporary name and renamed, its
 counts last: a partition is complete when its counts file exists, absent otherwise.
 ``_manifest.json`` says what the folder is the output of (:mod:`.fingerprint`), so that a
-rerun resumes only the same run; ``restart`` removes an earlier run's output first. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
+rerun resumes only the same run; ``restart`` removes an earlier run's output first. A run
+holds an exclusive lock on the folder (``_annotate.lock``) from start to end: one writer
+per output. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
 ``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set
+from typing import IO, Any, Dict, Iterator, List, Optional, Set
+
+try:
+    import fcntl
+except ImportError:  # not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 from spacy_somd.annotate.fingerprint import changes
 from spacy_somd.annotate.inputs import InputError, Partition, parquet_module
@@ -18,6 +25,7 @@ from spacy_somd.io import staged_path, write_atomic
 
 FORMATS = (".parquet", ".jsonl")
 MANIFEST = "_manifest.json"
+LOCK = "_annotate.lock"  # held (flock) by the run writing the folder
 
 
 def record_schema() -> Any:
@@ -53,16 +61,21 @@ class PartitionWriter:
     def __init__(self, folder: Path, manifest: Dict[str, Any], restart: bool = False) -> None:
         self.folder = folder
         self.suffix = folder.suffix
+        self.lock: Optional[IO[bytes]] = None
         if self.suffix not in FORMATS:
             raise InputError(f"{folder}: the output must end in .parquet or .jsonl (its format), not {self.suffix!r}")
         if self.suffix == ".parquet":
             parquet_module()
         manifest_path = folder / MANIFEST
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(f"{folder}: exists and is not a folder")
-            if any(folder.iterdir()) and not manifest_path.is_file():
-                raise InputError(f"{folder}: not empty and not the output of `annotate` (no {MANIFEST})")
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder}: exists and is not a folder")
+        if folder.exists() and any(p.name != LOCK for p in folder.iterdir()) and not manifest_path.is_file():
+            raise InputError(f"{folder}: not empty and not the output of `annotate` (no {MANIFEST})")
+        self.created = [f for f in (folder, *folder.parents) if not f.exists()]
+        self.fresh = False
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.take_lock()
             if manifest_path.is_file() and restart:
                 self.remove_output()
             elif manifest_path.is_file():
@@ -73,21 +86,45 @@ class PartitionWriter:
                 if found != manifest:
                     changed = "; ".join(changes(found, manifest))
                     raise InputError(f"{folder}: holds the output of another run: {changed}; rerun with --restart to start over, or use another OUTPUT")
-        self.created = [f for f in (folder, *folder.parents) if not f.exists()]
-        self.fresh = not manifest_path.is_file()
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(".*.tmp"):
-            stale.unlink()
-        write_atomic(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+            self.fresh = not manifest_path.is_file()
+            for stale in folder.glob(".*.tmp"):  # a killed run's: no other run holds the lock
+                stale.unlink()
+            write_atomic(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+        except BaseException:
+            self.abandon()
+            raise
+
+    def take_lock(self) -> None:
+        """Hold an exclusive lock on the folder (``flock`` of its lock file) until
+        :meth:`close`; a folder that another run holds is an :class:`InputError` at once."""
+        self.lock = open(self.folder / LOCK, "ab")
+        if fcntl is None:  # not POSIX: no lock
+            return
+        try:
+            fcntl.flock(self.lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.lock.close()
+            self.lock = None
+            raise InputError(f"{self.folder}: another run is writing it (it holds {LOCK}); wait for it to end, or use another OUTPUT") from None
+
+    def close(self) -> None:
+        """Release the folder's lock (the lock file stays: removing it could let two runs
+        lock two files of one name)."""
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
     def abandon(self) -> None:
         """After a run that failed before it completed a partition, remove what it
-        created: a manifest it wrote and the folders it made (a resumed output is kept)."""
-        if not self.fresh or self.complete():
-            return
-        for stale in self.folder.glob(".*.tmp"):
-            stale.unlink()
-        (self.folder / MANIFEST).unlink(missing_ok=True)
+        created: a manifest it wrote, the lock file and folders it made (a resumed output
+        is kept); release the lock."""
+        if self.fresh and not self.complete():
+            for stale in self.folder.glob(".*.tmp"):
+                stale.unlink()
+            (self.folder / MANIFEST).unlink(missing_ok=True)
+            if self.created and self.lock is not None:
+                (self.folder / LOCK).unlink(missing_ok=True)
+        self.close()
         for folder in self.created:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()

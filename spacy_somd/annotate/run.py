@@ -98,7 +98,9 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
 
             fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
         run = write_partitions(fed, items, writer, on_partition)
+        total = writer.finish()
     except BaseException:
         writer.abandon()
         raise
-    return run, writer.finish()
+    writer.close()
+    return run, total

@@ -2,7 +2,10 @@
 the partition size are those of the run that wrote it; `--restart` starts over."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -12,6 +15,8 @@ from typer.testing import CliRunner
 from spacy_somd.annotate.inputs import InputError
 from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
+from spacy_somd.io import staged_path
+from tests.builders import ENV
 from tests.builders.annotate import good_rows, write_jsonl
 
 
@@ -83,3 +88,47 @@ def test_a_model_that_fails_to_load_is_one_line_and_leaves_nothing_behind(rule_p
     result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(output)])
     assert result.exit_code == 0, result.output
     assert "read 3 records = annotated 3 + rejected 0" in result.output
+
+
+SLOW_RUN = """
+import sys, time
+from pathlib import Path
+from spacy_somd.annotate import run
+from spacy_somd.cli import app
+
+def slow(fed, items, writer, on_partition):
+    Path(writer.folder, ".part-000000.jsonl.1.tmp").write_text("the first run's temporary file")
+    print("writing", flush=True)
+    time.sleep(120)
+
+run.write_partitions = slow
+app(sys.argv[1:])
+"""
+
+
+def test_a_second_run_on_an_output_another_run_holds_fails_at_once(rule_pipeline, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
+    output = tmp_path / "out.jsonl"
+    args = ["annotate", str(rule_pipeline), str(source), str(output)]
+    first = subprocess.Popen([sys.executable, "-c", SLOW_RUN, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert first.stdout is not None and first.stdout.readline() == "writing\n"
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.stderr.strip().splitlines() == [
+            f"✘ {output}: another run is writing it (it holds _annotate.lock); wait for it to end, or use another OUTPUT"
+        ]
+        assert (output / ".part-000000.jsonl.1.tmp").is_file() and (output / "_manifest.json").is_file()
+    finally:
+        first.kill()
+        first.wait()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in output.iterdir()) == ["_annotate.lock", "_manifest.json", "_part-000000.json", "part-000000.jsonl"]
+
+
+def test_temporary_names_are_the_writing_process_own(tmp_path):
+    with staged_path(tmp_path / "part-000000.jsonl") as tmp:
+        assert tmp.name == f".part-000000.jsonl.{os.getpid()}.tmp"
+        tmp.write_text("{}\n", encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["part-000000.jsonl"]
