@@ -2,6 +2,8 @@
 ``doc._.somd_relations`` dicts, and the package's lazy exports."""
 
 import dataclasses
+import subprocess
+import sys
 from typing import List
 
 import pytest
@@ -21,6 +23,7 @@ from spacy_somd.pipeline.relations.records import (
     relation_records,
     software,
 )
+from tests.builders import ENV
 
 # IBM develops SPSS and Amos; Stata has two versions and a two-token developer
 WORDS = "IBM SPSS and Amos 26 and Stata 15.1 and 16 ( StataCorp LLC ) .".split()
@@ -172,3 +175,25 @@ def test_records_of_a_pipelines_predictions_carry_its_scores(rule_pipeline):
     assert len(stored) > 5 and len(records) == len(stored)
     for rel, record in zip(stored, records):
         assert (record.label, record.attribute.start, record.software.start, record.score) == (rel["label"], rel["head"], rel["tail"], rel["score"])
+
+
+BLANK_PIPELINE = "d = spacy.blank('en')('We used SPSS 22'); print(d._.somd_relations, d[2:3]._.somd_attributes, d[2:3]._.somd_software)"
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "import spacy_somd; import spacy",
+        "import spacy; import spacy_somd",
+        "import spacy_somd.labels; import spacy",
+        "from spacy_somd.cli import app; import spacy",
+    ],
+)
+def test_the_extensions_exist_on_a_blank_pipeline_after_importing_the_package(imports):
+    """A fresh interpreter: the README's extensions exist whichever is imported first, and
+    importing the package alone does not import spaCy."""
+    result = subprocess.run([sys.executable, "-c", f"{imports}; {BLANK_PIPELINE}"], env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["None {} []"]
+    alone = subprocess.run([sys.executable, "-c", "import sys, spacy_somd; print('spacy' in sys.modules)"], env=ENV, capture_output=True, text=True, timeout=60)
+    assert alone.stdout.strip() == "False", alone.stderr[-2000:]
