@@ -107,3 +107,8 @@ def ensure_relation_extensions() -> None:
         Span.set_extension(ATTRIBUTES_ATTR, getter=attributes)
     if not Span.has_extension(SOFTWARE_ATTR):
         Span.set_extension(SOFTWARE_ATTR, getter=software)
+
+
+# Registered when this module is imported, which every pipeline does: spaCy imports the
+# plugins' factory modules (and so this one) whenever it builds a Language, a blank one too.
+ensure_relation_extensions()
