@@ -2,7 +2,7 @@
 arc from the attribute to its software (no plotting library needed)."""
 
 import html
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, List
 
 from spacy import displacy
 from spacy.tokens import Doc
@@ -31,7 +31,8 @@ ENTITY_COLORS = {
 def relation_arcs(doc: Doc) -> Dict[str, Any]:
     """displaCy's manual dependency data: one word per entity (its label as the tag) or
     other token, and one arc per relation, pointing from the attribute to the software."""
-    words, index = [], {}
+    words: List[Dict[str, str]] = []
+    index: Dict[int, int] = {}
     i = 0
     while i < len(doc):
         span = next((e for e in doc.ents if e.start == i), None)

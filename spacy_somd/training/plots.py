@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from spacy_somd.corpus.format import SomdFormatError
 
-STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10}
+# matplotlib rc settings of every figure (Any: its stubs want a literal key type)
+STYLE: Any = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10}
 PANEL_SIZE = (7.0, 5.5)
 DPI = 120
 

@@ -90,7 +90,7 @@ def _histogram_panel(ax: Axes, group: GroupDynamics, bins: int = 40) -> None:
     """One AUM histogram: instances filled, threshold samples outlined (so neither hides the
     other), the threshold a dashed red line."""
     regular = ~group.is_threshold
-    edges = numpy.histogram_bin_edges(group.aum, bins=bins)
+    edges = numpy.histogram_bin_edges(group.aum, bins=bins).tolist()
     ax.hist(group.aum[regular], bins=edges, color="tab:blue", alpha=0.75, label="instances")
     if (~regular).any():
         ax.hist(
