@@ -2,6 +2,7 @@
 records (each a counted reject with its reason), unreadable files (one line naming them)."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -109,3 +110,43 @@ def test_a_parquet_file_without_the_columns_is_one_line_naming_them(rule_pipelin
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == [f"✘ {folder / 'b.parquet'}: a Parquet input needs the columns id and text; its columns are doc_id, body"]
     assert not output.exists() and not (tmp_path / "out.rejects.jsonl").exists()
+
+
+def write_encoded(path: Path, rows: List[Dict[str, Any]], encoding: str, ending: str = "\n", bom: bytes = b"") -> Path:
+    path.write_bytes(bom + "".join(json.dumps(r, ensure_ascii=False) + ending for r in rows).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding,name", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-le", "NUL bytes")])
+def test_a_utf16_or_utf32_jsonl_file_is_refused_with_one_line_naming_it(rule_pipeline, tmp_path, encoding, name):
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""  # Python writes the BOM of "utf-16" and "utf-32" itself
+    source = write_encoded(tmp_path / "in.jsonl", good_rows(3), encoding, bom=bom)
+    output = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match=f"^{re.escape(str(source))} (is|holds) {name}"):
+        annotate(rule_pipeline, source, output)
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(source), str(output)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"✘ {source} ") and line.endswith("annotate reads UTF-8 JSONL"), line
+    assert not output.exists()
+
+
+def test_a_utf8_byte_order_mark_does_not_cost_the_first_record(rule_pipeline, tmp_path):
+    source = write_encoded(tmp_path / "in.jsonl", good_rows(3), "utf-8", bom=b"\xef\xbb\xbf")
+    _, total = annotate(rule_pipeline, source, tmp_path / "out.jsonl", partition_size=2)
+    assert (total.read, total.annotated, total.rejected) == (3, 3, 0)
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == ["doc0", "doc1", "doc2"]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "mixed"])
+def test_each_record_counts_whatever_its_line_end(rule_pipeline, tmp_path, ending):
+    rows = good_rows(5)
+    if ending == "mixed":
+        data = "".join(json.dumps(r) + end for r, end in zip(rows, ["\r", "\n", "\r\n", "\r", ""]))
+        source = tmp_path / "in.jsonl"
+        source.write_bytes(data.encode("utf-8"))
+    else:
+        source = write_encoded(tmp_path / "in.jsonl", rows, "utf-8", ending=ending)
+    _, total = annotate(rule_pipeline, source, tmp_path / "out.jsonl", partition_size=2)
+    assert (total.read, total.annotated, total.rejected) == (5, 5, 0)
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == [r["id"] for r in rows]

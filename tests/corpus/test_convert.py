@@ -211,6 +211,14 @@ ROWS = [
     ),
     row("CRLF line ends", "texts", 1, "carriage return (CRLF)", repaired("texts", 3, "carriage return (CRLF)", counts=(0, 5, 0)), raw=encoded(ending="\r\n")),
     row(
+        "CR-only line ends",
+        "texts",
+        1,
+        "a carriage return without a newline (CR-only line ends)",
+        repaired("texts", 3, "CR-only line ends", counts=(0, 5, 0)),
+        raw=encoded(ending="\r"),
+    ),
+    row(
         "byte-order mark",
         "texts",
         1,
@@ -383,3 +391,15 @@ def test_docs_table_names_every_row_and_test():
     assert {case.name for case in ROWS} <= named
     assert all(name in globals() for name in named if name.startswith("test_"))
     assert named - {case.name for case in ROWS} == {name for name in named if name.startswith("test_")}
+
+
+def test_cr_only_line_ends_are_not_called_crlf(tmp_path):
+    src = write_files(tmp_path / "src", raw=encoded(ending="\r"))
+    strict = convert(src, tmp_path / "strict")
+    assert strict.exit_code == 1 and "CR-only line ends" in strict.stderr and "CRLF" not in strict.stderr
+    lenient = convert(src, tmp_path / "lenient", "--lenient")
+    assert lenient.exit_code == 0, lenient.output
+    report = (tmp_path / "lenient" / CONVERT_REPORT).read_text(encoding="utf-8")
+    assert "CR-only line ends" in report and "CRLF" not in report
+    sentences, _ = read_corpus_dir(src, lenient=True)
+    assert [s.words for s in sentences] == [line.split(" ") for line in TEXTS]
