@@ -89,11 +89,13 @@ class Partition:
 
 
 def input_files(path: Path) -> List[Path]:
-    """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files."""
+    """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files.
+    The folder's subfolders are not read, so that an output of ``annotate`` inside it (a
+    folder ``*.parquet``) is never read back as input."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if is_parquet(p) and not p.name.startswith((".", "_")))
+        files = sorted(p for p in path.iterdir() if is_parquet(p) and p.is_file() and not p.name.startswith((".", "_")))
         if not files:
-            raise InputError(f"{path}: a folder input must hold *.parquet (or *.pq) files, and holds none")
+            raise InputError(f"{path}: a folder input must hold *.parquet (or *.pq) files (its subfolders are not read), and holds none")
         return files
     if not path.is_file():
         raise InputError(f"{path}: no such file or folder")
