@@ -343,7 +343,7 @@ def test_lenient_relations_after_duplicate_and_conflict(tmp_path):
 
 def test_stale_folds_are_replaced_and_other_files_kept(tmp_path):
     src, out = write_files(tmp_path / "src"), tmp_path / "out"
-    assert convert(src, out, "--n-folds", 8, "--lenient").exit_code == 0
+    assert convert(src, out, "--n-folds", 5, "--lenient").exit_code == 0  # fold4.spacy, stale after the next convert
     (out / "notes.txt").write_text("mine")
     result = convert(src, out, "--n-folds", 4)
     assert result.exit_code == 0, result.output
@@ -403,3 +403,20 @@ def test_cr_only_line_ends_are_not_called_crlf(tmp_path):
     assert "CR-only line ends" in report and "CRLF" not in report
     sentences, _ = read_corpus_dir(src, lenient=True)
     assert [s.words for s in sentences] == [line.split(" ") for line in TEXTS]
+
+
+@pytest.mark.parametrize(
+    "n_folds,lenient,message",
+    [
+        ("8", False, "--n-folds 8 but the corpus has 5 sentences: fold 5..7 would be empty"),
+        ("6", False, "--n-folds 6 but the corpus has 5 sentences: fold 5 would be empty"),
+        ("8", True, "--n-folds 8 but the corpus has 5 sentences: fold 5..7 would be empty"),
+    ],
+    ids=["strict", "one fold more", "lenient"],
+)
+def test_more_folds_than_sentences_is_one_line(tmp_path, n_folds, lenient, message):
+    out = tmp_path / "out"
+    result = convert(write_files(tmp_path / "src"), out, "--n-folds", n_folds, *(["--lenient"] if lenient else []))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == f"✘ {message}"
+    assert not out.exists()
