@@ -15,8 +15,10 @@ FILE_NAMES = {
     "entities": "train_entities.txt",
     "relations": "train_relations.txt",
 }
-_ITEM = re.compile(r"([A-Za-z_]+)\t(-?\d+)\t(-?\d+)")
-_LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
+# indices are ASCII digits only: \d (and int()) would take other scripts' digits too
+_ITEM = re.compile(r"([A-Za-z_]+)\t(-?[0-9]+)\t(-?[0-9]+)")
+_LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?[0-9]+)\s+(-?[0-9]+)")
+MAX_INDEX_DIGITS = 9  # a longer index is out of range of any sentence (and int() refuses over 4300 digits)
 _WHITESPACE_NAMES = {"\t": "a tab", "\r": "a carriage return", "\u00a0": "a no-break space"}
 
 
@@ -244,8 +246,10 @@ def _parse_item(path: Path, number: int, item: int, text: str, notes: Notes) -> 
         _repair(notes, path, number, f"item {item} {text!r} is not Type<TAB>int<TAB>int: {what}", f"read {len(loose)} item(s)", item)
         return loose
     fields = text.split()
-    not_integers = [f for f in fields[1:] if not re.fullmatch(r"-?\d+", f)]
-    if len(fields) == 3 and not_integers:
+    not_integers = [f for f in fields[1:] if not re.fullmatch(r"-?[0-9]+", f)]
+    if len(fields) == 3 and not_integers and re.fullmatch(r"-?\d+", not_integers[0]):
+        _skip_item(notes, path, number, item, f"{text!r}: index {not_integers[0]!r} is not written in ASCII digits (0-9)")
+    elif len(fields) == 3 and not_integers:
         _skip_item(notes, path, number, item, f"{text!r}: index {not_integers[0]!r} is not an integer")
     else:
         _skip_item(notes, path, number, item, f"{text!r} is not Type<TAB>int<TAB>int (items joined by '; ')")
@@ -281,6 +285,13 @@ def parse_relations(path: Path, number: int, line: str, labels: Sequence[str], n
     checked: List[Tuple[int, str, int, int]] = []
     for item, text in _item_texts(path, number, line, notes):
         for label, head_field, tail_field in _parse_item(path, number, item, text, notes):
+            long = [(name, f) for name, f in (("head", head_field), ("tail", tail_field)) if len(f.lstrip("-")) > MAX_INDEX_DIGITS]
+            if long:
+                name, digits = long[0]
+                _skip_item(
+                    notes, path, number, item, f"{name} index of {len(digits.lstrip('-'))} digits is out of range (the sentence has {len(labels)} tokens)"
+                )
+                continue
             problem = _item_problem(label, int(head_field), int(tail_field), labels)
             if problem:
                 _skip_item(notes, path, number, item, f"{text!r}: {problem}")
