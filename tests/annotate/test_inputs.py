@@ -1,6 +1,7 @@
 """Inputs of `annotate` that are odd or broken: Parquet files by any suffix case, poison
 records (each a counted reject with its reason), unreadable files (one line naming them)."""
 
+import io
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Dict, List
 import pytest
 from typer.testing import CliRunner
 
+from spacy_somd.annotate import inputs
 from spacy_somd.annotate.inputs import InputError, input_files
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input
@@ -150,3 +152,10 @@ def test_each_record_counts_whatever_its_line_end(rule_pipeline, tmp_path, endin
     _, total = annotate(rule_pipeline, source, tmp_path / "out.jsonl", partition_size=2)
     assert (total.read, total.annotated, total.rejected) == (5, 5, 0)
     assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
+
+
+def test_line_ends_split_across_chunks_are_found(monkeypatch):
+    monkeypatch.setattr(inputs, "CHUNK", 3)
+    data = b'{"a": 1}\r\n{"b": 2}\r{"c": 3}\n\r\n{"d": 4}\r'
+    assert list(inputs.split_lines(io.BytesIO(data))) == [b'{"a": 1}\r\n', b'{"b": 2}\r', b'{"c": 3}\n', b"\r\n", b'{"d": 4}\r']
+    assert list(inputs.split_lines(io.BytesIO(b"no end"))) == [b"no end"]

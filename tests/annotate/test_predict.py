@@ -148,3 +148,13 @@ def test_a_failing_write_is_one_line_and_leaves_nothing_behind(rule_pipeline, tm
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, preexec_fn=small_files_only)
     assert result.returncode == 1 and "(File too large)" in result.stderr
     assert [p.name for p in out.iterdir()] == ["texts.txt"] and (out / "texts.txt").read_text(encoding="utf-8") == "an older output\n"
+
+
+def test_cr_only_line_ends_are_one_line_not_called_crlf(rule_pipeline, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_bytes("".join(line + "\r" for line in LINES).encode("utf-8"))
+    result = predict(rule_pipeline, texts, tmp_path / "out")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = result.stderr.strip().splitlines()[-1]  # after the progress bar's
+    assert not (tmp_path / "out").exists()
+    assert line.startswith(f"✘ {texts}, line 1: ") and "CR-only line ends" in line and "CRLF" not in line, line
