@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, List, Mapping, Sequence
+from typing import IO, Iterator, List, Mapping, Optional, Sequence
 
 
 @contextmanager
@@ -65,12 +65,26 @@ class StagedFiles:
         return self.files
 
     def __exit__(self, kind: object, *rest: object) -> None:
+        """Close the files and, after no error, move them in; after an error (in the block,
+        or in closing or moving the files, which is raised) remove all that was created."""
+        error: Optional[OSError] = None
         for file in self.files:
-            file.close()
-        if kind is None:
-            for name in self.names:
-                os.replace(Path(self.tmp.name) / name, self.out_dir / name)
-        self.tmp.cleanup()
-        if kind is not None:
-            for folder in self.created:
-                folder.rmdir()
+            try:
+                file.close()  # flushes: a full disk can fail here
+            except OSError as err:
+                error = error or err
+        failed = kind is not None or error is not None
+        try:
+            if not failed:
+                for name in self.names:
+                    os.replace(Path(self.tmp.name) / name, self.out_dir / name)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self.tmp.cleanup()
+            if failed:
+                for folder in self.created:
+                    folder.rmdir()
+        if error is not None and kind is None:
+            raise error

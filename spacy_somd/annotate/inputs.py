@@ -9,13 +9,19 @@ remembers where each partition starts, so that :func:`records_of` can read a par
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 PARQUET_SUFFIXES = (".parquet", ".pq")  # matched whatever their case
 COLUMNS = ("id", "text")
+UTF8_BOM = b"\xef\xbb\xbf"
+# the byte-order marks of other encodings, UTF-32 first (its little-endian mark starts as UTF-16's)
+OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+LINE_END = re.compile(rb"\r\n|\n|\r")
+CHUNK = 1 << 16
 
 
 class InputError(ValueError):
@@ -83,11 +89,13 @@ class Partition:
 
 
 def input_files(path: Path) -> List[Path]:
-    """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files."""
+    """The files of an input: a JSONL file, a Parquet file or a folder of Parquet files.
+    The folder's subfolders are not read, so that an output of ``annotate`` inside it (a
+    folder ``*.parquet``) is never read back as input."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if is_parquet(p) and not p.name.startswith((".", "_")))
+        files = sorted(p for p in path.iterdir() if is_parquet(p) and p.is_file() and not p.name.startswith((".", "_")))
         if not files:
-            raise InputError(f"{path}: a folder input must hold *.parquet (or *.pq) files, and holds none")
+            raise InputError(f"{path}: a folder input must hold *.parquet (or *.pq) files (its subfolders are not read), and holds none")
         return files
     if not path.is_file():
         raise InputError(f"{path}: no such file or folder")
@@ -108,13 +116,50 @@ def parquet_module() -> Any:
     return pq
 
 
+def check_jsonl(files: List[Path]) -> None:
+    """Refuse a JSONL file that is not UTF-8 by its first KiB: a UTF-16 or UTF-32
+    byte-order mark, or NUL bytes (which no UTF-8 JSON line holds)."""
+    for path in files:
+        if is_parquet(path):
+            continue
+        with path.open("rb") as f:
+            head = f.read(1024)
+        encoding = next((name for bom, name in OTHER_BOMS if head.startswith(bom)), None)
+        if encoding:
+            raise InputError(f"{path} is {encoding} (it starts with a {encoding} byte-order mark); annotate reads UTF-8 JSONL")
+        if b"\x00" in head:
+            raise InputError(f"{path} holds NUL bytes in its first KiB (UTF-16 or UTF-32 without a byte-order mark?); annotate reads UTF-8 JSONL")
+
+
+def split_lines(f: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary file with their ends, which are ``\\r\\n``, ``\\n`` or a lone
+    ``\\r``, read a chunk at a time."""
+    buffer, searched = bytearray(), 0
+    while True:
+        data = f.read(CHUNK)
+        buffer += data
+        start = 0
+        for match in LINE_END.finditer(buffer, searched):
+            if data and match.end() == len(buffer) and match.group() == b"\r":
+                break  # the \n of a \r\n may start the next chunk
+            yield bytes(buffer[start : match.end()])
+            start = match.end()
+        del buffer[:start]
+        searched = max(len(buffer) - 1, 0)  # a long line is searched once, not again with each chunk
+        if not data:
+            if buffer:
+                yield bytes(buffer)
+            return
+
+
 def read_jsonl(path: Path, number: int, offset: int, line: int, first: int) -> Iterator[Raw]:
     """The lines of a JSONL file from byte ``offset`` (0-based ``line``, record number
-    ``first``) on."""
+    ``first``) on; a UTF-8 byte-order mark at the start of the file is ignored."""
     with path.open("rb") as f:
         f.seek(offset)
-        for index, data in enumerate(f, start=first):
-            yield Raw(index, f"{path}, line {line + 1}", (number, offset, line), parse_line(data))
+        for index, data in enumerate(split_lines(f), start=first):
+            text = data[len(UTF8_BOM) :] if offset == 0 and data.startswith(UTF8_BOM) else data
+            yield Raw(index, f"{path}, line {line + 1}", (number, offset, line), parse_line(text))
             offset += len(data)
             line += 1
 

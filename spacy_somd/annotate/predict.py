@@ -29,7 +29,8 @@ def read_texts(path: Path) -> Iterator[Sentence]:
     :class:`SomdFormatError`."""
     with open(path, "rb") as lines:
         for number, raw in enumerate(lines, start=1):
-            text = decode_line(path, number, raw.removesuffix(b"\n"), False, None)
+            cr_only = not raw.endswith(b"\n") and b"\r" in raw  # a last line, or a file of CR-only line ends
+            text = decode_line(path, number, raw.removesuffix(b"\n"), False, None, cr_only)
             yield Sentence(number, split_fields(path, number, text, "token", None))
 
 

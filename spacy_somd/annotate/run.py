@@ -7,7 +7,7 @@ from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Option
 
 from spacy_somd.annotate.annotator import Annotated
 from spacy_somd.annotate.fingerprint import manifest_of
-from spacy_somd.annotate.inputs import Partition, check_parquet, input_files, scan
+from spacy_somd.annotate.inputs import Partition, check_jsonl, check_parquet, input_files, scan
 from spacy_somd.annotate.outputs import PartitionWriter
 from spacy_somd.annotate.summary import RunCounts
 
@@ -71,6 +71,7 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
     OUTPUT holds the output of another run (another input, model or partition size)
     unless ``settings.restart``."""
     files = input_files(input_path)
+    check_jsonl(files)
     check_parquet(files)
     manifest = manifest_of(model, input_path, files, settings.partition_size)
     writer = PartitionWriter(output, manifest, settings.restart)

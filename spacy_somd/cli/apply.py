@@ -41,14 +41,17 @@ def predict(
         fail(str(err))
     except OSError as err:
         fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
-    with staged as files:
-        limit_heap_growth()
-        nlp = load_pipeline(model, gpu_id, int8)
-        progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
-        try:
-            counts = predict_lines(nlp, progress, files, batch_size)
-        except (SomdFormatError, FileNotFoundError) as err:
-            fail(str(err))
+    try:
+        with staged as files:
+            limit_heap_growth()
+            nlp = load_pipeline(model, gpu_id, int8)
+            progress = tqdm(sentences, desc="predict", unit=" sentences", leave=False)
+            try:
+                counts = predict_lines(nlp, progress, files, batch_size)
+            except (SomdFormatError, FileNotFoundError) as err:
+                fail(str(err))
+    except OSError as err:  # a write, the files' last flush or their move (a full disk...); nothing is left behind
+        fail(f"{out_dir}: cannot write the predictions there ({err.strerror or err})")
     msg.good(f"Wrote predictions for {counts.lines} sentences ({counts.relations} relations) to {out_dir}")
 
 

@@ -8,7 +8,7 @@ from typing import Callable, Iterable, List, Tuple
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_somd.corpus.folds import FOLD_MANIFEST, fold_docbins, fold_manifest, fold_path
+from spacy_somd.corpus.folds import FOLD_MANIFEST, check_folds_filled, fold_docbins, fold_manifest, fold_path
 from spacy_somd.corpus.format import ReadResult, Sentence, read_corpus_dir
 from spacy_somd.io import write_all
 
@@ -34,12 +34,13 @@ def convert_corpus(
     write sentence i into ``out_dir/fold{i % n_folds}.spacy``, with ``folds.json`` (and
     ``convert-report.jsonl`` with ``lenient``). The folder's older fold files are replaced
     as a whole. Raises ``SomdFormatError`` or ``FileNotFoundError`` for bad input,
-    ``ValueError`` for bad settings, :class:`EmptyCorpusError` where nothing is left to convert, ``OSError`` where it cannot write."""
+    ``ValueError`` for bad settings (a fold left empty too), :class:`EmptyCorpusError` where nothing is left to convert, ``OSError`` where it cannot write."""
     if n_folds < 1:
         raise ValueError(f"--n-folds must be at least 1, not {n_folds}")
     result = read_corpus_dir(corpus_dir, lenient=lenient)
     if not result.sentences:
         raise EmptyCorpusError(f"{corpus_dir}: no sentences to convert ({result.summary()})", result)
+    check_folds_filled(result.read, n_folds)
     bins = fold_docbins(spacy.blank("en").vocab, progress(result.sentences), n_folds)
     files = {fold_path(Path(), fold).name: docbin.to_bytes() for fold, docbin in enumerate(bins)}
     if lenient:

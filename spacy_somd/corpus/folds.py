@@ -108,6 +108,30 @@ def fold_files(directory: Path, n_folds: Optional[int] = None) -> List[Path]:
     return paths
 
 
+def check_folds_filled(n_sentences: int, n_folds: int) -> None:
+    """Refuse more folds than the corpus has sentences (lines): folds ``n_sentences`` ..
+    ``n_folds - 1`` would be empty. (A sentence that lenient mode skips can empty a fold
+    too; that fold is kept, as skipped sentences do not move the others.)"""
+    if n_folds > n_sentences:
+        empty = f"fold {n_sentences}" if n_folds == n_sentences + 1 else f"fold {n_sentences}..{n_folds - 1}"
+        raise ValueError(f"--n-folds {n_folds} but the corpus has {n_sentences} sentences: {empty} would be empty")
+
+
+def check_heldout_fold(directory: Path, paths: Sequence[Path], fold: int) -> None:
+    """Refuse to hold out a fold without docs (the size its ``folds.json`` lists, or else
+    the count of its DocBin), naming it."""
+    manifest = Path(directory) / FOLD_MANIFEST
+    size = None
+    if manifest.is_file():
+        sizes = json.loads(manifest.read_text(encoding="utf-8")).get("sizes")
+        if isinstance(sizes, list) and len(sizes) == len(paths) and isinstance(sizes[fold], int):
+            size = sizes[fold]
+    if size is None:
+        size = len(DocBin().from_disk(paths[fold]))
+    if size == 0:
+        raise ValueError(f"{paths[fold]}: the held-out fold (somd.fold) {fold} holds 0 docs; convert again with fewer --n-folds or hold out another fold")
+
+
 def read_fold_docs(directory: Path, vocab: Vocab, n_folds: int, folds: Iterable[int]) -> List[Doc]:
     """The Docs of the given folds of a folder's fold DocBins (only those files are
     read), sorted by line number."""

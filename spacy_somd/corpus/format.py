@@ -15,8 +15,10 @@ FILE_NAMES = {
     "entities": "train_entities.txt",
     "relations": "train_relations.txt",
 }
-_ITEM = re.compile(r"([A-Za-z_]+)\t(-?\d+)\t(-?\d+)")
-_LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?\d+)\s+(-?\d+)")
+# indices are ASCII digits only: \d (and int()) would take other scripts' digits too
+_ITEM = re.compile(r"([A-Za-z_]+)\t(-?[0-9]+)\t(-?[0-9]+)")
+_LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?[0-9]+)\s+(-?[0-9]+)")
+MAX_INDEX_DIGITS = 9  # a longer index is out of range of any sentence (and int() refuses over 4300 digits)
 _WHITESPACE_NAMES = {"\t": "a tab", "\r": "a carriage return", "\u00a0": "a no-break space"}
 
 
@@ -116,25 +118,31 @@ def _skip_item(notes: Notes, path: Path, number: int, item: int, problem: str) -
     notes.append(Note(path, number, "skipped", problem, item))
 
 
-def raw_lines(path: Path) -> Tuple[List[bytes], bool]:
-    """A file's lines as bytes (without ``\\n``) and whether its last line ends with a
-    newline. A missing or empty file is an error."""
+def raw_lines(path: Path) -> Tuple[List[bytes], bool, bool]:
+    """A file's lines as bytes (without ``\\n``), whether its last line ends with a
+    newline and whether its line ends are CR-only (``\\r`` and no ``\\n`` in the file: its
+    lines are then split on ``\\r`` and keep it, for :func:`decode_line` to note). A
+    missing or empty file is an error."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
     raw = path.read_bytes()
     if not raw:
         raise SomdFormatError(path, 1, "the file is empty")
-    lines = raw.split(b"\n")
+    cr_only = b"\r" in raw and b"\n" not in raw
+    lines = [line + b"\r" for line in raw.split(b"\r")] if cr_only else raw.split(b"\n")
+    if cr_only:
+        lines[-1] = lines[-1][:-1]
     final_newline = lines[-1] == b""
     if final_newline:
         lines.pop()
-    return lines, final_newline
+    return lines, final_newline, cr_only
 
 
-def decode_line(path: Path, number: int, raw: bytes, last: bool, notes: Notes) -> str:
+def decode_line(path: Path, number: int, raw: bytes, last: bool, notes: Notes, cr_only: bool = False) -> str:
     """One line as text: undecodable UTF-8 is an error; a byte-order mark at the start of
-    the file, a CRLF line end and a missing final newline are errors, repaired in lenient mode."""
+    the file, a CRLF (or, with ``cr_only``, a CR-only) line end and a missing final newline
+    are errors, repaired in lenient mode."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -143,7 +151,10 @@ def decode_line(path: Path, number: int, raw: bytes, last: bool, notes: Notes) -
         _repair(notes, path, number, "the file starts with a byte-order mark (U+FEFF)", "removed it")
         line = line[1:]
     if line.endswith("\r"):
-        _repair(notes, path, number, "the line ends with a carriage return (CRLF)", "removed it")
+        if cr_only:
+            _repair(notes, path, number, "the line ends with a carriage return without a newline (CR-only line ends)", "read it as the line end")
+        else:
+            _repair(notes, path, number, "the line ends with a carriage return (CRLF)", "removed it")
         line = line[:-1]
     if last:
         _repair(notes, path, number, "no newline at the end of the file (truncated?)", "read the line as it is")
@@ -235,8 +246,10 @@ def _parse_item(path: Path, number: int, item: int, text: str, notes: Notes) -> 
         _repair(notes, path, number, f"item {item} {text!r} is not Type<TAB>int<TAB>int: {what}", f"read {len(loose)} item(s)", item)
         return loose
     fields = text.split()
-    not_integers = [f for f in fields[1:] if not re.fullmatch(r"-?\d+", f)]
-    if len(fields) == 3 and not_integers:
+    not_integers = [f for f in fields[1:] if not re.fullmatch(r"-?[0-9]+", f)]
+    if len(fields) == 3 and not_integers and re.fullmatch(r"-?\d+", not_integers[0]):
+        _skip_item(notes, path, number, item, f"{text!r}: index {not_integers[0]!r} is not written in ASCII digits (0-9)")
+    elif len(fields) == 3 and not_integers:
         _skip_item(notes, path, number, item, f"{text!r}: index {not_integers[0]!r} is not an integer")
     else:
         _skip_item(notes, path, number, item, f"{text!r} is not Type<TAB>int<TAB>int (items joined by '; ')")
@@ -272,6 +285,13 @@ def parse_relations(path: Path, number: int, line: str, labels: Sequence[str], n
     checked: List[Tuple[int, str, int, int]] = []
     for item, text in _item_texts(path, number, line, notes):
         for label, head_field, tail_field in _parse_item(path, number, item, text, notes):
+            long = [(name, f) for name, f in (("head", head_field), ("tail", tail_field)) if len(f.lstrip("-")) > MAX_INDEX_DIGITS]
+            if long:
+                name, digits = long[0]
+                _skip_item(
+                    notes, path, number, item, f"{name} index of {len(digits.lstrip('-'))} digits is out of range (the sentence has {len(labels)} tokens)"
+                )
+                continue
             problem = _item_problem(label, int(head_field), int(tail_field), labels)
             if problem:
                 _skip_item(notes, path, number, item, f"{text!r}: {problem}")
@@ -340,7 +360,7 @@ def read_somd(
         raise ValueError("relations need the entities file too")
     named = {key: Path(p) for key, p in (("texts", texts), ("entities", entities), ("relations", relations)) if p is not None}
     files = {path: raw_lines(path) for path in named.values()}
-    _check_same_length({path: lines for path, (lines, _) in files.items()})
+    _check_same_length({path: lines for path, (lines, _, _) in files.items()})
     notes: List[Note] = []
     sentences = []
     count = len(files[named["texts"]][0])
@@ -350,9 +370,9 @@ def read_somd(
         try:
             decoded = {}
             for key, path in named.items():
-                lines, final_newline = files[path]
+                lines, final_newline, cr_only = files[path]
                 last = index == count - 1 and not final_newline
-                decoded[key] = (path, decode_line(path, number, lines[index], last, sentence_notes))
+                decoded[key] = (path, decode_line(path, number, lines[index], last, sentence_notes, cr_only))
             sentences.append(read_sentence(number, decoded, sentence_notes))
         except SomdFormatError as err:
             if not lenient:

@@ -13,7 +13,7 @@ from spacy.language import Language
 from spacy.util import load_config, registry
 from thinc.api import Config
 
-from spacy_somd.corpus.folds import check_extra_corpus, check_fold_settings, fold_files
+from spacy_somd.corpus.folds import check_extra_corpus, check_fold_settings, check_heldout_fold, fold_files
 
 PathLike = Union[str, Path]
 
@@ -69,7 +69,7 @@ def check_overrides(config: Config, overrides: Mapping[str, Any]) -> None:
 
 def check_run(config_path: PathLike, overrides: Mapping[str, Any]) -> Config:
     """The config of a run with its overrides, after checking them, the fold settings and
-    the corpus folder (its fold DocBins, the extra corpus) against each other. Raises
+    the corpus folder (its fold DocBins, a held-out fold with docs, the extra corpus) against each other. Raises
     ValueError or FileNotFoundError with one line naming what is wrong."""
     raw = load_config(Path(config_path), interpolate=False)
     check_overrides(raw, overrides)
@@ -77,7 +77,9 @@ def check_run(config_path: PathLike, overrides: Mapping[str, Any]) -> Config:
     somd = config.get("somd", {})
     if {"fold", "n_folds"} <= set(somd):
         check_fold_settings(somd["fold"], somd["n_folds"], somd.get("negative_ratio", 0.0), somd.get("dev_size", 0.0))
-        fold_files(Path(config["paths"]["corpus"]), somd["n_folds"])
+        paths = fold_files(Path(config["paths"]["corpus"]), somd["n_folds"])
+        if somd["fold"] is not None:
+            check_heldout_fold(Path(config["paths"]["corpus"]), paths, somd["fold"])
     extra = config.get("paths", {}).get("extra_corpus")
     if extra is not None:
         check_extra_corpus(Path(extra))

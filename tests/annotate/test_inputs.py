@@ -1,13 +1,16 @@
 """Inputs of `annotate` that are odd or broken: Parquet files by any suffix case, poison
 records (each a counted reject with its reason), unreadable files (one line naming them)."""
 
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from typer.testing import CliRunner
 
+from spacy_somd.annotate import inputs
 from spacy_somd.annotate.inputs import InputError, input_files
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input
@@ -109,3 +112,50 @@ def test_a_parquet_file_without_the_columns_is_one_line_naming_them(rule_pipelin
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == [f"✘ {folder / 'b.parquet'}: a Parquet input needs the columns id and text; its columns are doc_id, body"]
     assert not output.exists() and not (tmp_path / "out.rejects.jsonl").exists()
+
+
+def write_encoded(path: Path, rows: List[Dict[str, Any]], encoding: str, ending: str = "\n", bom: bytes = b"") -> Path:
+    path.write_bytes(bom + "".join(json.dumps(r, ensure_ascii=False) + ending for r in rows).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding,name", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-le", "NUL bytes")])
+def test_a_utf16_or_utf32_jsonl_file_is_refused_with_one_line_naming_it(rule_pipeline, tmp_path, encoding, name):
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""  # Python writes the BOM of "utf-16" and "utf-32" itself
+    source = write_encoded(tmp_path / "in.jsonl", good_rows(3), encoding, bom=bom)
+    output = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match=f"^{re.escape(str(source))} (is|holds) {name}"):
+        annotate(rule_pipeline, source, output)
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(source), str(output)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"✘ {source} ") and line.endswith("annotate reads UTF-8 JSONL"), line
+    assert not output.exists()
+
+
+def test_a_utf8_byte_order_mark_does_not_cost_the_first_record(rule_pipeline, tmp_path):
+    source = write_encoded(tmp_path / "in.jsonl", good_rows(3), "utf-8", bom=b"\xef\xbb\xbf")
+    _, total = annotate(rule_pipeline, source, tmp_path / "out.jsonl", partition_size=2)
+    assert (total.read, total.annotated, total.rejected) == (3, 3, 0)
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == ["doc0", "doc1", "doc2"]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "mixed"])
+def test_each_record_counts_whatever_its_line_end(rule_pipeline, tmp_path, ending):
+    rows = good_rows(5)
+    if ending == "mixed":
+        data = "".join(json.dumps(r) + end for r, end in zip(rows, ["\r", "\n", "\r\n", "\r", ""]))
+        source = tmp_path / "in.jsonl"
+        source.write_bytes(data.encode("utf-8"))
+    else:
+        source = write_encoded(tmp_path / "in.jsonl", rows, "utf-8", ending=ending)
+    _, total = annotate(rule_pipeline, source, tmp_path / "out.jsonl", partition_size=2)
+    assert (total.read, total.annotated, total.rejected) == (5, 5, 0)
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == [r["id"] for r in rows]
+
+
+def test_line_ends_split_across_chunks_are_found(monkeypatch):
+    monkeypatch.setattr(inputs, "CHUNK", 3)
+    data = b'{"a": 1}\r\n{"b": 2}\r{"c": 3}\n\r\n{"d": 4}\r'
+    assert list(inputs.split_lines(io.BytesIO(data))) == [b'{"a": 1}\r\n', b'{"b": 2}\r', b'{"c": 3}\n', b"\r\n", b'{"d": 4}\r']
+    assert list(inputs.split_lines(io.BytesIO(b"no end"))) == [b"no end"]

@@ -2,6 +2,10 @@
 is checked before the model is loaded; all three files or none."""
 
 import io
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, List
 
@@ -13,6 +17,7 @@ from typer.testing import CliRunner
 from spacy_somd.annotate.predict import ZONE_LINES, predict_lines, read_input
 from spacy_somd.cli import app
 from spacy_somd.corpus.format import Sentence, SomdFormatError, read_somd
+from tests.builders import ENV
 
 LINES = ["We used SPSS 22 .", "", "R 4.0.3 and Stata 15 .", "Nothing here"]
 
@@ -118,3 +123,38 @@ def test_read_input_checks_the_file_at_once_and_the_lines_as_it_reads(tmp_path):
     assert next(lines).words == ["fine", "line"]
     with pytest.raises(SomdFormatError, match="line 2: not valid UTF-8"):
         next(lines)
+
+
+def small_files_only() -> None:
+    """In the child: no file may grow past 4 KiB (a write past it fails with EFBIG, as on a
+    full disk), and that is an error, not the signal that kills the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_a_failing_write_is_one_line_and_leaves_nothing_behind(rule_pipeline, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("We used SPSS 22 .\n" * 2000, encoding="utf-8")  # 36 KB of texts.txt to write
+    out = tmp_path / "new" / "out"
+    command = [sys.executable, "-m", "spacy_somd", "predict", str(rule_pipeline), str(texts), str(out)]
+    env = {**ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, preexec_fn=small_files_only)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"✘ {out}: cannot write the predictions there (File too large)", result.stderr
+    assert not (tmp_path / "new").exists()
+    out.mkdir(parents=True)
+    (out / "texts.txt").write_text("an older output\n", encoding="utf-8")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, preexec_fn=small_files_only)
+    assert result.returncode == 1 and "(File too large)" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["texts.txt"] and (out / "texts.txt").read_text(encoding="utf-8") == "an older output\n"
+
+
+def test_cr_only_line_ends_are_one_line_not_called_crlf(rule_pipeline, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_bytes("".join(line + "\r" for line in LINES).encode("utf-8"))
+    result = predict(rule_pipeline, texts, tmp_path / "out")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = result.stderr.strip().splitlines()[-1]  # after the progress bar's
+    assert not (tmp_path / "out").exists()
+    assert line.startswith(f"✘ {texts}, line 1: ") and "CR-only line ends" in line and "CRLF" not in line, line

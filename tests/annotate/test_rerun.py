@@ -132,3 +132,25 @@ def test_temporary_names_are_the_writing_process_own(tmp_path):
         assert tmp.name == f".part-000000.jsonl.{os.getpid()}.tmp"
         tmp.write_text("{}\n", encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["part-000000.jsonl"]
+
+
+def test_an_output_inside_the_parquet_input_folder_is_not_read_as_input(rule_pipeline, tmp_path):
+    pa = pytest.importorskip("pyarrow", reason="Parquet needs pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs pyarrow")
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    rows = good_rows(5)
+    pq.write_table(pa.Table.from_pylist(rows[:3]), papers / "a.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[3:]), papers / "b.parquet")
+    output = papers / "out.parquet"
+    run, total = annotate(rule_pipeline, papers, output, partition_size=2)
+    assert (run.read, total.read, total.annotated) == (5, 5, 5)
+    before = files_of(output)
+    pq.write_table(pa.Table.from_pylist(good_rows(1)), output / "stray.parquet")  # a Parquet file in a folder of annotate's
+    run, total = annotate(rule_pipeline, papers, output, partition_size=2)
+    assert (run.read, total.read, total.annotated) == (0, 5, 5)
+    (output / "stray.parquet").unlink()
+    assert files_of(output) == before
+    result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(papers), str(output), "--partition-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "read 5 records" in result.output

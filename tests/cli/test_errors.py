@@ -1,9 +1,12 @@
 """User errors of the CLI are one line on stderr and exit code 1, never a traceback."""
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import DocBin
 from thinc.util import has_cupy
 from typer.testing import CliRunner
 
@@ -155,3 +158,18 @@ def test_relations_on_gold_entities_of_a_vote_or_of_no_docbin_are_one_line(tmp_p
     result = CliRunner().invoke(app, [str(a) for a in model_commands(tmp_path, str(out))["predict"]])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "relations.txt").read_text(encoding="utf-8").count("\n") == 1
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["folds.json", "no folds.json"])
+def test_train_holding_out_an_empty_fold_is_one_line(tiny_corpus_docbins, tmp_path, manifest):
+    corpus = Path(shutil.copytree(tiny_corpus_docbins, tmp_path / "corpus"))
+    DocBin().to_disk(corpus / "fold2.spacy")
+    data = json.loads((corpus / "folds.json").read_text(encoding="utf-8"))
+    data["sizes"][2] = 0
+    (corpus / "folds.json").write_text(json.dumps(data), encoding="utf-8")
+    if not manifest:
+        (corpus / "folds.json").unlink()
+    base = ["--paths.corpus", str(corpus), "--somd.negative_ratio", "0.3", "--gpu-id", "-1", "--somd.n_folds", "4"]
+    line = one_line_error(["train", ROOT / "configs" / "fast.cfg", tmp_path / "out", *base, "--somd.fold", "2"])
+    assert line == f"✘ {corpus / 'fold2.spacy'}: the held-out fold (somd.fold) 2 holds 0 docs; convert again with fewer --n-folds or hold out another fold"
+    assert not (tmp_path / "out").exists()

@@ -161,6 +161,30 @@ ROWS = [
         {("relations", 5): "URL_of\t2\tx"},
     ),
     row(
+        "relation index in full-width digits",
+        "relations",
+        5,
+        "relation item 1: 'URL_of\\t２\\t4': index '２' is not written in ASCII digits (0-9)",
+        skipped("relations", 5, "ASCII digits", item=1),
+        {("relations", 5): "URL_of\t２\t4"},
+    ),
+    row(
+        "relation index in full-width digits, a valid item beside it",
+        "relations",
+        1,
+        "relation item 2: 'Developer_of\\t６\\t２': index '６' is not written in ASCII digits (0-9)",
+        skipped("relations", 1, "ASCII digits", item=2),
+        {("relations", 1): "Version_of\t4\t2; Developer_of\t６\t２"},
+    ),
+    row(
+        "relation index of 5000 digits",
+        "relations",
+        5,
+        "relation item 1: tail index of 5000 digits is out of range (the sentence has",
+        skipped("relations", 5, "5000 digits", item=1),
+        {("relations", 5): "URL_of\t2\t" + "4" * 5000},
+    ),
+    row(
         "relation index not at an entity start",
         "relations",
         5,
@@ -210,6 +234,14 @@ ROWS = [
         raw={"relations": "".join(f"{r}\n" for r in RELATIONS[:4]).encode()},
     ),
     row("CRLF line ends", "texts", 1, "carriage return (CRLF)", repaired("texts", 3, "carriage return (CRLF)", counts=(0, 5, 0)), raw=encoded(ending="\r\n")),
+    row(
+        "CR-only line ends",
+        "texts",
+        1,
+        "a carriage return without a newline (CR-only line ends)",
+        repaired("texts", 3, "CR-only line ends", counts=(0, 5, 0)),
+        raw=encoded(ending="\r"),
+    ),
     row(
         "byte-order mark",
         "texts",
@@ -335,7 +367,7 @@ def test_lenient_relations_after_duplicate_and_conflict(tmp_path):
 
 def test_stale_folds_are_replaced_and_other_files_kept(tmp_path):
     src, out = write_files(tmp_path / "src"), tmp_path / "out"
-    assert convert(src, out, "--n-folds", 8, "--lenient").exit_code == 0
+    assert convert(src, out, "--n-folds", 5, "--lenient").exit_code == 0  # fold4.spacy, stale after the next convert
     (out / "notes.txt").write_text("mine")
     result = convert(src, out, "--n-folds", 4)
     assert result.exit_code == 0, result.output
@@ -383,3 +415,32 @@ def test_docs_table_names_every_row_and_test():
     assert {case.name for case in ROWS} <= named
     assert all(name in globals() for name in named if name.startswith("test_"))
     assert named - {case.name for case in ROWS} == {name for name in named if name.startswith("test_")}
+
+
+def test_cr_only_line_ends_are_not_called_crlf(tmp_path):
+    src = write_files(tmp_path / "src", raw=encoded(ending="\r"))
+    strict = convert(src, tmp_path / "strict")
+    assert strict.exit_code == 1 and "CR-only line ends" in strict.stderr and "CRLF" not in strict.stderr
+    lenient = convert(src, tmp_path / "lenient", "--lenient")
+    assert lenient.exit_code == 0, lenient.output
+    report = (tmp_path / "lenient" / CONVERT_REPORT).read_text(encoding="utf-8")
+    assert "CR-only line ends" in report and "CRLF" not in report
+    sentences, _ = read_corpus_dir(src, lenient=True)
+    assert [s.words for s in sentences] == [line.split(" ") for line in TEXTS]
+
+
+@pytest.mark.parametrize(
+    "n_folds,lenient,message",
+    [
+        ("8", False, "--n-folds 8 but the corpus has 5 sentences: fold 5..7 would be empty"),
+        ("6", False, "--n-folds 6 but the corpus has 5 sentences: fold 5 would be empty"),
+        ("8", True, "--n-folds 8 but the corpus has 5 sentences: fold 5..7 would be empty"),
+    ],
+    ids=["strict", "one fold more", "lenient"],
+)
+def test_more_folds_than_sentences_is_one_line(tmp_path, n_folds, lenient, message):
+    out = tmp_path / "out"
+    result = convert(write_files(tmp_path / "src"), out, "--n-folds", n_folds, *(["--lenient"] if lenient else []))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == f"✘ {message}"
+    assert not out.exists()
