@@ -4,8 +4,11 @@
 A text goes through the pipeline's own tokenizer and sentence boundaries; each sentence is
 then annotated as a doc of its own, as the pipeline was trained (on corpus sentences), so
 its entities, relations and categories are the sentence's. A text longer than the
-pipeline's ``max_length`` is cut into pieces at sentence-like boundaries first; the
-offsets still point into the whole text.
+pipeline's ``max_length`` is cut into pieces at sentence-like boundaries first, and a
+sentence longer than ``MAX_SENTENCE_TOKENS`` tokens (text without sentence punctuation) is
+annotated in consecutive parts of at most that many tokens, never dropped; the offsets still
+point into the whole text. So a batch of ``batch_size`` sentences holds a bounded number of
+tokens and of entity pairs, whatever the input.
 
 Memory does not grow with the input: the records go through the pipeline in blocks whose
 strings live in a spaCy memory zone, freed after the block together with the heap memory
@@ -19,6 +22,7 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Span
 
 from spacy_somd.annotate.inputs import InputError, Partition, Record, records_of
 from spacy_somd.annotate.records import SentencePart, build_record
@@ -32,6 +36,9 @@ SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*")
 WHITE_SPACE = re.compile(r"\s+")
 SENTENCE_START = "token.is_sent_start"
 ZONE_RECORDS = 100  # input records whose strings share one memory zone
+# the longest sentence annotated as one doc, in tokens: longer ones (no sentence punctuation)
+# are cut into parts, so that memory is bounded per batch (a corpus sentence has 10-60 tokens)
+MAX_SENTENCE_TOKENS = 512
 
 
 class Annotated(NamedTuple):
@@ -56,6 +63,19 @@ def pieces(text: str, max_length: int) -> Iterator[Tuple[int, str]]:
         yield start, window[:cut]
         start += cut
     yield start, text[start:]
+
+
+def bounded(sent: Span, limit: int = MAX_SENTENCE_TOKENS) -> Iterator[Span]:
+    """``sent`` in consecutive parts of at most ``limit`` tokens, each cut after the last
+    punctuation or white-space token of its window where it has one."""
+    start, end = sent.start, sent.end
+    while end - start > limit:
+        window = sent.doc[start : start + limit]
+        cuts = [t.i + 1 for t in window[:-1] if t.is_punct or t.is_space or t.whitespace_ == "\n"]
+        cut = cuts[-1] if cuts else start + limit
+        yield sent.doc[start:cut]
+        start = cut
+    yield sent.doc[start:end]
 
 
 def load_model(model: str, int8: bool = False) -> Language:
@@ -83,6 +103,7 @@ class Annotator:
         self.batch_size = batch_size
         self.n_process = n_process
         self.boundaries = [n for n in self.nlp.pipe_names if SENTENCE_START in self.nlp.get_pipe_meta(n).assigns]
+        self.max_sentence_tokens = MAX_SENTENCE_TOKENS
 
     def sentences(self, text: str) -> Tuple[List[SentencePart], int]:
         """A text's sentences as (not yet annotated) docs with their offsets, and the
@@ -93,8 +114,8 @@ class Annotator:
             doc = self.nlp.make_doc(piece)
             for name in self.boundaries:
                 doc = self.nlp.get_pipe(name)(doc)
-            spans = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
-            for sent in spans:
+            sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+            for sent in (part for whole in sents for part in bounded(whole, self.max_sentence_tokens)):
                 words = [token for token in sent if not token.is_space] or list(sent)
                 start, end = offset + words[0].idx, offset + words[-1].idx + len(words[-1])
                 parts.append(SentencePart(sent.as_doc(), offset + sent.start_char, tokens + sent.start, start, end))

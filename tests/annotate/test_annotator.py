@@ -1,9 +1,11 @@
 """The annotator (``spacy_somd.annotate.annotator``): texts cut into pieces at sentence
 ends, offsets into the raw text, strings of new words freed, long texts cut not dropped."""
 
-from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, pieces
+import spacy
+
+from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, bounded, pieces
 from spacy_somd.annotate.inputs import Record
-from tests.builders.annotate import ANNOTATE_TEXTS
+from tests.builders.annotate import ANNOTATE_PATTERNS, ANNOTATE_TEXTS
 
 
 def test_pieces_cut_at_sentence_ends_and_cover_the_text():
@@ -70,3 +72,38 @@ def test_texts_over_max_length_are_cut_not_dropped(model):
     assert whole.pieces == 1 and cut.pieces > 3
     assert cut.record == whole.record
     assert all(text[e["start"] : e["end"]] == e["text"] for e in cut.record["entities"])
+
+
+def test_bounded_cuts_a_long_sentence_after_punctuation_or_at_the_limit():
+    nlp = spacy.blank("en")
+    doc = nlp(" ".join(["word"] * 10 + [","] + ["word"] * 20))
+    parts = list(bounded(doc[:], 8))
+    assert [len(p) for p in parts] == [8, 3, 8, 8, 4]  # the window holding "," cuts after it
+    assert parts[1][-1].text == ","
+    assert [t.i for p in parts for t in p] == list(range(len(doc)))  # every token, in order, once
+    assert list(bounded(doc[:3], 8)) == [doc[:3]]
+
+
+def test_a_sentence_over_the_token_bound_is_annotated_in_parts_not_dropped(model):
+    """A text without sentence punctuation is annotated in parts of at most
+    max_sentence_tokens tokens: every entity of the whole is found, with offsets into the
+    text, and no sentence is longer than the bound."""
+    text = " ".join(ANNOTATE_TEXTS[i].replace(".", "") for i in (0, 3, 5)) * 4
+    record = Record(0, "line 1", "unpunctuated", text)
+    annotator = Annotator(str(model), [])
+    (whole,) = annotator.annotate([record])
+    annotator.max_sentence_tokens = 16
+    (cut,) = annotator.annotate([record])
+    tokens = annotator.nlp.make_doc(text)
+    assert len(cut.record["sentences"]) > 2 * len(whole.record["sentences"])
+    assert all(len(annotator.nlp.make_doc(text[s["start"] : s["end"]])) <= 16 for s in cut.record["sentences"])
+    assert sum(s["end"] - s["start"] for s in cut.record["sentences"]) <= len(text)
+    for ent in cut.record["entities"]:
+        assert text[ent["start"] : ent["end"]] == ent["text"]
+        assert tokens[ent["start_token"] : ent["end_token"]].text == ent["text"]
+    # the ruler's names (every occurrence, matched on tokens) are all found in the parts that hold them whole
+    names = {p["pattern"] for p in ANNOTATE_PATTERNS}
+    starts = {s["start"] for s in cut.record["sentences"]}
+    expected = [(e["start"], e["text"]) for e in whole.record["entities"] if e["text"] in names and not any(e["start"] < c < e["end"] for c in starts)]
+    assert len(expected) >= 12
+    assert set(expected) <= {(e["start"], e["text"]) for e in cut.record["entities"]}
