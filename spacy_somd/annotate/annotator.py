@@ -22,7 +22,8 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, NamedTuple, Tuple
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
+from thinc.api import get_array_module
 
 from spacy_somd.annotate.inputs import InputError, Partition, Record, records_of
 from spacy_somd.annotate.records import SentencePart, build_record
@@ -76,6 +77,15 @@ def bounded(sent: Span, limit: int = MAX_SENTENCE_TOKENS) -> Iterator[Span]:
         yield sent.doc[start:cut]
         start = cut
     yield sent.doc[start:end]
+
+
+def drop_hidden_states(doc: Doc) -> None:
+    """Free what a doc holds for the components and no output needs, the transformer's
+    outputs (``doc._.trf_data``) and the token vectors (``doc.tensor``), as soon as it is
+    annotated: a record's sentences wait for its last one, and a long record has thousands."""
+    if Doc.has_extension("trf_data"):
+        doc._.trf_data = None
+    doc.tensor = get_array_module(doc.tensor).zeros((0,), dtype="float32")  # on the device it was on
 
 
 def load_model(model: str, int8: bool = False) -> Language:
@@ -149,6 +159,7 @@ class Annotator:
             disable=self.boundaries,
         )
         for doc, number in docs:
+            drop_hidden_states(doc)
             record, parts, n_pieces = waiting[0]
             done.append(parts[number]._replace(doc=doc))
             if len(done) == len(parts):

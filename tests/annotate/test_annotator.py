@@ -3,7 +3,7 @@ ends, offsets into the raw text, strings of new words freed, long texts cut not 
 
 import spacy
 
-from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, bounded, pieces
+from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, bounded, drop_hidden_states, pieces
 from spacy_somd.annotate.inputs import Record
 from tests.builders.annotate import ANNOTATE_PATTERNS, ANNOTATE_TEXTS
 
@@ -107,3 +107,18 @@ def test_a_sentence_over_the_token_bound_is_annotated_in_parts_not_dropped(model
     expected = [(e["start"], e["text"]) for e in whole.record["entities"] if e["text"] in names and not any(e["start"] < c < e["end"] for c in starts)]
     assert len(expected) >= 12
     assert set(expected) <= {(e["start"], e["text"]) for e in cut.record["entities"]}
+
+
+def test_annotated_docs_let_go_of_their_hidden_states():
+    """What the components left on a doc and no output needs (the transformer's outputs, the
+    token vectors) is freed as soon as the doc is annotated, not held until its record ends."""
+    import numpy
+    from spacy.tokens import Doc
+
+    if not Doc.has_extension("trf_data"):  # as the transformer component registers it
+        Doc.set_extension("trf_data", default=None)
+    doc = spacy.blank("en")("SPSS 22")
+    doc.tensor = numpy.ones((2, 384), dtype="float32")
+    doc._.trf_data = "the transformer's outputs"
+    drop_hidden_states(doc)
+    assert doc._.trf_data is None and doc.tensor.size == 0
