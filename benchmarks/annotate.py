@@ -24,19 +24,7 @@ from typing import Dict, List, Tuple
 
 import psutil
 
-COLUMNS = (
-    "run",
-    "model",
-    "sentences",
-    "records",
-    "wall s",
-    "start-up s",
-    "records/s",
-    "sentences/s",
-    "words/s",
-    "peak RSS MiB",
-    "RSS at 25/50/75 % MiB",
-)
+COLUMNS = ("run", "model", "sentences", "records", "wall s", "start-up s", "records/s", "sentences/s", "words/s", "peak RSS MiB", "RSS at 25/50/75 % MiB")
 
 
 def corpus_sentences(corpus: Path) -> List[str]:
@@ -79,11 +67,7 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-RUN_OPTIONS = {
-    "local": ["--engine", "local", "--n-process"],
-    "ray": ["--engine", "ray", "--num-workers"],
-    "gpu": ["--engine", "local", "--gpu-id"],
-}
+RUN_OPTIONS = {"local": ["--engine", "local", "--n-process"], "ray": ["--engine", "ray", "--num-workers"], "gpu": ["--engine", "local", "--gpu-id"]}
 
 
 def run_one(model: str, source: Path, output: Path, run: str, partition_size: int, batch_size: int) -> Tuple[float, float, List[Tuple[float, int]]]:

@@ -47,15 +47,7 @@ def set_outside_margin(ner: EntityRecognizer, margin: float, bias: numpy.ndarray
 def fold_examples(nlp: Language, corpus: Path, split: str) -> List[Example]:
     """The examples of a split of the model's own fold setting."""
     somd = nlp.config["somd"]
-    read = create_fold_corpus(
-        corpus,
-        somd["fold"],
-        split,
-        somd["n_folds"],
-        somd["negative_ratio"],
-        dev_size=somd["dev_size"],
-        dev_seed=somd["dev_seed"],
-    )
+    read = create_fold_corpus(corpus, somd["fold"], split, somd["n_folds"], somd["negative_ratio"], dev_size=somd["dev_size"], dev_seed=somd["dev_seed"])
     return list(read(nlp))
 
 

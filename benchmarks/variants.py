@@ -178,12 +178,7 @@ def markdown(rows: List[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-VARIANTS = {
-    "adversarial": adversarial_variants,
-    "sieve": sieve_variants,
-    "cv": cv_variants,
-    "learning-curve": learning_curve_variants,
-}
+VARIANTS = {"adversarial": adversarial_variants, "sieve": sieve_variants, "cv": cv_variants, "learning-curve": learning_curve_variants}
 
 
 def main() -> None:

@@ -121,12 +121,7 @@ FAST = Derived(
         Edit("components.somd_textcat.learn_rate_scale", 1.0),
         Edit(
             "components.somd_textcat.model",
-            {
-                "@architectures": "spacy_somd.BagOfWordsLogits.v1",
-                "ngram_size": 1,
-                "length": 262144,
-                "nO": None,
-            },
+            {"@architectures": "spacy_somd.BagOfWordsLogits.v1", "ngram_size": 1, "length": 262144, "nO": None},
             note="hashed unigram counts -> logits (no tok2vec): a fast bag-of-words baseline",
         ),
         Edit("training.max_epochs", 30),

@@ -121,15 +121,7 @@ def tiny_deberta(tiny_corpus, tmp_path_factory) -> Path:
 def default_pipeline(tmp_path_factory, tiny_corpus_docbins, tiny_bert) -> Path:
     """configs/default.cfg trained once on the tiny BERT; its model-last folder."""
     output = tmp_path_factory.mktemp("train_default")
-    return spacy_train(
-        "default.cfg",
-        output,
-        tiny_corpus_docbins,
-        "--paths.backbone",
-        str(tiny_bert),
-        "--paths.training_log",
-        str(output / "log.jsonl"),
-    )
+    return spacy_train("default.cfg", output, tiny_corpus_docbins, "--paths.backbone", str(tiny_bert), "--paths.training_log", str(output / "log.jsonl"))
 
 
 def pytest_configure(config) -> None:
@@ -153,12 +145,7 @@ def rule_pipeline(tmp_path_factory) -> Path:
     nlp.add_pipe("somd_relation_extractor", config={"threshold": 0.0})
     docs = [sentence_to_doc(nlp.vocab, Sentence(i + 1, *row)) for i, row in enumerate(tiny_rows())]
     nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc) for doc in docs])
-    ruler.add_patterns(
-        [
-            {"label": "Application", "pattern": [{"TEXT": {"REGEX": "^[A-Z]"}}]},
-            {"label": "Version", "pattern": [{"LIKE_NUM": True}]},
-        ]
-    )
+    ruler.add_patterns([{"label": "Application", "pattern": [{"TEXT": {"REGEX": "^[A-Z]"}}]}, {"label": "Version", "pattern": [{"LIKE_NUM": True}]}])
     path = tmp_path_factory.mktemp("rule_pipeline") / "model"
     nlp.to_disk(path)
     return path
@@ -168,8 +155,4 @@ def rule_pipeline(tmp_path_factory) -> Path:
 def members():
     """Three members that disagree: "SPSS" is an Application for all three, "Stata" for
     two; "25" a Version for two, "version" for one."""
-    return [
-        ruler_pipeline("^[A-Z][A-Za-z]+$", {"LIKE_NUM": True}),
-        ruler_pipeline("^[A-Z]+$", {"LIKE_NUM": True}),
-        ruler_pipeline("^S", {"LOWER": "version"}),
-    ]
+    return [ruler_pipeline("^[A-Z][A-Za-z]+$", {"LIKE_NUM": True}), ruler_pipeline("^[A-Z]+$", {"LIKE_NUM": True}), ruler_pipeline("^S", {"LOWER": "version"})]

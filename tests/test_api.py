@@ -83,10 +83,7 @@ def test_attributes_of_a_software_by_relation_type(doc):
         "Version_of": ["15.1", "16"],
         "Developer_of": ["StataCorp LLC"],
     }
-    assert {label: texts(spans) for label, spans in attributes(entity(doc, "Amos")).items()} == {
-        "Developer_of": ["IBM"],
-        "Version_of": ["26"],
-    }
+    assert {label: texts(spans) for label, spans in attributes(entity(doc, "Amos")).items()} == {"Developer_of": ["IBM"], "Version_of": ["26"]}
     assert attributes(entity(doc, "IBM")) == {}  # an attribute is no software
 
 

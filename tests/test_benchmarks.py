@@ -158,7 +158,7 @@ def test_robustness_counts_the_fold_names_the_training_folds_hold():
             vocab,
             words=["spss", "in", "R", "on", "Linux", "and", "Varquant", "2"],
             ents=["B-Application", "O", "B-ProgrammingEnvironment", "O", "B-OperatingSystem", "O", "B-Application", "B-Version"],
-        ),
+        )
     ]
     assert robustness.seen_name_rows(heldout, training) == [
         ["Application", "2", "1", "0.50"],
@@ -242,11 +242,7 @@ def test_outside_margin_moves_tokens_in_and_out_of_entities_and_is_undone(defaul
 def test_outside_margin_refuses_a_model_trained_without_a_development_split(default_pipeline, tiny_corpus_docbins):
     script = ROOT / "benchmarks" / "outside_margin.py"
     result = subprocess.run(
-        [sys.executable, str(script), str(default_pipeline), "--corpus", str(tiny_corpus_docbins)],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, str(script), str(default_pipeline), "--corpus", str(tiny_corpus_docbins)], env=ENV, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 2 and "trained without a development split ([somd] dev_size = 0)" in result.stderr
 

@@ -19,11 +19,7 @@ from spacy_somd.pipeline.confidence import CONFIDENCE_ATTR
 from spacy_somd.training.reader import create_fold_corpus
 from tests.builders import DEV_FOLD, run, spacy_train
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.gpu,
-    pytest.mark.skipif(not has_cupy_gpu, reason="needs a CUDA GPU and CuPy"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.gpu, pytest.mark.skipif(not has_cupy_gpu, reason="needs a CUDA GPU and CuPy")]
 CUSTOM = ("ner", "somd_relation_extractor", "somd_textcat")
 TOLERANCE = 1e-4  # CPU and GPU float32 sums differ in their last bits
 

@@ -51,8 +51,7 @@ def freed_mb(mode: str) -> Tuple[int, int]:
 
 
 GLIBC = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or getattr(memory.glibc(), "mallinfo2", None) is None,
-    reason="glibc's malloc (2.33 or later) only",
+    not sys.platform.startswith("linux") or getattr(memory.glibc(), "mallinfo2", None) is None, reason="glibc's malloc (2.33 or later) only"
 )
 
 

@@ -151,13 +151,7 @@ class Annotator:
                     yield part.doc, number
 
         done: List[SentencePart] = []
-        docs = self.nlp.pipe(
-            sentence_docs(),
-            as_tuples=True,
-            batch_size=self.batch_size,
-            n_process=self.n_process,
-            disable=self.boundaries,
-        )
+        docs = self.nlp.pipe(sentence_docs(), as_tuples=True, batch_size=self.batch_size, n_process=self.n_process, disable=self.boundaries)
         for doc, number in docs:
             drop_hidden_states(doc)
             record, parts, n_pieces = waiting[0]

@@ -12,13 +12,7 @@ from spacy_somd.annotate.inputs import Partition, Record, records_of
 
 
 def local_stream(
-    model: str,
-    files: List[Path],
-    partitions: Iterable[Partition],
-    batch_size: int,
-    n_process: int,
-    gpu_id: int = -1,
-    int8: bool = False,
+    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int, gpu_id: int = -1, int8: bool = False
 ) -> Tuple[Deque[Partition], Iterator[Annotated]]:
     """The partitions as they are fed (a queue the writer takes them from) and the output
     records of their good records, in order; on GPU ``gpu_id`` (-1: CPU), in one process;

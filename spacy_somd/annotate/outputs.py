@@ -45,14 +45,7 @@ def record_schema() -> Any:
         ]
     )
     relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("sentences", pa.list_(sentence)),
-            ("entities", pa.list_(entity)),
-            ("relations", pa.list_(relation)),
-        ]
-    )
+    return pa.schema([("id", pa.string()), ("sentences", pa.list_(sentence)), ("entities", pa.list_(entity)), ("relations", pa.list_(relation))])
 
 
 class PartitionWriter:

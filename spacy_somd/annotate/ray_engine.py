@@ -22,14 +22,7 @@ def import_ray() -> Any:
 
 
 def ray_stream(
-    model: str,
-    files: List[Path],
-    partitions: List[Partition],
-    batch_size: int,
-    num_workers: int,
-    num_gpus: float,
-    address: Optional[str],
-    int8: bool = False,
+    model: str, files: List[Path], partitions: List[Partition], batch_size: int, num_workers: int, num_gpus: float, address: Optional[str], int8: bool = False
 ) -> Tuple[Deque[Partition], Iterator[Annotated]]:
     """Like :func:`~.local.local_stream`: the partitions (all fed at once) and their output
     records, annotated by ``num_workers`` actors with ``num_gpus`` GPUs each (with
@@ -48,13 +41,7 @@ def ray_stream(
     # Ray shows each actor only its own GPUs, the first as device 0
     annotated = dataset.map_batches(
         Annotator,
-        fn_constructor_kwargs={
-            "model": model,
-            "files": [str(f) for f in files],
-            "batch_size": batch_size,
-            "gpu_id": 0 if num_gpus else -1,
-            "int8": int8,
-        },
+        fn_constructor_kwargs={"model": model, "files": [str(f) for f in files], "batch_size": batch_size, "gpu_id": 0 if num_gpus else -1, "int8": int8},
         batch_size=1,
         concurrency=num_workers,
         **gpu,

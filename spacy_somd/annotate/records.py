@@ -49,12 +49,5 @@ def build_record(record_id: str, sentences: Sequence[SentencePart]) -> Dict[str,
                 }
             )
         for rel in part.doc._.get(RELATIONS_ATTR) or []:
-            relations.append(
-                {
-                    "type": rel["label"],
-                    "attribute": numbers[rel["head"]],
-                    "software": numbers[rel["tail"]],
-                    "score": round(rel["score"], DIGITS),
-                }
-            )
+            relations.append({"type": rel["label"], "attribute": numbers[rel["head"]], "software": numbers[rel["tail"]], "score": round(rel["score"], DIGITS)})
     return {"id": record_id, "sentences": out_sentences, "entities": entities, "relations": relations}

@@ -85,14 +85,7 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
             from spacy_somd.annotate.ray_engine import ray_stream
 
             fed, items = ray_stream(
-                model,
-                files,
-                list(pending),
-                settings.batch_size,
-                settings.num_workers,
-                settings.num_gpus_per_worker,
-                settings.ray_address,
-                settings.int8,
+                model, files, list(pending), settings.batch_size, settings.num_workers, settings.num_gpus_per_worker, settings.ray_address, settings.int8
             )
         else:
             from spacy_somd.annotate.local import local_stream

@@ -32,9 +32,7 @@ def show_version(value: bool) -> None:
 
 
 @app.callback()
-def main_options(
-    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True, help="Print the version and exit"),
-) -> None:
+def main_options(version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True, help="Print the version and exit")) -> None:
     """spacy-somd: software mentions, their attributes and relations in scholarly text,
     with spaCy."""
 

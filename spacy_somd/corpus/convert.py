@@ -24,11 +24,7 @@ class EmptyCorpusError(ValueError):
 
 
 def convert_corpus(
-    corpus_dir: Path,
-    out_dir: Path,
-    n_folds: int = 4,
-    lenient: bool = False,
-    progress: Callable[[List[Sentence]], Iterable[Sentence]] = iter,
+    corpus_dir: Path, out_dir: Path, n_folds: int = 4, lenient: bool = False, progress: Callable[[List[Sentence]], Iterable[Sentence]] = iter
 ) -> Tuple[ReadResult, List[DocBin]]:
     """Read ``corpus_dir`` (strictly, or repairing what is unambiguous with ``lenient``) and
     write sentence i into ``out_dir/fold{i % n_folds}.spacy``, with ``folds.json`` (and

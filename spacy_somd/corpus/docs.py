@@ -34,8 +34,4 @@ def sentence_to_doc(vocab: Vocab, sentence: Sentence) -> Doc:
 def doc_to_lines(doc: Doc) -> Tuple[str, str, str]:
     """A Doc's texts, entities and relations lines in the SOMD format."""
     relations = doc._.get(RELATIONS_ATTR) or []
-    return (
-        " ".join(t.text for t in doc),
-        " ".join(doc_bio(doc)),
-        "; ".join(f"{r['label']}\t{r['head']}\t{r['tail']}" for r in relations),
-    )
+    return (" ".join(t.text for t in doc), " ".join(doc_bio(doc)), "; ".join(f"{r['label']}\t{r['head']}\t{r['tail']}" for r in relations))

@@ -10,11 +10,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from spacy_somd.labels import ENTITY_TYPES, RELATION_TYPES
 
-FILE_NAMES = {
-    "texts": "train_texts.txt",
-    "entities": "train_entities.txt",
-    "relations": "train_relations.txt",
-}
+FILE_NAMES = {"texts": "train_texts.txt", "entities": "train_entities.txt", "relations": "train_relations.txt"}
 # indices are ASCII digits only: \d (and int()) would take other scripts' digits too
 _ITEM = re.compile(r"([A-Za-z_]+)\t(-?[0-9]+)\t(-?[0-9]+)")
 _LOOSE_ITEM = re.compile(r"([A-Za-z_]+)\s+(-?[0-9]+)\s+(-?[0-9]+)")
@@ -322,11 +318,7 @@ def _check_same_length(named: Dict[Path, List[bytes]]) -> None:
     for path, lines in others:
         if len(lines) != len(first_lines):
             line = min(len(lines), len(first_lines)) + 1
-            raise SomdFormatError(
-                path,
-                line,
-                f"has {len(lines)} lines but {first.name} has {len(first_lines)}; line {line} has no counterpart",
-            )
+            raise SomdFormatError(path, line, f"has {len(lines)} lines but {first.name} has {len(first_lines)}; line {line} has no counterpart")
 
 
 def read_sentence(number: int, lines: Dict[str, Tuple[Path, str]], notes: Notes) -> Sentence:
@@ -345,12 +337,7 @@ def read_sentence(number: int, lines: Dict[str, Tuple[Path, str]], notes: Notes)
     return sentence
 
 
-def read_somd(
-    texts: Path,
-    entities: Optional[Path] = None,
-    relations: Optional[Path] = None,
-    lenient: bool = False,
-) -> ReadResult:
+def read_somd(texts: Path, entities: Optional[Path] = None, relations: Optional[Path] = None, lenient: bool = False) -> ReadResult:
     """Read and validate SOMD files. Strict mode raises on the first problem, naming the
     file, the 1-based line and the column or item. Lenient mode repairs what is
     unambiguous, leaves out the sentence (or the relation item) that is not, and notes

@@ -43,13 +43,7 @@ class WrittenVariant:
 
 
 def write_variant(
-    corpus_dir: Path,
-    out_dir: Path,
-    kind: str,
-    fold: Optional[int] = None,
-    n_folds: int = 4,
-    seed: int = 0,
-    docbin: Optional[Path] = None,
+    corpus_dir: Path, out_dir: Path, kind: str, fold: Optional[int] = None, n_folds: int = 4, seed: int = 0, docbin: Optional[Path] = None
 ) -> WrittenVariant:
     """Write the ``kind`` variant of a corpus (or of one fold) into ``out_dir`` in the corpus
     format, read it back strictly (so that what is written is a valid corpus) and, with

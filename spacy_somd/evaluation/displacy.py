@@ -43,14 +43,7 @@ def relation_arcs(doc: Doc) -> Dict[str, Any]:
     arcs = []
     for rel in doc._.get(RELATIONS_ATTR) or []:
         head, tail = index[rel["head"]], index[rel["tail"]]
-        arcs.append(
-            {
-                "start": min(head, tail),
-                "end": max(head, tail),
-                "label": rel["label"],
-                "dir": "right" if tail > head else "left",
-            }
-        )
+        arcs.append({"start": min(head, tail), "end": max(head, tail), "label": rel["label"], "dir": "right" if tail > head else "left"})
     return {"words": words, "arcs": arcs}
 
 

@@ -86,12 +86,7 @@ class ScaledPipe(TrainablePipe):
             )
 
     def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
+        self, examples: Iterable[Example], *, drop: float = 0.0, sgd: Optional[Optimizer] = None, losses: Optional[Dict[str, float]] = None
     ) -> Dict[str, float]:
         """spaCy's update: the component's :meth:`step` (forward, loss, backward and, when
         training dynamics are on, their recording), then the optimizer's step."""

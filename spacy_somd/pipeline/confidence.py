@@ -82,12 +82,7 @@ def entity_confidences(ner: EntityRecognizer, docs: Sequence[Doc], beam_width: i
     return [[doc_scores.get((ent.start, ent.end, ent.label_), 0.0) for ent in doc.ents] for doc, doc_scores in zip(docs, scores)]
 
 
-@Language.factory(
-    "somd_entity_confidence",
-    assigns=[f"span._.{CONFIDENCE_ATTR}"],
-    requires=["doc.ents"],
-    default_config={"ner": "ner", "beam_width": 16},
-)
+@Language.factory("somd_entity_confidence", assigns=[f"span._.{CONFIDENCE_ATTR}"], requires=["doc.ents"], default_config={"ner": "ner", "beam_width": 16})
 def make_entity_confidence(nlp: Language, name: str, ner: str, beam_width: int) -> "EntityConfidence":
     return EntityConfidence(nlp, name, ner=ner, beam_width=beam_width)
 

@@ -95,15 +95,7 @@ class DynamicsRecorder:
         self._seen.clear()
         self._labels.clear()
 
-    def record(
-        self,
-        component: str,
-        kind: str,
-        labels: Sequence[str],
-        items: Sequence[Instance],
-        logits: Any,
-        assigned: Any,
-    ) -> None:
+    def record(self, component: str, kind: str, labels: Sequence[str], items: Sequence[Instance], logits: Any, assigned: Any) -> None:
         """Record one update's logits, shape ``(len(items), len(labels))``, and the index in
         ``labels`` of each item's assigned label (numpy or cupy arrays, or sequences)."""
         if self.path is None or len(items) == 0:

@@ -121,12 +121,7 @@ def performance(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, 
 
 
 def package_meta(
-    nlp: Language,
-    scores: Mapping[str, Any],
-    gold_entities: Optional[Mapping[str, Any]],
-    name: str,
-    version: str,
-    held_out: str,
+    nlp: Language, scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]], name: str, version: str, held_out: str
 ) -> Dict[str, Any]:
     """The meta.json that ``spacy package`` merges into the pipeline's own: name, version,
     description, sources, license, requirements, what it was trained on and the held-out
@@ -154,8 +149,7 @@ def build_wheel(package_dir: Path, wheel_dir: Path) -> None:
     """Build a wheel of a package folder into ``wheel_dir`` with the running Python's
     setuptools (no build isolation, so no download)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(package_dir), "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheel_dir), "--quiet"],
-        check=True,
+        [sys.executable, "-m", "pip", "wheel", str(package_dir), "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheel_dir), "--quiet"], check=True
     )
 
 

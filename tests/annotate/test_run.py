@@ -20,14 +20,7 @@ from tests.builders import ENV
 from tests.builders import run as cli
 from tests.builders.annotate import good_rows, write_jsonl
 
-BAD_ROWS = [
-    {"text": "no id"},
-    {"id": "doc0", "text": "a duplicate id"},
-    {"id": "x1"},
-    {"id": "x2", "text": 42},
-    {"id": "x3", "text": " \n "},
-    "not json",
-]
+BAD_ROWS = [{"text": "no id"}, {"id": "doc0", "text": "a duplicate id"}, {"id": "x1"}, {"id": "x2", "text": 42}, {"id": "x3", "text": " \n "}, "not json"]
 
 
 def run(model: Path, source: Path, output: Path, **settings: Any):
@@ -128,10 +121,7 @@ def test_a_run_killed_half_way_resumes_to_the_same_output(model, tmp_path):
     cli([*args, str(tmp_path / "clean.jsonl"), "--partition-size", "2"])
     killed = tmp_path / "killed.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", *args, str(killed), "--partition-size", "2"],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", *args, str(killed), "--partition-size", "2"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 240
     while not list(killed.glob("_part-000001.json")) and process.poll() is None and time.monotonic() < deadline:

@@ -33,13 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-TINY_SIZES = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=128,
-)
+TINY_SIZES = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 Field = Union[str, Sequence]
@@ -141,11 +135,7 @@ TEMPLATES: List[Tuple[List[Chunk], List[Tuple[str, str, str]], List[dict]]] = [
         ],
     ),
 ]
-ENTITY_FREE = [
-    "All participants gave written informed consent .",
-    "The samples were stored at -80 degrees until use .",
-    "Results are shown in Table 2 .",
-]
+ENTITY_FREE = ["All participants gave written informed consent .", "The samples were stored at -80 degrees until use .", "Results are shown in Table 2 ."]
 
 
 def render(chunks: Sequence[Chunk], relations: Sequence[Tuple[str, str, str]], fill: dict) -> Row:
@@ -187,12 +177,7 @@ def corpus_text(folder: Path) -> List[str]:
     return (Path(folder) / FILE_NAMES["texts"]).read_text(encoding="utf-8").splitlines()
 
 
-ENV = {
-    **os.environ,
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-}
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def run(args: List[str], timeout: int = 300) -> subprocess.CompletedProcess:

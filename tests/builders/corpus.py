@@ -48,13 +48,7 @@ ENTITIES = [
     "O O O O",
     "O O B-URL O B-Application I-Application O",
 ]
-RELATIONS = [
-    "Version_of\t4\t2; Developer_of\t6\t2",
-    "",
-    "Version_of\t1\t0; PlugIn_of\t3\t0; Citation_of\t4\t3",
-    "",
-    "URL_of\t2\t4",
-]
+RELATIONS = ["Version_of\t4\t2; Developer_of\t6\t2", "", "Version_of\t1\t0; PlugIn_of\t3\t0; Citation_of\t4\t3", "", "URL_of\t2\t4"]
 
 
 def write_lines(folder: Path, texts=TEXTS, entities=ENTITIES, relations=RELATIONS, raw: Optional[dict] = None) -> Path:

@@ -35,12 +35,7 @@ def ruler_pipeline(application: str, version: dict) -> Language:
     nlp = somd_blank()
     nlp.add_pipe("somd_sentencizer", name="sentencizer")
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns(
-        [
-            {"label": "Application", "pattern": [{"TEXT": {"REGEX": application}}]},
-            {"label": "Version", "pattern": [version]},
-        ]
-    )
+    ruler.add_patterns([{"label": "Application", "pattern": [{"TEXT": {"REGEX": application}}]}, {"label": "Version", "pattern": [version]}])
     return nlp
 
 

@@ -67,10 +67,7 @@ def test_convert_cli_reports_counts_and_writes_folds(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [*(f"fold{k}.spacy" for k in range(4)), "folds.json"]
     docs = list(DocBin().from_disk(out / "fold0.spacy").get_docs(spacy.blank("en").vocab))
     ensure_extensions()
-    assert list(docs[0]._.get(RELATIONS_ATTR)) == [
-        {"head": 4, "tail": 2, "label": "Version_of"},
-        {"head": 6, "tail": 2, "label": "Developer_of"},
-    ]
+    assert list(docs[0]._.get(RELATIONS_ATTR)) == [{"head": 4, "tail": 2, "label": "Version_of"}, {"head": 6, "tail": 2, "label": "Developer_of"}]
 
 
 def test_convert_cli_fails_on_bad_input_without_partial_output(tmp_path):

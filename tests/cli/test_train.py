@@ -96,13 +96,7 @@ def test_default_cfg_trains_with_tiny_bert(default_pipeline, tiny_corpus_docbins
 def test_gpu_cfg_trains_with_tiny_deberta_slow_tokenizer(tmp_path, tiny_corpus_docbins, tiny_deberta):
     # gradient scaling (mixed precision) needs a CUDA GPU: thinc raises on CPU
     model = spacy_train(
-        "gpu.cfg",
-        tmp_path / "out",
-        tiny_corpus_docbins,
-        "--paths.backbone",
-        str(tiny_deberta),
-        "--components.transformer.model.mixed_precision",
-        "false",
+        "gpu.cfg", tmp_path / "out", tiny_corpus_docbins, "--paths.backbone", str(tiny_deberta), "--components.transformer.model.mixed_precision", "false"
     )
     nlp = check_pipeline(model, tiny_corpus_docbins)
     assert nlp.pipe_names[:9] == [
@@ -140,17 +134,7 @@ def test_fast_cfg_trains(tmp_path, tiny_corpus_docbins):
 
 def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_path):
     metrics = tmp_path / "m.json"
-    run(
-        [
-            "spacy",
-            "evaluate",
-            str(default_pipeline),
-            str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
-            "--per-component",
-            "--output",
-            str(metrics),
-        ]
-    )
+    run(["spacy", "evaluate", str(default_pipeline), str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"), "--per-component", "--output", str(metrics)])
     scores = json.loads(metrics.read_text(encoding="utf-8"))
     assert "ner" in scores
     for key in SCORE_KEYS:
@@ -160,16 +144,7 @@ def test_spacy_evaluate_and_report(default_pipeline, tiny_corpus_docbins, tmp_pa
     for key in CATS_SCORE_KEYS:
         assert key in scores["somd_textcat"], f"{key} missing"
     gold_entities = tmp_path / "gold.json"
-    run(
-        [
-            "spacy_somd",
-            "evaluate-gold-entities",
-            str(default_pipeline),
-            str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"),
-            "--output",
-            str(gold_entities),
-        ]
-    )
+    run(["spacy_somd", "evaluate-gold-entities", str(default_pipeline), str(tiny_corpus_docbins / f"fold{DEV_FOLD}.spacy"), "--output", str(gold_entities)])
     assert {"rel_p", "rel_r", "rel_f", "rel_per_type"} <= set(json.loads(gold_entities.read_text()))
     result = run(["spacy_somd", "report", str(metrics), "--gold-entities", str(gold_entities)])
     for title in ("Token-level", "Entity-level", "Relations, end to end", "Relations with gold entities", "SOMD score", "Sentence categories"):

@@ -372,12 +372,7 @@ def test_stale_folds_are_replaced_and_other_files_kept(tmp_path):
     result = convert(src, out, "--n-folds", 4)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted([FOLD_MANIFEST, *(f"fold{k}.spacy" for k in range(4)), "notes.txt"])
-    assert json.loads((out / FOLD_MANIFEST).read_text()) == {
-        "n_folds": 4,
-        "sentences": 5,
-        "files": [f"fold{k}.spacy" for k in range(4)],
-        "sizes": [2, 1, 1, 1],
-    }
+    assert json.loads((out / FOLD_MANIFEST).read_text()) == {"n_folds": 4, "sentences": 5, "files": [f"fold{k}.spacy" for k in range(4)], "sizes": [2, 1, 1, 1]}
 
 
 @pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])

@@ -72,11 +72,7 @@ def test_lenient_repairs_and_reports_each_repair(tmp_path):
 
 
 def test_lenient_leaves_out_what_it_cannot_repair(tmp_path):
-    folder = write_lines(
-        tmp_path,
-        entities=replace(ENTITIES, 1, "O B-Software O O"),
-        relations=replace(RELATIONS, 4, "URL_of\t2\t5"),
-    )
+    folder = write_lines(tmp_path, entities=replace(ENTITIES, 1, "O B-Software O O"), relations=replace(RELATIONS, 4, "URL_of\t2\t5"))
     result = read_corpus_dir(folder, lenient=True)
     assert [s.line for s in result.sentences] == [1, 3, 4, 5]
     assert result.sentences[3].relations == []

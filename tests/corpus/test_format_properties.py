@@ -15,11 +15,7 @@ from spacy_somd.labels import ENTITY_TYPES, RELATION_TYPES
 
 VOCAB = spacy.blank("en").vocab
 # any character but white space, surrogates and the byte-order mark
-TOKEN = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff").filter(lambda c: not c.isspace()),
-    min_size=1,
-    max_size=6,
-)
+TOKEN = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff").filter(lambda c: not c.isspace()), min_size=1, max_size=6)
 
 
 @st.composite

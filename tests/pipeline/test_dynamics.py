@@ -10,9 +10,7 @@ import numpy
 import pytest
 
 from spacy_somd.pipeline.dynamics import DynamicsRecorder, Instance, is_threshold_sample
-from spacy_somd.training.dynamics.analysis import (
-    read_dynamics,
-)
+from spacy_somd.training.dynamics.analysis import read_dynamics
 from tests.builders.dynamics import BINARY, LN2, LN3, RELATION_LABELS
 
 
@@ -39,16 +37,7 @@ def test_recorder_round_trip_counts_epochs(tmp_path):
         recorder.record("rel", "relation", RELATION_LABELS, items, numpy.array(logits, dtype="float32"), assigned)
     recorder.flush()
     records = read_jsonl(path)
-    assert [r["type"] for r in records] == [
-        "labels",
-        "instance",
-        "instance",
-        "logits",
-        "instance",
-        "logits",
-        "logits",
-        "logits",
-    ]
+    assert [r["type"] for r in records] == ["labels", "instance", "instance", "logits", "instance", "logits", "logits", "logits"]
     assert records[0]["labels"] == RELATION_LABELS
     assert records[1] == {
         "type": "instance",
@@ -60,12 +49,7 @@ def test_recorder_round_trip_counts_epochs(tmp_path):
         "description": "description of a",
     }
     logits_records = [r for r in records if r["type"] == "logits"]
-    assert [(r["ids"], r["epochs"]) for r in logits_records] == [
-        (["a", "b"], [0, 0]),
-        (["b", "c"], [1, 0]),
-        (["c", "a"], [1, 1]),
-        (["b"], [2]),
-    ]
+    assert [(r["ids"], r["epochs"]) for r in logits_records] == [(["a", "b"], [0, 0]), (["b", "c"], [1, 0]), (["c", "a"], [1, 1]), (["b"], [2])]
     assert logits_records[0]["logits"][0] == [0.0, round(LN3, 4), 0.0]  # rounded to LOGIT_DECIMALS
     (group,) = read_dynamics(path)
     assert [i.id for i in group.instances] == ["a", "b", "c"]
@@ -113,10 +97,7 @@ def test_recorders_share_a_file_and_reset_restarts_epochs(tmp_path):
         categories.record("cat", "category", BINARY, [instance("a")], numpy.array([[0.0, -1.0]]), [0])
         categories.flush()
     groups = read_dynamics(path)
-    assert [(g.component, g.kind, g.epochs.tolist()) for g in groups] == [
-        ("rel", "relation", [2]),
-        ("cat", "category", [2]),
-    ]
+    assert [(g.component, g.kind, g.epochs.tolist()) for g in groups] == [("rel", "relation", [2]), ("cat", "category", [2])]
     assert [g.aum.tolist() for g in groups] == [[2.0], [1.0]]
     relations.reset()
     relations.record("rel", "relation", RELATION_LABELS, [instance("a")], numpy.array([[3.0, 1.0, 0.0]]), [0])
@@ -133,20 +114,7 @@ def test_recorder_rejects_mismatched_shapes(tmp_path):
 def test_is_threshold_sample_is_deterministic_and_takes_the_fraction():
     ids = [f"{i}:7:3" for i in range(12)]
     # values computed in another process: the hash is not Python's salted hash()
-    assert [is_threshold_sample(i, 0.5, 0) for i in ids] == [
-        False,
-        False,
-        False,
-        True,
-        True,
-        True,
-        False,
-        False,
-        False,
-        True,
-        True,
-        False,
-    ]
+    assert [is_threshold_sample(i, 0.5, 0) for i in ids] == [False, False, False, True, True, True, False, False, False, True, True, False]
     assert [is_threshold_sample(i, 0.5, 1) for i in ids] != [is_threshold_sample(i, 0.5, 0) for i in ids]
     many = [f"{line}:{head}:{tail}" for line in range(100) for head in range(10) for tail in range(10)]
     assert sum(is_threshold_sample(i, 0.1, 0) for i in many) / len(many) == pytest.approx(0.1, abs=0.01)

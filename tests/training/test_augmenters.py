@@ -12,12 +12,7 @@ from thinc.api import Config
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import Sentence, bio_to_spans, read_corpus_dir
 from spacy_somd.corpus.retokenization import tokenization_variant
-from spacy_somd.training.augmenters import (
-    create_chain_augmenter,
-    create_rare_type_repeats_augmenter,
-    create_tokenization_augmenter,
-    example_sentence,
-)
+from spacy_somd.training.augmenters import create_chain_augmenter, create_rare_type_repeats_augmenter, create_tokenization_augmenter, example_sentence
 from spacy_somd.training.reader import gold_tokenized_example
 from tests.builders import CONFIGS, somd_blank
 from tests.builders.corpus import VERSIONS, check_valid, sentence_entities, somd_sentence

@@ -72,11 +72,7 @@ def build_pair_encoder(
         "somd_pair_encoder",
         encode_forward,
         init=encode_init,
-        layers=[
-            tok2vec,
-            HashEmbed(nO=type_width, nV=TYPE_ROWS, seed=TYPE_SEED),
-            Embed(nO=distance_width, nV=2 * distance_buckets),
-        ],
+        layers=[tok2vec, HashEmbed(nO=type_width, nV=TYPE_ROWS, seed=TYPE_SEED), Embed(nO=distance_width, nV=2 * distance_buckets)],
         refs={"tok2vec": tok2vec},
         attrs={"distance_buckets": distance_buckets},
     )
@@ -114,10 +110,9 @@ def pair_indices(rows: Sequence[PairRow], n_buckets: int) -> PairIndices:
     2n..3n-1): their start and end rows in the flattened token vectors; then the label
     keys (heads, then tails) and the distance buckets. One Python step per pair (reading
     its spans); the rest is numpy index arithmetic."""
-    table = numpy.array(
-        [(offset, head.start, head.end, tail.start, tail.end, head.label, tail.label) for offset, head, tail in rows],
-        dtype="uint64",
-    ).reshape((-1, 7))
+    table = numpy.array([(offset, head.start, head.end, tail.start, tail.end, head.label, tail.label) for offset, head, tail in rows], dtype="uint64").reshape(
+        (-1, 7)
+    )
     offset, h_start, h_end, t_start, t_end = table[:, :5].astype("int64").T
     head_first = h_start <= t_start
     left_end = numpy.where(head_first, h_end, t_end)

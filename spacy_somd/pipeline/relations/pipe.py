@@ -216,13 +216,7 @@ class RelationExtractor(ScaledPipe):
         """The relation dict of a kept pair from its row of class probabilities."""
         by_class = dict(zip(self.classes, scores))
         label = max(self.classes, key=by_class.__getitem__)
-        return {
-            "head": head.start,
-            "tail": tail.start,
-            "label": label,
-            "score": by_class[label],
-            "scores": {c: by_class[c] for c in self.labels},
-        }
+        return {"head": head.start, "tail": tail.start, "label": label, "score": by_class[label], "scores": {c: by_class[c] for c in self.labels}}
 
     def training_pairs(self, examples: Iterable[Example]) -> List[List[Pair]]:
         """The candidate pairs of the GOLD entities, as spans on the predicted docs and
@@ -250,12 +244,7 @@ class RelationExtractor(ScaledPipe):
                     gold.classes.append(UNKNOWN)
                     continue
                 if label != NO_RELATION:
-                    instance = Instance(
-                        f"{line}:{ref_head}-{ref_tail}",
-                        line,
-                        eg.reference.text,
-                        f'{label}: "{head.text}" -> "{tail.text}"',
-                    )
+                    instance = Instance(f"{line}:{ref_head}-{ref_tail}", line, eg.reference.text, f'{label}: "{head.text}" -> "{tail.text}"')
                     if fraction and is_threshold_sample(instance.id, fraction, seed):
                         label = FAKE_LABEL
                     gold.rows.append(len(gold.classes))
@@ -333,13 +322,7 @@ class RelationExtractor(ScaledPipe):
             missed += len(relations.keys() - found)
         return missed, total
 
-    def initialize(
-        self,
-        get_examples: Callable[[], Iterable[Example]],
-        *,
-        nlp: Optional[Language] = None,
-        labels: Optional[List[str]] = None,
-    ) -> None:
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, labels: Optional[List[str]] = None) -> None:
         """Labels (``labels`` from ``[initialize.components]``, else those of the gold
         relations) and the seen type pairs; a report of the gold relations that the
         training pairs miss (on the predicted docs as training sees them); then the
@@ -361,10 +344,7 @@ class RelationExtractor(ScaledPipe):
         report = msg.warn if missed else msg.info
         report(f"{self.name}: the training pairs miss {missed} of {total} gold relations")
         sample = [eg.reference for eg in islice(examples, 10)]
-        self.model.initialize(
-            X=(sample, [self.candidates(doc) for doc in sample]),
-            Y=self.model.ops.alloc2f(1, len(self.classes)),
-        )
+        self.model.initialize(X=(sample, [self.candidates(doc) for doc in sample]), Y=self.model.ops.alloc2f(1, len(self.classes)))
 
 
 def softmax_loss(ops: Ops, logits: Floats2d, gold: List[int]) -> Tuple[float, Floats2d]:

@@ -61,14 +61,7 @@ def make_somd_textcat(
     scorer: Optional[Callable],
 ) -> "SentenceCategorizer":
     return SentenceCategorizer(
-        nlp.vocab,
-        model,
-        name,
-        mapping=mapping,
-        threshold=threshold,
-        learn_rate_scale=learn_rate_scale,
-        dynamics_path=dynamics_path,
-        scorer=scorer,
+        nlp.vocab, model, name, mapping=mapping, threshold=threshold, learn_rate_scale=learn_rate_scale, dynamics_path=dynamics_path, scorer=scorer
     )
 
 
@@ -166,13 +159,7 @@ class SentenceCategorizer(ScaledPipe):
                     assigned.append(int(truths[i, j]))
         self.recorder.record(self.name, "category", ("absent", "present"), items, rows, assigned)
 
-    def initialize(
-        self,
-        get_examples: Callable[[], Iterable[Example]],
-        *,
-        nlp: Optional[Language] = None,
-        labels: Optional[Iterable[str]] = None,
-    ) -> None:
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, labels: Optional[Iterable[str]] = None) -> None:
         """Labels from ``labels`` (``[initialize.components]``) or else the mapping's
         categories and any explicit gold cats; then the model, its sizes inferred from a
         sample."""

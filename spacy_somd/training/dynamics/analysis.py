@@ -139,12 +139,7 @@ class _Trace:
         self.probability: List[numpy.ndarray] = []
 
     def add_instance(self, record: Dict[str, Any]) -> None:
-        instance = Instance(
-            _get(record, "id", str),
-            _get(record, "line", int),
-            _get(record, "text", str),
-            _get(record, "description", str),
-        )
+        instance = Instance(_get(record, "id", str), _get(record, "line", int), _get(record, "text", str), _get(record, "description", str))
         if instance.id in self.index:
             raise _Bad(f"instance {instance.id!r} is recorded twice")
         self.index[instance.id] = len(self.instances)

@@ -46,16 +46,7 @@ class AuditResult:
     percentile: Optional[float]
     sieved: Optional[List[List[int]]]
 
-    HEADER: ClassVar[Tuple[str, ...]] = (
-        "component",
-        "kind",
-        "instances",
-        "threshold samples",
-        "epochs",
-        "AUM threshold",
-        "flagged",
-        "sieved",
-    )
+    HEADER: ClassVar[Tuple[str, ...]] = ("component", "kind", "instances", "threshold samples", "epochs", "AUM threshold", "flagged", "sieved")
 
     @property
     def files(self) -> List[Path]:
@@ -82,10 +73,7 @@ class AuditResult:
 
 
 def run_audit(
-    dynamics_file: Union[str, Path],
-    out_dir: Union[str, Path],
-    percentile: Optional[float] = None,
-    threshold_percentile: float = 99.0,
+    dynamics_file: Union[str, Path], out_dir: Union[str, Path], percentile: Optional[float] = None, threshold_percentile: float = 99.0
 ) -> AuditResult:
     """Audit a dynamics file into ``out_dir``: ``aum_ranking.csv``, ``data_map.png``,
     ``aum_histogram.png``, ``threshold.json`` and, when ``percentile`` is given, ``sieve.json``

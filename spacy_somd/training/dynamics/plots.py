@@ -49,23 +49,11 @@ def _data_map_panel(figure: Figure, ax: Axes, group: GroupDynamics) -> None:
     colours = ScalarMappable(Normalize(shown.min(), shown.max()), "viridis")
     kept = regular & ~flagged
     ax.scatter(
-        group.variability[kept],
-        group.confidence[kept],
-        c=colours.to_rgba(group.aum[kept]),
-        s=size,
-        alpha=0.8,
-        linewidths=0,
-        label="instance (colour: AUM)",
+        group.variability[kept], group.confidence[kept], c=colours.to_rgba(group.aum[kept]), s=size, alpha=0.8, linewidths=0, label="instance (colour: AUM)"
     )
     if (~regular).any():
         ax.scatter(
-            group.variability[~regular],
-            group.confidence[~regular],
-            marker="x",
-            color="0.45",
-            s=size,
-            linewidths=1,
-            label="threshold sample (fake class)",
+            group.variability[~regular], group.confidence[~regular], marker="x", color="0.45", s=size, linewidths=1, label="threshold sample (fake class)"
         )
     if flagged.any():
         ax.scatter(
@@ -93,14 +81,7 @@ def _histogram_panel(ax: Axes, group: GroupDynamics, bins: int = 40) -> None:
     edges = numpy.histogram_bin_edges(group.aum, bins=bins).tolist()
     ax.hist(group.aum[regular], bins=edges, color="tab:blue", alpha=0.75, label="instances")
     if (~regular).any():
-        ax.hist(
-            group.aum[~regular],
-            bins=edges,
-            histtype="step",
-            color="tab:orange",
-            linewidth=2,
-            label="threshold samples (fake class)",
-        )
+        ax.hist(group.aum[~regular], bins=edges, histtype="step", color="tab:orange", linewidth=2, label="threshold samples (fake class)")
     if group.threshold is not None:
         ax.axvline(group.threshold, color="red", linestyle="--", linewidth=1.5, label=f"AUM threshold {group.threshold:.3g}")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -34,10 +34,7 @@ URL_RUNS = {
 CITATION_RUNS = {
     "numbers joined by commas, dashes or nothing": ("as in [ 5 , 8 ] and [ 3 - 5 ] or [ 27 ] .", ["[ 5 , 8 ]", "[ 3 - 5 ]", "[ 27 ]"]),
     "two citations side by side are two runs": ("[ 45 ] , [ 46 ]", ["[ 45 ]", "[ 46 ]"]),
-    "one-token citations, words in brackets and open brackets are none": (
-        "[27] [ UTRAD / ICAL ] [ 5 , ] [ 5 , 8",
-        [],
-    ),
+    "one-token citations, words in brackets and open brackets are none": ("[27] [ UTRAD / ICAL ] [ 5 , ] [ 5 , 8", []),
 }
 
 
@@ -65,10 +62,7 @@ def test_a_url_entity_becomes_its_whole_run_and_entities_inside_it_go():
     words = "We used SPSS ( www . brain - connectivity - toolbox . net ) .".split()
     doc = doc_with(words, [(2, 3, "Application"), (4, 7, "URL"), (8, 11, "PlugIn")])
     assert redraw(doc) == 1
-    assert [(e.text, e.label_) for e in doc.ents] == [
-        ("SPSS", "Application"),
-        ("www . brain - connectivity - toolbox . net", "URL"),
-    ]
+    assert [(e.text, e.label_) for e in doc.ents] == [("SPSS", "Application"), ("www . brain - connectivity - toolbox . net", "URL")]
 
 
 def test_runs_without_an_entity_of_the_label_and_one_token_mentions_are_left_alone():
@@ -107,11 +101,7 @@ def test_a_redrawn_entity_keeps_the_lowest_confidence_of_those_it_replaces_a_cut
     for ent, value in zip(doc.ents, (0.25, 0.75, 0.5, 0.9)):
         ent._.set(CONFIDENCE_ATTR, value)
     redraw(doc)
-    assert [(e.text, e._.get(CONFIDENCE_ATTR)) for e in doc.ents] == [
-        ("see", 0.25),
-        ("http : / / x . org / y", 0.5),
-        ("SPSS", 0.9),
-    ]
+    assert [(e.text, e._.get(CONFIDENCE_ATTR)) for e in doc.ents] == [("see", 0.25), ("http : / / x . org / y", 0.5), ("SPSS", 0.9)]
 
 
 def test_an_entity_over_two_runs_becomes_both_and_cut_entities_never_overlap_them():

@@ -7,15 +7,7 @@ import math
 import numpy
 import pytest
 
-from spacy_somd.training.dynamics.analysis import (
-    DynamicsFormatError,
-    assigned_probabilities,
-    aum_threshold,
-    lowest_count,
-    margins,
-    mean_and_std,
-    read_dynamics,
-)
+from spacy_somd.training.dynamics.analysis import DynamicsFormatError, assigned_probabilities, aum_threshold, lowest_count, margins, mean_and_std, read_dynamics
 from spacy_somd.training.dynamics.audit import run_audit
 from tests.builders.dynamics import FAKE_RELATION_LABELS, LN2, LN3, LN4, RELATION_ROWS, write_margins
 
@@ -86,10 +78,7 @@ GOOD = [
         ('{"type": "margins", "component": "rel", "kind": "relation"}', "unknown record type"),
         (GOOD[2].replace("[[1.0, 0.0]]", "[[1.0, 0.0, 2.0]]"), "logit rows of 2 values"),
         (GOOD[2].replace('"epochs": [0]', '"epochs": [2]'), "epoch 2 of 'x' follows 1 earlier"),
-        (
-            GOOD[2].replace('"epochs": [0], "assigned": [0]', '"epochs": [1], "assigned": [1]'),
-            "assigned 'B' here but 'A' before",
-        ),
+        (GOOD[2].replace('"epochs": [0], "assigned": [0]', '"epochs": [1], "assigned": [1]'), "assigned 'B' here but 'A' before"),
         (GOOD[2].replace('"assigned": [0]', '"assigned": [5]'), "outside 0..1"),
         (GOOD[2].replace('["x"]', '["y"]'), "before its instance record"),
         (GOOD[2].replace("1.0", "NaN"), "not valid JSON"),

@@ -24,13 +24,7 @@ def png_size(path: Path) -> tuple:
 
 def test_run_audit_writes_ranking_figures_and_threshold(tmp_path):
     path = tmp_path / "dynamics.jsonl"
-    write_margins(
-        path,
-        [
-            ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
-            ("cat", "category", BINARY, CATEGORY_ROWS),
-        ],
-    )
+    write_margins(path, [("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS), ("cat", "category", BINARY, CATEGORY_ROWS)])
     out = tmp_path / "audit"
     out.mkdir()
     (out / "sieve.json").write_text("{}")  # stale, from an earlier audit with a percentile
@@ -56,30 +50,18 @@ def test_run_audit_writes_ranking_figures_and_threshold(tmp_path):
         assert all(math.isfinite(float(r[column])) for r in rows)
     threshold = json.loads((out / "threshold.json").read_text())
     assert threshold["threshold_percentile"] == 99.0
-    assert [(g["kind"], g["instances"], g["threshold_samples"], g["flagged"]) for g in threshold["groups"]] == [
-        ("relation", 11, 5, 3),
-        ("category", 3, 0, 0),
-    ]
+    assert [(g["kind"], g["instances"], g["threshold_samples"], g["flagged"]) for g in threshold["groups"]] == [("relation", 11, 5, 3), ("category", 3, 0, 0)]
     assert threshold["groups"][0]["threshold"] == pytest.approx(0.96) and threshold["groups"][1]["threshold"] is None
     for name in ("data_map.png", "aum_histogram.png"):
         width, height = png_size(out / name)
         assert 1000 <= width <= 3000 and 400 <= height <= 2000  # two panels side by side
         assert (out / name).stat().st_size > 20_000
-    assert result.rows() == [
-        ("rel", "relation", 11, 5, 2, "0.96", 3, "-"),
-        ("cat", "category", 3, 0, 2, "-", 0, "-"),
-    ]
+    assert result.rows() == [("rel", "relation", 11, 5, 2, "0.96", 3, "-"), ("cat", "category", 3, 0, 2, "-", 0, "-")]
 
 
 def test_run_audit_sieve_lists_ids_and_lines(tmp_path):
     path = tmp_path / "dynamics.jsonl"
-    write_margins(
-        path,
-        [
-            ("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS),
-            ("cat", "category", BINARY, CATEGORY_ROWS),
-        ],
-    )
+    write_margins(path, [("rel", "relation", FAKE_RELATION_LABELS, RELATION_ROWS), ("cat", "category", BINARY, CATEGORY_ROWS)])
     result = run_audit(path, tmp_path / "audit", percentile=50)
     sieve = json.loads((tmp_path / "audit" / "sieve.json").read_text())
     assert sieve["percentile"] == 50
@@ -93,10 +75,4 @@ def test_run_audit_sieve_lists_ids_and_lines(tmp_path):
     assert sieve["lines"] == [1, 2]
     assert [(g["removed"], g["of"]) for g in sieve["groups"]] == [(3, 6), (2, 3)]  # 1.5 rounds up to 2
     assert [row[-1] for row in result.rows()] == [3, 2]
-    assert [f.name for f in result.files if f.is_file()] == [
-        "aum_ranking.csv",
-        "data_map.png",
-        "aum_histogram.png",
-        "threshold.json",
-        "sieve.json",
-    ]
+    assert [f.name for f in result.files if f.is_file()] == ["aum_ranking.csv", "data_map.png", "aum_histogram.png", "threshold.json", "sieve.json"]
