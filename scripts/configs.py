@@ -164,12 +164,12 @@ GPU = Derived(
             f"{TRANSFORMER}.tokenizer_config.use_fast",
             False,
             note=(
-                "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 (spaCy issue 13730); the slow"
+                "the fast DeBERTa-v3 tokenizer misaligns word pieces in spacy-transformers 1.4 with spaCy 3.8; the slow"
                 " sentencepiece tokenizer aligns correctly"
             ),
         ),
         Edit(f"{TRANSFORMER}.tokenizer_config.model_max_length", 512),
-        Edit(f"{TRANSFORMER}.grad_scaler_config.init_scale", 32768.0, note="must be a float (spaCy issue 13512)"),
+        Edit(f"{TRANSFORMER}.grad_scaler_config.init_scale", 32768.0, note="must be a float: torch's GradScaler takes init_scale as a float"),
         Edit("training.accumulate_gradient", 2),
         Edit("training.max_epochs", 30),
         Edit("training.max_steps", 0),

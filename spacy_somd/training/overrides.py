@@ -27,8 +27,6 @@ def section_accepts(section: Mapping[str, Any], option: str) -> bool:
             parameters = inspect.signature(registry.get(key[1:], value)).parameters
             return option in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     factory = section.get("factory")
-    if isinstance(factory, str):
-        spacy.blank("en")  # a Language loads the factories of every plugin's entry points
     if isinstance(factory, str) and Language.has_factory(factory):
         meta = Language.get_factory_meta(factory)
         return option in (meta.default_config or {})
@@ -61,6 +59,7 @@ def override_error(config: Config, key: str) -> Optional[str]:
 
 def check_overrides(config: Config, overrides: Mapping[str, Any]) -> None:
     """Raise ValueError naming the first override that is no setting of ``config``."""
+    spacy.blank("en")  # a Language loads the factories of every plugin's entry points, once
     for key in overrides:
         error = override_error(config, key)
         if error:
