@@ -1,10 +1,11 @@
 """Evaluation commands: ``report`` (an evaluation's scores as tables),
-``evaluate-gold-entities`` (relation scores with the gold entities given) and ``visualize``
-(predictions as displaCy HTML)."""
+``evaluate-gold-entities`` (relation scores with the gold entities given),
+``evaluate-softcite`` (whole real articles, Softcite's) and ``visualize`` (predictions as
+displaCy HTML)."""
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from tqdm import tqdm
@@ -14,9 +15,12 @@ from spacy_somd.annotate.predict import read_input
 from spacy_somd.cli._util import GPU_HELP, app, fail, load_pipeline, read_json
 from spacy_somd.corpus.docs import sentence_to_doc
 from spacy_somd.corpus.format import SomdFormatError
+from spacy_somd.corpus.softcite import SPLITS
 from spacy_somd.evaluation.displacy import render_relations
 from spacy_somd.evaluation.gold_entities import score_docbin_on_gold_entities
 from spacy_somd.evaluation.report import FAMILIES, flatten_scores, percent, print_scores, score_tables
+from spacy_somd.evaluation.softcite import TABLE_HEADER, evaluate_softcite, score_table
+from spacy_somd.io import write_atomic
 
 
 @app.command()
@@ -58,6 +62,37 @@ def evaluate_gold_entities(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(scores, indent=2), encoding="utf-8")
     msg.good(f"Relation F with gold entities: {percent(scores['rel_f'])} (saved to {output})")
+
+
+@app.command("evaluate-softcite")
+def evaluate_softcite_cli(
+    model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
+    contexts: Path = typer.Argument(..., help="Softcite's software-contexts.json.gz, or the folder that holds it"),
+    split: str = typer.Option("test", help=f"The articles to score on: {', '.join(SPLITS)} (split by article; never train or select on test)"),
+    output: Optional[Path] = typer.Option(None, help="JSON file to save the scores to"),
+    gate: List[float] = typer.Option(
+        [], help="Also score with this sentence gate: entities dropped where the SOFTWARE probability is below it (repeat for several)"
+    ),
+    batch_size: int = typer.Option(64, help="Sentences per batch"),
+    gpu_id: int = typer.Option(-1, help=GPU_HELP),
+) -> None:
+    """Score a pipeline on whole real articles.
+
+    Softcite's PubMed Central articles, sentence by sentence: exact and overlapping P/R/F1
+    for software, version, publisher and URL, micro and macro, and the false mentions per
+    1,000 sentences that mention no software."""
+    if split not in SPLITS:
+        fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    nlp = load_pipeline(model, gpu_id)
+    try:
+        results = evaluate_softcite(nlp, contexts, split, [None, *gate], batch_size)
+    except (FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    if output is not None:
+        write_atomic(output, json.dumps(results, indent=2).encode("utf-8"))
+    msg.table(score_table(results), header=TABLE_HEADER, divider=True)
+    first = next(iter(results.values()))
+    msg.good(f"{first['articles']} {split} articles, {first['sentences']} sentences" + (f" (saved to {output})" if output else ""))
 
 
 @app.command()

@@ -2,7 +2,7 @@
 DocBins, tokenized as the corpus is."""
 
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -48,6 +48,7 @@ def create_fold_corpus(
     dev_seed: int = 0,
     augmenter: Optional[Augmenter] = None,
     extra: Optional[Path] = None,
+    negatives: Optional[Callable[[Language, int], List[Doc]]] = None,
 ) -> Callable[[Language], Iterator[Example]]:
     """Examples of one split (``train``, ``dev`` or ``heldout``, see :func:`select_fold`),
     read from the fold DocBins that `convert` writes (only the folds the split needs).
@@ -55,12 +56,16 @@ def create_fold_corpus(
     audit's sieve.json) removes its sentences from the training split; ``extra`` (a
     folder that `convert` wrote) adds all its sentences to the training split, after the
     same share of entity-free ones (see :func:`extra_training_docs`); ``augmenter``
-    (``[corpora.train.augmenter]``) turns each example into its augmented ones."""
+    (``[corpora.train.augmenter]``) turns each example into its augmented ones;
+    ``negatives`` (``[corpora.train.negatives]``, e.g. ``spacy_somd.softcite_negatives.v1``)
+    adds sentences of real articles that mention no software to the training split, as
+    they are (not augmented)."""
     check_fold_settings(fold, n_folds, negative_ratio, dev_size)
     folds = folds_of_split(fold, n_folds, split)
     exclude = sieved_lines(sieve)
-    if extra is not None and split != "train":
-        raise ValueError(f"extra (paths.extra_corpus) only adds training sentences, not to the {split} split")
+    for name, value in (("extra (paths.extra_corpus)", extra), ("negatives", negatives)):
+        if value is not None and split != "train":
+            raise ValueError(f"{name} only adds training sentences, not to the {split} split")
 
     if split == "dev" and dev_size == 0.0:
         msg.info(
@@ -77,5 +82,8 @@ def create_fold_corpus(
         for doc in docs[: limit or None]:
             example = gold_tokenized_example(nlp, doc)
             yield from ([example] if augmenter is None else augmenter(nlp, example))
+        if negatives is not None:
+            first_line = max((d._.get(LINE_ATTR) for d in corpus), default=0) + 1
+            yield from (gold_tokenized_example(nlp, doc) for doc in negatives(nlp, first_line))
 
     return read
