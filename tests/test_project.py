@@ -46,7 +46,7 @@ def test_workflows_name_existing_commands(project):
     commands = {command["name"] for command in project["commands"]}
     for workflow in project["workflows"].values():
         assert set(workflow) <= commands
-    assert project["workflows"]["all"] == ["assets", "convert", "train", "evaluate", "predict", "package"]
+    assert project["workflows"]["all"] == ["assets", "convert", "train", "evaluate", "evaluate-softcite", "predict", "package"]
     assert sorted(project["workflows"]) == ["all", "release", "vote"]
     assert "clean" in commands
     for command in project["commands"]:
