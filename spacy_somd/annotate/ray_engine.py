@@ -41,11 +41,15 @@ def model_error(model: str, int8: bool) -> Optional[str]:
 
 
 def root_cause(err: BaseException) -> str:
-    """The last line of a Ray error that names an exception (``ValueError: ...``): the
-    error that an actor or a task raised, without Ray's traceback."""
+    """What an actor or a task raised, from a Ray error that carries its traceback: the
+    last line that names an exception (``ValueError: ...``, the class without its module)
+    and the lines after it, as one line."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
-    return (named or lines or [type(err).__name__])[-1]
+    named = [number for number, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    if not named:
+        return " ".join(lines[-1:]) or type(err).__name__
+    name, message = " ".join(lines[named[-1] :]).split(": ", 1)
+    return f"{name.rsplit('.', 1)[-1]}: {message}"
 
 
 def ray_stream(

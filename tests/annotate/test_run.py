@@ -205,3 +205,44 @@ def test_int8_reaches_the_ray_actors(default_pipeline, tmp_path, ray_cluster):
         run(default_pipeline, source, tmp_path / f"{name}.jsonl", **settings)
         outputs[name] = read_output(tmp_path / f"{name}.jsonl")
     assert outputs["ray int8"] == outputs["int8"] != outputs["fp32"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "config"])
+def test_a_model_that_fails_to_load_on_ray_is_one_line_and_leaves_nothing_behind(rule_pipeline, tmp_path, ray_cluster, damage):
+    """The ray engine checks that the model loads (in a task on the cluster) before any
+    actor starts: one line naming the model and the reason, exit 1, no traceback, and no
+    folder or manifest left behind; the corrected command then runs."""
+    import shutil
+
+    model = tmp_path / "model"
+    if damage == "config":
+        shutil.copytree(rule_pipeline, model)
+        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
+    output = tmp_path / "new" / "out.jsonl"
+    args = ["annotate", str(model), str(source), str(output), "--engine", "ray"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output and "RayTaskError" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"✘ cannot load the pipeline {str(model)!r}: ")
+    assert not (tmp_path / "new").exists()
+    shutil.rmtree(model, ignore_errors=True)
+    shutil.copytree(rule_pipeline, model)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "read 3 records = annotated 3 + rejected 0" in result.output
+
+
+def fails_on_the_cluster(text: str) -> None:
+    raise ValueError(f"a reason\nover two lines: {text}")
+
+
+def test_an_error_raised_on_the_cluster_is_its_last_line(ray_cluster):
+    """What an actor or task raised is said in the one line that names it, without Ray's
+    traceback."""
+    from spacy_somd.annotate.ray_engine import root_cause
+
+    with pytest.raises(ray_cluster.exceptions.RayError) as caught:
+        ray_cluster.get(ray_cluster.remote(fails_on_the_cluster).remote("the root cause"))
+    assert 'raise ValueError(f"a reason' in str(caught.value)
+    assert root_cause(caught.value) == "ValueError: a reason over two lines: the root cause"
