@@ -246,3 +246,35 @@ def test_an_error_raised_on_the_cluster_is_its_last_line(ray_cluster):
         ray_cluster.get(ray_cluster.remote(fails_on_the_cluster).remote("the root cause"))
     assert 'raise ValueError(f"a reason' in str(caught.value)
     assert root_cause(caught.value) == "ValueError: a reason over two lines: the root cause"
+
+
+POISON = '{"id": "doc6543", "text": "SPSS 22 and a lone surrogate \\ud800 that no file can hold"}'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_one_poison_record_among_10000_costs_that_record_only(rule_pipeline, tmp_path, request, engine):
+    """10,000 short records, one of them poison (a lone surrogate that no output file can
+    hold): exactly that record is rejected, with its position and reason, and the 9,999
+    others are annotated, in order; read = annotated + rejected in the summary, and the
+    counts are those of the files."""
+    if engine == "ray":
+        request.getfixturevalue("ray_cluster")
+    rows: List[Any] = good_rows(10_000)
+    rows[6543] = POISON
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    output = tmp_path / "out.jsonl"
+    start = time.perf_counter()
+    _, total, notes = run(rule_pipeline, source, output, engine=engine)
+    print(f"\n{engine}: 10,000 records in {time.perf_counter() - start:.1f} s")
+    reason = "text not valid Unicode (a lone surrogate '\\ud800' at character 30)"
+    assert notes == [f"rejected: {source}, line 6544: {reason}"]
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rejects == [{"position": f"{source}, line 6544", "id": "doc6543", "reason": reason}]
+    summary = json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))
+    assert (summary["read"], summary["annotated"], summary["rejected"], summary["partitions"]) == (10_000, 9_999, 1, 10)
+    assert summary["read"] == summary["annotated"] + summary["rejected"] == len(rows)
+    records = read_output(output)
+    assert [r["id"] for r in records] == [f"doc{i}" for i in range(10_000) if i != 6543]
+    assert summary["sentences"] == sum(len(r["sentences"]) for r in records) and summary["rejected"] == len(rejects)
+    assert len(list(output.glob("part-*.jsonl"))) == len(list(output.glob("_part-*.json"))) == 10
