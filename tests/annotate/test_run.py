@@ -278,3 +278,16 @@ def test_one_poison_record_among_10000_costs_that_record_only(rule_pipeline, tmp
     assert [r["id"] for r in records] == [f"doc{i}" for i in range(10_000) if i != 6543]
     assert summary["sentences"] == sum(len(r["sentences"]) for r in records) and summary["rejected"] == len(rejects)
     assert len(list(output.glob("part-*.jsonl"))) == len(list(output.glob("_part-*.json"))) == 10
+
+
+def test_a_batch_token_budget_below_one_is_one_line(model, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(2))
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / "out.jsonl"), "--batch-tokens", "0"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        "✘ --batch-size, --batch-tokens, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0"
+    ]
+    assert not (tmp_path / "out.jsonl").exists()
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / "out.jsonl"), "--batch-tokens", "8"])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == ["doc0", "doc1"]
