@@ -7,8 +7,10 @@ its entities, relations and categories are the sentence's. A text longer than th
 pipeline's ``max_length`` is cut into pieces at sentence-like boundaries first, and a
 sentence longer than ``MAX_SENTENCE_TOKENS`` tokens (text without sentence punctuation) is
 annotated in consecutive parts of at most that many tokens, never dropped; the offsets still
-point into the whole text. So a batch of ``batch_size`` sentences holds a bounded number of
-tokens and of entity pairs, whatever the input.
+point into the whole text. The sentences go through the pipeline in batches of at most
+``batch_size`` sentences and at most ``batch_tokens`` tokens (a sentence longer than the
+budget alone), so that a batch holds a bounded number of tokens and of entity pairs,
+whatever the input: many long sentences are never held at once.
 
 Memory does not grow with the input: the records go through the pipeline in blocks whose
 strings live in a spaCy memory zone, freed after the block together with the heap memory
@@ -40,6 +42,9 @@ ZONE_RECORDS = 100  # input records whose strings share one memory zone
 # the longest sentence annotated as one doc, in tokens: longer ones (no sentence punctuation)
 # are cut into parts, so that memory is bounded per batch (a corpus sentence has 10-60 tokens)
 MAX_SENTENCE_TOKENS = 512
+# the most tokens one batch of sentences holds: 64 corpus sentences (about 2,000 tokens) fit,
+# 64 sentences of 512 tokens (32,768) do not
+BATCH_TOKENS = 4096
 
 
 class Annotated(NamedTuple):
@@ -79,6 +84,22 @@ def bounded(sent: Span, limit: int = MAX_SENTENCE_TOKENS) -> Iterator[Span]:
     yield sent.doc[start:end]
 
 
+def token_batches(items: Iterable[Tuple[Doc, int]], budget: int, max_docs: int) -> Iterator[List[Tuple[Doc, int]]]:
+    """``items`` (a doc and its number) in order, in batches of at most ``max_docs`` docs and
+    at most ``budget`` tokens together; a doc of more than ``budget`` tokens is a batch alone."""
+    batch: List[Tuple[Doc, int]] = []
+    tokens = 0
+    for item in items:
+        size = len(item[0])
+        if batch and (tokens + size > budget or len(batch) >= max_docs):
+            yield batch
+            batch, tokens = [], 0
+        batch.append(item)
+        tokens += size
+    if batch:
+        yield batch
+
+
 def drop_hidden_states(doc: Doc) -> None:
     """Free what a doc holds for the components and no output needs, the transformer's
     outputs (``doc._.trf_data``) and the token vectors (``doc.tensor``), as soon as it is
@@ -99,11 +120,14 @@ def load_model(model: str, int8: bool = False) -> Language:
 
 class Annotator:
     """Loads ``model`` (on GPU ``gpu_id`` unless it is -1; with its backbone int8 with
-    ``int8``) and annotates records:
+    ``int8``) and annotates records, in batches of at most ``batch_size`` sentences and
+    ``batch_tokens`` tokens:
     ``__call__`` is Ray Data's ``map_batches`` function over batches of partitions,
     :meth:`annotate` the stream the local engine runs; both go through :meth:`annotate`."""
 
-    def __init__(self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu_id: int = -1, int8: bool = False):
+    def __init__(
+        self, model: str, files: List[str], batch_size: int = 64, n_process: int = 1, gpu_id: int = -1, int8: bool = False, batch_tokens: int = BATCH_TOKENS
+    ):
         if gpu_id >= 0:
             spacy.require_gpu(gpu_id)
         limit_heap_growth()
@@ -111,6 +135,7 @@ class Annotator:
         self.nlp: Language = load_model(model, int8)
         self.files = [Path(f) for f in files]
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.n_process = n_process
         self.boundaries = [n for n in self.nlp.pipe_names if SENTENCE_START in self.nlp.get_pipe_meta(n).assigns]
         self.max_sentence_tokens = MAX_SENTENCE_TOKENS
@@ -151,8 +176,7 @@ class Annotator:
                     yield part.doc, number
 
         done: List[SentencePart] = []
-        docs = self.nlp.pipe(sentence_docs(), as_tuples=True, batch_size=self.batch_size, n_process=self.n_process, disable=self.boundaries)
-        for doc, number in docs:
+        for doc, number in self.pipe(sentence_docs()):
             drop_hidden_states(doc)
             record, parts, n_pieces = waiting[0]
             done.append(parts[number]._replace(doc=doc))
@@ -161,6 +185,19 @@ class Annotator:
                 words = sum(not t.is_space for part in done for t in part.doc)
                 yield Annotated(build_record(record.id, done), record.position, words, n_pieces)
                 done = []
+
+    def pipe(self, items: Iterable[Tuple[Doc, int]]) -> Iterator[Tuple[Doc, int]]:
+        """The sentence docs (with their numbers) annotated, in order: in one process, in
+        the batches of :func:`token_batches`; in ``n_process`` processes (whose batches
+        spaCy makes of a fixed number of docs), in batches of as many sentences as fit the
+        token budget however long they are (``batch_tokens // max_sentence_tokens``, at
+        least 1, at most ``batch_size``)."""
+        if self.n_process > 1:
+            size = max(1, min(self.batch_size, self.batch_tokens // self.max_sentence_tokens))
+            yield from self.nlp.pipe(items, as_tuples=True, batch_size=size, n_process=self.n_process, disable=self.boundaries)
+            return
+        for batch in token_batches(items, self.batch_tokens, self.batch_size):
+            yield from self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=self.boundaries)
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, List[Any]]:
         """Ray Data's batch function: partitions (``Partition.to_json``) in; a row per

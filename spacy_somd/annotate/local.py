@@ -7,21 +7,29 @@ from typing import Deque, Iterable, Iterator, List, Tuple
 
 import torch
 
-from spacy_somd.annotate.annotator import Annotated, Annotator
+from spacy_somd.annotate.annotator import BATCH_TOKENS, Annotated, Annotator
 from spacy_somd.annotate.inputs import Partition, Record, records_of
 
 
 def local_stream(
-    model: str, files: List[Path], partitions: Iterable[Partition], batch_size: int, n_process: int, gpu_id: int = -1, int8: bool = False
+    model: str,
+    files: List[Path],
+    partitions: Iterable[Partition],
+    batch_size: int,
+    n_process: int,
+    gpu_id: int = -1,
+    int8: bool = False,
+    batch_tokens: int = BATCH_TOKENS,
 ) -> Tuple[Deque[Partition], Iterator[Annotated]]:
     """The partitions as they are fed (a queue the writer takes them from) and the output
     records of their good records, in order; on GPU ``gpu_id`` (-1: CPU), in one process;
-    with the backbone int8 with ``int8``."""
+    with the backbone int8 with ``int8``; in batches of at most ``batch_size`` sentences
+    and ``batch_tokens`` tokens."""
     if n_process > 1:
         # one thread per process; and forked processes hang where the parent started
         # torch's thread pool before the fork (a transformer pipeline)
         torch.set_num_threads(1)
-    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process, gpu_id, int8)
+    annotator = Annotator(model, [str(f) for f in files], batch_size, n_process, gpu_id, int8, batch_tokens)
     fed: Deque[Partition] = deque()
 
     def records() -> Iterator[Record]:

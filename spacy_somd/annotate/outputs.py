@@ -7,7 +7,8 @@ counts last: a partition is complete when its counts file exists, absent otherwi
 rerun resumes only the same run; ``restart`` removes an earlier run's output first. A run
 holds an exclusive lock on the folder (``_annotate.lock``) from start to end: one writer
 per output. Beside the folder: ``OUTPUT-stem.summary.json``, ``.software.tsv`` and
-``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run."""
+``.rejects.jsonl``, rewritten from the partitions' counts at the end of every run, all three
+whole or none (the old ones stay where writing them fails)."""
 
 import json
 from pathlib import Path
@@ -21,7 +22,7 @@ except ImportError:  # not POSIX
 from spacy_somd.annotate.fingerprint import changes
 from spacy_somd.annotate.inputs import InputError, Partition, parquet_module
 from spacy_somd.annotate.summary import RunCounts, software_tsv
-from spacy_somd.io import staged_path, write_atomic
+from spacy_somd.io import StagedFiles, staged_path, write_atomic
 
 FORMATS = (".parquet", ".jsonl")
 MANIFEST = "_manifest.json"
@@ -163,14 +164,16 @@ class PartitionWriter:
         rejects beside the folder."""
         total = RunCounts()
         stem = self.folder.with_suffix("")
-        with open(f"{stem}.rejects.jsonl", "w", encoding="utf-8") as rejects:
+        names = [f"{stem.name}{suffix}" for suffix in (".rejects.jsonl", ".summary.json", ".software.tsv")]
+        # all three written whole into a hidden folder beside OUTPUT, then moved over the old ones
+        with StagedFiles(stem.parent, names) as (rejects, summary_file, software):
             for data in self.partition_data():
                 total.merge(RunCounts.from_dict(data["counts"]))
                 rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
-        summary = {**total.to_dict(), "partitions": len(self.complete())}
-        del summary["software"]
-        Path(f"{stem}.summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        Path(f"{stem}.software.tsv").write_text(software_tsv(total), encoding="utf-8")
+            summary = {**total.to_dict(), "partitions": len(self.complete())}
+            del summary["software"]
+            summary_file.write(json.dumps(summary, indent=2))
+            software.write(software_tsv(total))
         return total
 
 

@@ -5,7 +5,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from spacy_somd.annotate.annotator import Annotated
+from spacy_somd.annotate.annotator import BATCH_TOKENS, Annotated
 from spacy_somd.annotate.fingerprint import manifest_of
 from spacy_somd.annotate.inputs import Partition, check_jsonl, check_parquet, input_files, scan
 from spacy_somd.annotate.outputs import PartitionWriter
@@ -28,6 +28,7 @@ class Settings(NamedTuple):
     gpu_id: int = -1
     int8: bool = False
     restart: bool = False
+    batch_tokens: int = BATCH_TOKENS
 
 
 def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
@@ -85,12 +86,20 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
             from spacy_somd.annotate.ray_engine import ray_stream
 
             fed, items = ray_stream(
-                model, files, list(pending), settings.batch_size, settings.num_workers, settings.num_gpus_per_worker, settings.ray_address, settings.int8
+                model,
+                files,
+                list(pending),
+                settings.batch_size,
+                settings.num_workers,
+                settings.num_gpus_per_worker,
+                settings.ray_address,
+                settings.int8,
+                settings.batch_tokens,
             )
         else:
             from spacy_somd.annotate.local import local_stream
 
-            fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8)
+            fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8, settings.batch_tokens)
         run = write_partitions(fed, items, writer, on_partition)
         total = writer.finish()
     except BaseException:

@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 from wasabi import msg
 
+from spacy_somd.annotate.annotator import BATCH_TOKENS
 from spacy_somd.annotate.inputs import InputError
 from spacy_somd.annotate.predict import OUTPUT_NAMES, predict_lines, read_input
 from spacy_somd.annotate.run import Settings, annotate_input
@@ -64,6 +65,7 @@ def annotate(
     output: Path = typer.Argument(..., help="Output folder, its format by its extension: .parquet or .jsonl"),
     engine: str = typer.Option("local", help="local (nlp.pipe on this machine) or ray (Ray Data actors)"),
     batch_size: int = typer.Option(64, help="Sentences per nlp.pipe batch"),
+    batch_tokens: int = typer.Option(BATCH_TOKENS, help="Tokens per nlp.pipe batch at most (a longer sentence is a batch alone)"),
     n_process: int = typer.Option(1, help="local: processes of nlp.pipe"),
     ray_address: Optional[str] = typer.Option(None, help="ray: the cluster to join (default: start Ray on this machine's cores)"),
     num_workers: int = typer.Option(1, help="ray: actors, each with the pipeline loaded"),
@@ -85,14 +87,16 @@ def annotate(
 
     if engine not in ("local", "ray") or on_error not in ("skip", "fail"):
         fail(f"--engine must be local or ray (not {engine!r}), --on-error skip or fail (not {on_error!r})")
-    if min(batch_size, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
-        fail("--batch-size, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
+    if min(batch_size, batch_tokens, n_process, num_workers, partition_size) < 1 or num_gpus_per_worker < 0:
+        fail("--batch-size, --batch-tokens, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0")
     check_int8(int8, gpu_id >= 0 or num_gpus_per_worker > 0)
     if gpu_id >= 0:
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
-    settings = Settings(engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart)
+    settings = Settings(
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart, batch_tokens
+    )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
     def on_partition(partition, counts, notes) -> None:

@@ -110,8 +110,8 @@ def fold_files(directory: Path, n_folds: Optional[int] = None) -> List[Path]:
 
 def check_folds_filled(n_sentences: int, n_folds: int) -> None:
     """Refuse more folds than the corpus has sentences (lines): folds ``n_sentences`` ..
-    ``n_folds - 1`` would be empty. (A sentence that lenient mode skips can empty a fold
-    too; that fold is kept, as skipped sentences do not move the others.)"""
+    ``n_folds - 1`` would be empty. (A fold whose every sentence lenient mode skips is
+    refused by ``convert`` too, as skipped sentences do not move the others.)"""
     if n_folds > n_sentences:
         empty = f"fold {n_sentences}" if n_folds == n_sentences + 1 else f"fold {n_sentences}..{n_folds - 1}"
         raise ValueError(f"--n-folds {n_folds} but the corpus has {n_sentences} sentences: {empty} would be empty")

@@ -3,7 +3,7 @@ ends, offsets into the raw text, strings of new words freed, long texts cut not 
 
 import spacy
 
-from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, bounded, drop_hidden_states, pieces
+from spacy_somd.annotate.annotator import ZONE_RECORDS, Annotator, bounded, drop_hidden_states, pieces, token_batches
 from spacy_somd.annotate.inputs import Record
 from tests.builders.annotate import ANNOTATE_PATTERNS, ANNOTATE_TEXTS
 
@@ -122,3 +122,36 @@ def test_annotated_docs_let_go_of_their_hidden_states():
     doc._.trf_data = "the transformer's outputs"
     drop_hidden_states(doc)
     assert doc._.trf_data is None and doc.tensor.size == 0
+
+
+def test_token_batches_hold_at_most_the_budget_and_every_doc_once():
+    nlp = spacy.blank("en")
+    lengths = [3, 5, 1, 12, 2, 2, 2, 2, 2, 2, 7, 4, 30, 1]
+    docs = [(nlp.make_doc(" ".join(["w"] * n)), number) for number, n in enumerate(lengths)]
+    batches = list(token_batches(docs, 12, 4))
+    assert [item for batch in batches for item in batch] == docs  # every doc, in order, once
+    assert [[len(doc) for doc, _ in batch] for batch in batches] == [[3, 5, 1], [12], [2, 2, 2, 2], [2, 2, 7], [4], [30], [1]]
+    assert all(len(batch) <= 4 and (sum(len(doc) for doc, _ in batch) <= 12 or len(batch) == 1) for batch in batches)
+    assert list(token_batches([], 12, 4)) == []
+
+
+def test_the_pipeline_sees_batches_within_the_token_budget(model):
+    """The components get batches of at most batch_tokens tokens, every sentence exactly
+    once and in order, and the records are those of batches of any size (offsets into the
+    text unchanged)."""
+    texts = [" ".join(ANNOTATE_TEXTS[i].replace(".", "") for i in (0, 3, 5)) * 3, *ANNOTATE_TEXTS, "SPSS 22 " * 40]
+    records = [Record(i, f"line {i + 1}", f"doc{i}", text) for i, text in enumerate(texts)]
+    plain = Annotator(str(model), [])
+    plain.max_sentence_tokens = 16
+    expected = [item.record for item in plain.annotate(records)]
+    annotator = Annotator(str(model), [], batch_size=64, batch_tokens=40)
+    annotator.max_sentence_tokens = 16
+    recorder = annotator.nlp.add_pipe("somd_test_batch_recorder")
+    annotated = [item.record for item in annotator.annotate(records)]
+    assert annotated == expected
+    sentence_lengths = [len(part.doc) for record in records for part in annotator.sentences(record.text)[0]]
+    assert [n for batch in recorder.batches for n in batch] == sentence_lengths
+    assert sum(len(r["sentences"]) for r in annotated) == len(sentence_lengths) > 20
+    assert all(sum(batch) <= 40 for batch in recorder.batches) and max(len(batch) for batch in recorder.batches) > 1
+    for record, out in zip(records, annotated):
+        assert all(record.text[e["start"] : e["end"]] == e["text"] for e in out["entities"])

@@ -154,3 +154,25 @@ def test_an_output_inside_the_parquet_input_folder_is_not_read_as_input(rule_pip
     result = CliRunner().invoke(app, ["annotate", str(rule_pipeline), str(papers), str(output), "--partition-size", "2"])
     assert result.exit_code == 0, result.output
     assert "read 5 records" in result.output
+
+
+def test_a_failure_while_writing_the_summary_leaves_the_old_files_whole(rule_pipeline, tmp_path):
+    """The rejects, the summary and the software table are written whole or not at all: a
+    rerun that fails half way through them (a partition's counts file it cannot read, after
+    the rejects of the partitions before it were written) leaves the files of the run
+    before as they were, and no temporary file or folder beside them."""
+    rows = good_rows(6)
+    rows[1] = {"id": "bad"}
+    rows[4] = {"id": "doc0", "text": "a duplicate id"}
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    output = tmp_path / "out.jsonl"
+    annotate(rule_pipeline, source, output, partition_size=2)
+    before = files_of(output)
+    assert before["out.rejects.jsonl"].count(b"\n") == 2 and b"missing text" in before["out.rejects.jsonl"]
+    (output / "_part-000002.json").write_text('{"counts": ', encoding="utf-8")  # the last partition's counts, cut short
+    with pytest.raises(ValueError):
+        annotate(rule_pipeline, source, output, partition_size=2)
+    after = files_of(output)
+    for name in ("out.rejects.jsonl", "out.summary.json", "out.software.tsv"):
+        assert after[name] == before[name], name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.rejects.jsonl", "out.software.tsv", "out.summary.json"]

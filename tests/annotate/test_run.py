@@ -205,3 +205,89 @@ def test_int8_reaches_the_ray_actors(default_pipeline, tmp_path, ray_cluster):
         run(default_pipeline, source, tmp_path / f"{name}.jsonl", **settings)
         outputs[name] = read_output(tmp_path / f"{name}.jsonl")
     assert outputs["ray int8"] == outputs["int8"] != outputs["fp32"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "config"])
+def test_a_model_that_fails_to_load_on_ray_is_one_line_and_leaves_nothing_behind(rule_pipeline, tmp_path, ray_cluster, damage):
+    """The ray engine checks that the model loads (in a task on the cluster) before any
+    actor starts: one line naming the model and the reason, exit 1, no traceback, and no
+    folder or manifest left behind; the corrected command then runs."""
+    import shutil
+
+    model = tmp_path / "model"
+    if damage == "config":
+        shutil.copytree(rule_pipeline, model)
+        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
+    output = tmp_path / "new" / "out.jsonl"
+    args = ["annotate", str(model), str(source), str(output), "--engine", "ray"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output and "RayTaskError" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"✘ cannot load the pipeline {str(model)!r}: ")
+    assert not (tmp_path / "new").exists()
+    shutil.rmtree(model, ignore_errors=True)
+    shutil.copytree(rule_pipeline, model)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "read 3 records = annotated 3 + rejected 0" in result.output
+
+
+def fails_on_the_cluster(text: str) -> None:
+    raise ValueError(f"a reason\nover two lines: {text}")
+
+
+def test_an_error_raised_on_the_cluster_is_its_last_line(ray_cluster):
+    """What an actor or task raised is said in the one line that names it, without Ray's
+    traceback."""
+    from spacy_somd.annotate.ray_engine import root_cause
+
+    with pytest.raises(ray_cluster.exceptions.RayError) as caught:
+        ray_cluster.get(ray_cluster.remote(fails_on_the_cluster).remote("the root cause"))
+    assert 'raise ValueError(f"a reason' in str(caught.value)
+    assert root_cause(caught.value) == "ValueError: a reason over two lines: the root cause"
+
+
+POISON = '{"id": "doc6543", "text": "SPSS 22 and a lone surrogate \\ud800 that no file can hold"}'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_one_poison_record_among_10000_costs_that_record_only(rule_pipeline, tmp_path, request, engine):
+    """10,000 short records, one of them poison (a lone surrogate that no output file can
+    hold): exactly that record is rejected, with its position and reason, and the 9,999
+    others are annotated, in order; read = annotated + rejected in the summary, and the
+    counts are those of the files."""
+    if engine == "ray":
+        request.getfixturevalue("ray_cluster")
+    rows: List[Any] = good_rows(10_000)
+    rows[6543] = POISON
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    output = tmp_path / "out.jsonl"
+    start = time.perf_counter()
+    _, total, notes = run(rule_pipeline, source, output, engine=engine)
+    print(f"\n{engine}: 10,000 records in {time.perf_counter() - start:.1f} s")
+    reason = "text not valid Unicode (a lone surrogate '\\ud800' at character 30)"
+    assert notes == [f"rejected: {source}, line 6544: {reason}"]
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rejects == [{"position": f"{source}, line 6544", "id": "doc6543", "reason": reason}]
+    summary = json.loads((tmp_path / "out.summary.json").read_text(encoding="utf-8"))
+    assert (summary["read"], summary["annotated"], summary["rejected"], summary["partitions"]) == (10_000, 9_999, 1, 10)
+    assert summary["read"] == summary["annotated"] + summary["rejected"] == len(rows)
+    records = read_output(output)
+    assert [r["id"] for r in records] == [f"doc{i}" for i in range(10_000) if i != 6543]
+    assert summary["sentences"] == sum(len(r["sentences"]) for r in records) and summary["rejected"] == len(rejects)
+    assert len(list(output.glob("part-*.jsonl"))) == len(list(output.glob("_part-*.json"))) == 10
+
+
+def test_a_batch_token_budget_below_one_is_one_line(model, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_rows(2))
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / "out.jsonl"), "--batch-tokens", "0"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        "✘ --batch-size, --batch-tokens, --n-process, --num-workers and --partition-size must be at least 1, --num-gpus-per-worker at least 0"
+    ]
+    assert not (tmp_path / "out.jsonl").exists()
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / "out.jsonl"), "--batch-tokens", "8"])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_output(tmp_path / "out.jsonl")] == ["doc0", "doc1"]

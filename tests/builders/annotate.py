@@ -1,9 +1,13 @@
 """What the annotate tests feed the pipeline: entity-ruler patterns, raw texts and JSONL
-records."""
+records; a component that records the batches the pipeline is given."""
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, Iterator, List
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import minibatch
 
 # entities the ruler always finds, so that offsets and relations are tested on real ones
 ANNOTATE_PATTERNS = (
@@ -30,3 +34,25 @@ def write_jsonl(path: Path, rows: List[Any]) -> Path:
 def good_rows(n: int = len(ANNOTATE_TEXTS)) -> List[Dict[str, str]]:
     """``n`` good records ``doc0``, ``doc1``, ... of the ANNOTATE_TEXTS in turn."""
     return [{"id": f"doc{i}", "text": ANNOTATE_TEXTS[i % len(ANNOTATE_TEXTS)]} for i in range(n)]
+
+
+class BatchRecorder:
+    """A pipeline component that records the token counts of the docs of every batch it
+    is given, as spaCy's components see their batches."""
+
+    def __init__(self) -> None:
+        self.batches: List[List[int]] = []
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.batches.append([len(doc)])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size):
+            self.batches.append([len(doc) for doc in batch])
+            yield from batch
+
+
+@Language.factory("somd_test_batch_recorder")
+def make_batch_recorder(nlp: Language, name: str) -> BatchRecorder:
+    return BatchRecorder()

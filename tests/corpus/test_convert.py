@@ -337,7 +337,7 @@ def test_strict_names_file_and_line_and_writes_nothing(tmp_path, case):
 @pytest.mark.parametrize("case", ROWS, ids=[r.name for r in ROWS])
 def test_lenient_reports_the_repair_or_skip_and_counts_add_up(tmp_path, case):
     src, out, expected = write_files(tmp_path / "src", case.edits, case.raw), tmp_path / "out", case.lenient
-    result = convert(src, out, "--lenient")
+    result = convert(src, out, "--lenient", "--n-folds", "2")  # folds of 2 lines or more: one skip empties none
     if expected.action == "error":
         assert_one_line_error(result, case.file, case.line, case.problem)
         assert not out.exists() or not any(out.iterdir())
@@ -439,3 +439,27 @@ def test_more_folds_than_sentences_is_one_line(tmp_path, n_folds, lenient, messa
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip() == f"✘ {message}"
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "n_folds,skip,message",
+    [
+        ("4", [3], "--n-folds 4 but every sentence of fold 2 was skipped (line 3): fold 2 would be empty"),
+        ("2", [2, 4], "--n-folds 2 but every sentence of fold 1 was skipped (line 2, 4): fold 1 would be empty"),
+        ("5", [2, 4], "--n-folds 5 but every sentence of folds 1, 3 was skipped (line 2, 4): folds 1, 3 would be empty"),
+    ],
+    ids=["one fold", "a fold of two lines", "two folds"],
+)
+def test_lenient_skipping_every_sentence_of_a_fold_is_one_line(tmp_path, n_folds, skip, message):
+    """A fold whose every sentence lenient mode skipped is refused as the --n-folds check
+    refuses more folds than sentences: one line naming the fold, nothing written; the
+    skips are still listed. Skipping a sentence of a fold that keeps another is fine."""
+    src, out = write_files(tmp_path / "src", {("entities", n): "O O" for n in skip}), tmp_path / "out"
+    result = convert(src, out, "--n-folds", n_folds, "--lenient")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == f"✘ {message}"
+    assert f"read 5 sentences = {5 - len(skip)} kept + 0 repaired + {len(skip)} skipped" in " ".join(result.stdout.split())
+    assert not out.exists()
+    result = convert(src, out, "--n-folds", "2" if skip == [3] else "3", "--lenient")
+    assert result.exit_code == 0, result.output
+    assert 0 not in json.loads((out / FOLD_MANIFEST).read_text())["sizes"]
