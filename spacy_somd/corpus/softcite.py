@@ -154,9 +154,10 @@ _LOOKALIKE = (
 
 
 def lookalike_score(text: str) -> int:
-    """How much a sentence looks like one that mentions software (the number of the
-    patterns above it matches, each match counted)."""
-    return sum(len(pattern.findall(text)) for pattern in _LOOKALIKE)
+    """How much a sentence looks like one that mentions software: the number of the
+    patterns above that it matches (0 to 6; a long sentence does not score more for
+    being long)."""
+    return sum(1 for pattern in _LOOKALIKE if pattern.search(text))
 
 
 def mention_free_sentences(articles: Iterable[Article]) -> List[Tuple[str, int, str]]:
@@ -183,7 +184,9 @@ def select_negatives(candidates: Sequence[Tuple[str, int, str]], count: int, sel
     rng = random.Random(seed)
     if selection == "random":
         return [candidates[i] for i in sorted(rng.sample(range(len(candidates)), count))]
-    ranked = sorted(range(len(candidates)), key=lambda i: (-lookalike_score(candidates[i][2]), i))
+    ties = list(range(len(candidates)))
+    rng.shuffle(ties)
+    ranked = sorted(range(len(candidates)), key=lambda i: (-lookalike_score(candidates[i][2]), ties[i]))
     hard = ranked[: count // 2]
     rest = ranked[count // 2 :]
     chosen = hard + rng.sample(rest, count - len(hard))
