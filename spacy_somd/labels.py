@@ -38,6 +38,10 @@ SOFTWARE_TYPES = ("Application", "PlugIn", "ProgrammingEnvironment", "OperatingS
 
 RELATIONS_ATTR = "somd_relations"
 LINE_ATTR = "somd_line"
+# True on a training doc whose annotation is partial (a sentence of another corpus): its
+# entities and the tokens gold O are known; the tokens of its missing spans, its relations
+# and the categories its cats do not list are not, and nothing is learnt from them
+PARTIAL_ATTR = "somd_partial"
 
 
 def ensure_extensions() -> None:
@@ -45,3 +49,5 @@ def ensure_extensions() -> None:
     for name in (RELATIONS_ATTR, LINE_ATTR):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
+    if not Doc.has_extension(PARTIAL_ATTR):
+        Doc.set_extension(PARTIAL_ATTR, default=False)

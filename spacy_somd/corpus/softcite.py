@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from spacy_somd.labels import LINE_ATTR, SOFTWARE_TYPES, ensure_extensions
+from spacy_somd.labels import LINE_ATTR, PARTIAL_ATTR, SOFTWARE_TYPES, ensure_extensions
 
 CONTEXTS_FILE = "software-contexts.json.gz"
 SPAN_TYPES = ("software", "version", "publisher", "url", "unknown")
@@ -204,3 +204,52 @@ def negative_docs(nlp: Language, sentences: Iterable[Tuple[str, int, str]], firs
         doc._.set(LINE_ATTR, line)
         docs.append(doc)
     return docs
+
+
+# --- what is software in real articles: the annotated sentences, typed only where Softcite types
+
+# the SOMD label a Softcite span trains as; software (untyped in Softcite) and unknown
+# spans are missing values: their tokens are neither an entity type nor O
+TRAINING_LABEL: Dict[str, Optional[str]] = {"software": None, "version": "Version", "publisher": "Developer", "url": "URL", "unknown": None}
+
+
+def mention_sentences(articles: Iterable[Article]) -> List[Tuple[str, int, ContextSentence]]:
+    """(article id, sentence index, sentence) of every sentence with a mention."""
+    return [(article.id, i, sentence) for article in articles for i, sentence in enumerate(article.sentences) if sentence.mentions]
+
+
+def positive_doc(nlp: Language, sentence: ContextSentence) -> Tuple[Doc, int]:
+    """A partially annotated Doc of a sentence that mentions software (``doc._.somd_partial``):
+    its versions, publishers and URLs as Version, Developer and URL entities; the tokens of
+    its software spans (which Softcite does not type), of its ``unknown`` spans and of any
+    span that does not fall on token boundaries missing (no gold: never a guessed type);
+    the other tokens O; ``doc.cats`` SOFTWARE 1 and no other category (the software types
+    are not known). Also returns the number of spans left missing for their boundaries."""
+    ensure_extensions()
+    doc = nlp.make_doc(sentence.text)
+    entities, missing, misaligned = [], [], 0
+    for mention in sentence.mentions:
+        label = TRAINING_LABEL[mention.type]
+        span = doc.char_span(mention.start, mention.end, label=label or "")
+        if span is None:
+            misaligned += label is not None
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+        elif label is not None:
+            entities.append(span)
+            continue
+        if span is not None and len(span):
+            missing.append(span)
+    taken = {i for span in missing for i in range(span.start, span.end)}
+    entities = [span for span in entities if not taken & set(range(span.start, span.end))]
+    doc.set_ents(_non_overlapping(entities), missing=_non_overlapping(missing), default="outside")
+    doc.cats = {"SOFTWARE": 1.0}
+    doc._.set(PARTIAL_ATTR, True)
+    return doc, misaligned
+
+
+def _non_overlapping(spans: List[Span]) -> List[Span]:
+    kept: List[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -len(s))):
+        if not kept or span.start >= kept[-1].end:
+            kept.append(span)
+    return kept

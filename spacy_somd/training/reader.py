@@ -48,7 +48,7 @@ def create_fold_corpus(
     dev_seed: int = 0,
     augmenter: Optional[Augmenter] = None,
     extra: Optional[Path] = None,
-    negatives: Optional[Callable[[Language, int], List[Doc]]] = None,
+    articles: Optional[Callable[[Language, int], List[Doc]]] = None,
 ) -> Callable[[Language], Iterator[Example]]:
     """Examples of one split (``train``, ``dev`` or ``heldout``, see :func:`select_fold`),
     read from the fold DocBins that `convert` writes (only the folds the split needs).
@@ -57,13 +57,12 @@ def create_fold_corpus(
     folder that `convert` wrote) adds all its sentences to the training split, after the
     same share of entity-free ones (see :func:`extra_training_docs`); ``augmenter``
     (``[corpora.train.augmenter]``) turns each example into its augmented ones;
-    ``negatives`` (``[corpora.train.negatives]``, e.g. ``spacy_somd.softcite_negatives.v1``)
-    adds sentences of real articles that mention no software to the training split, as
-    they are (not augmented)."""
+    ``articles`` (``[corpora.train.articles]``, e.g. ``spacy_somd.softcite_sentences.v1``)
+    adds sentences of real articles to the training split, as they are (not augmented)."""
     check_fold_settings(fold, n_folds, negative_ratio, dev_size)
     folds = folds_of_split(fold, n_folds, split)
     exclude = sieved_lines(sieve)
-    for name, value in (("extra (paths.extra_corpus)", extra), ("negatives", negatives)):
+    for name, value in (("extra (paths.extra_corpus)", extra), ("articles", articles)):
         if value is not None and split != "train":
             raise ValueError(f"{name} only adds training sentences, not to the {split} split")
 
@@ -82,8 +81,8 @@ def create_fold_corpus(
         for doc in docs[: limit or None]:
             example = gold_tokenized_example(nlp, doc)
             yield from ([example] if augmenter is None else augmenter(nlp, example))
-        if negatives is not None:
+        if articles is not None:
             first_line = max((d._.get(LINE_ATTR) for d in corpus), default=0) + 1
-            yield from (gold_tokenized_example(nlp, doc) for doc in negatives(nlp, first_line))
+            yield from (gold_tokenized_example(nlp, doc) for doc in articles(nlp, first_line))
 
     return read

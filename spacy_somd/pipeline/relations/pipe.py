@@ -14,7 +14,7 @@ from thinc.api import Config, Model, Ops
 from thinc.types import Floats2d
 from wasabi import msg
 
-from spacy_somd.labels import LINE_ATTR, RELATIONS_ATTR
+from spacy_somd.labels import LINE_ATTR, PARTIAL_ATTR, RELATIONS_ATTR
 from spacy_somd.pipeline.base import DEFAULT_TOK2VEC_STR, ScaledPipe
 from spacy_somd.pipeline.dynamics import FAKE_LABEL, DynamicsRecorder, Instance, is_threshold_sample
 from spacy_somd.pipeline.relations.candidates import GetCandidates, Pair
@@ -235,6 +235,10 @@ class RelationExtractor(ScaledPipe):
         fraction, seed = self.cfg["threshold_samples"], self.cfg["threshold_seed"]
         gold, unknown = GoldPairs([], [], []), set()
         for eg, doc_pairs in zip(examples, pairs):
+            if eg.reference._.get(PARTIAL_ATTR):
+                # another corpus's sentence: its relations are not annotated
+                gold.classes.extend([UNKNOWN] * len(doc_pairs))
+                continue
             relations = gold_relations(eg.reference)
             line = eg.reference._.get(LINE_ATTR) or 0
             for head, tail in doc_pairs:

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from spacy_somd.cli import app
 from spacy_somd.corpus.format import read_somd
-from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.labels import PARTIAL_ATTR, RELATIONS_ATTR
 from spacy_somd.pipeline.dynamics import FAKE_LABEL
 from spacy_somd.pipeline.relations.candidates import entity_pairs
-from spacy_somd.pipeline.relations.pipe import NO_RELATION
+from spacy_somd.pipeline.relations.pipe import NO_RELATION, UNKNOWN
 from spacy_somd.pipeline.scorers import relation_prf
 from spacy_somd.training.dynamics.analysis import read_dynamics
 from spacy_somd.training.reader import create_fold_corpus
@@ -228,3 +228,19 @@ def test_set_annotations_keeps_pairs_whose_best_class_is_a_label_over_the_thresh
     (kept,) = last._.get(RELATIONS_ATTR)
     assert (kept["head"], kept["tail"], kept["label"]) == (2, 0, labels[n - 1])
     assert kept["score"] == pytest.approx(0.95) and set(kept["scores"]) == set(rel.labels)
+
+
+def test_a_partially_annotated_doc_teaches_no_relation_and_no_absence_of_one():
+    """A sentence of another corpus (``doc._.somd_partial``) has no relation annotation: its
+    pairs are left out of the loss, not taken as "no relation"."""
+    nlp = somd_blank()
+    rel = nlp.add_pipe("somd_relation_extractor", config={"seen_type_pairs_only": False})
+    docs = tiny_docs(nlp)
+    nlp.initialize(lambda: gold_entity_examples(nlp, docs))
+    examples = gold_entity_examples(nlp, docs)
+    pairs = rel.training_pairs(examples)
+    known = rel.gold_pairs(examples, pairs).classes
+    assert len(known) > 0 and UNKNOWN not in known
+    for eg in examples:
+        eg.reference._.set(PARTIAL_ATTR, True)
+    assert set(rel.gold_pairs(examples, pairs).classes) == {UNKNOWN}
