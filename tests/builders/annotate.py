@@ -30,3 +30,11 @@ def write_jsonl(path: Path, rows: List[Any]) -> Path:
 def good_rows(n: int = len(ANNOTATE_TEXTS)) -> List[Dict[str, str]]:
     """``n`` good records ``doc0``, ``doc1``, ... of the ANNOTATE_TEXTS in turn."""
     return [{"id": f"doc{i}", "text": ANNOTATE_TEXTS[i % len(ANNOTATE_TEXTS)]} for i in range(n)]
+
+
+# what the document pipeline finds: software names (one of them a common word), versions
+DOCUMENT_PATTERNS = (
+    [{"label": "Application", "pattern": name} for name in ("SPSS", "ImageJ", "QGIS", "image")]
+    + [{"label": "Application", "pattern": [{"TEXT": "Stata", "IS_SENT_START": True}]}]
+    + [{"label": "Version", "pattern": [{"TEXT": {"REGEX": r"^\d+(\.\d+)*$"}}]}]
+)

@@ -159,3 +159,17 @@ def make_image():  # type: ignore[no-untyped-def]
     from PIL import Image
 
     return Image.new("RGB", (40, 60), (120, 120, 120))
+
+
+NOTES_TEXT = "We used SPSS 22 (IBM).\nIt ran on Windows.\n\n\nImages went through ImageJ (NIH).\n"
+
+
+def write_article_folder(folder: Path) -> Path:
+    """A folder of mixed documents: a JATS article, a GROBID TEI document, a two-column
+    PDF and a text file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a_jats.xml").write_text(JATS, encoding="utf-8")
+    (folder / "b_grobid.tei.xml").write_text(TEI_DOCUMENT, encoding="utf-8")
+    write_pdf(folder / "c_paper.pdf")
+    (folder / "d_notes.txt").write_text(NOTES_TEXT, encoding="utf-8")
+    return folder

@@ -13,7 +13,7 @@ def test_a_folder_of_mixed_files_gives_each_its_reader(article_folder):
     notes = read[3]
     assert [(p.index, p.kind, p.text, p.position) for p in notes.paragraphs] == [
         (0, "body", "We used SPSS 22 (IBM). It ran on Windows.", f"{article_folder / 'd_notes.txt'}, line 1"),
-        (1, "body", "Images went through ImageJ.", f"{article_folder / 'd_notes.txt'}, line 5"),
+        (1, "body", "Images went through ImageJ (NIH).", f"{article_folder / 'd_notes.txt'}, line 5"),
     ]
 
 
