@@ -98,20 +98,9 @@ def annotate(
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
+    aliases_path = str(aliases) if aliases else None
     settings = Settings(
-        engine,
-        batch_size,
-        n_process,
-        partition_size,
-        on_error,
-        ray_address,
-        num_workers,
-        num_gpus_per_worker,
-        gpu_id,
-        int8,
-        restart,
-        consistency,
-        aliases and str(aliases),
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart, consistency, aliases_path
     )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
