@@ -91,6 +91,8 @@ class PartitionWriter:
         self.folder = folder
         self.suffix = folder.suffix
         self.lock: Optional[IO[bytes]] = None
+        # changes a partition's output records (in place) before they are written
+        self.prepare: Optional[Callable[[Partition, List[Dict[str, Any]]], None]] = None
         if self.suffix not in FORMATS:
             raise InputError(f"{folder}: the output must end in .parquet or .jsonl (its format), not {self.suffix!r}")
         if self.suffix == ".parquet":
@@ -177,7 +179,9 @@ class PartitionWriter:
         return {int(p.stem[len("_part-") :]) for p in self.folder.glob("_part-*.json")}
 
     def write(self, partition: Partition, records: List[Dict[str, Any]], counts: RunCounts) -> None:
-        """Write a partition's records, then its counts and rejects."""
+        """Write a partition's records (after :attr:`prepare`), then its counts and rejects."""
+        if self.prepare is not None:
+            self.prepare(partition, records)
         self.write_records(partition.number, records)
         data = {"counts": counts.to_dict(), "rejects": [r.to_dict() for r in partition.rejects]}
         write_atomic(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))

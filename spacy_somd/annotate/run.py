@@ -18,8 +18,6 @@ from spacy_somd.documents import document_files
 # called after each partition is written, with the partition, its counts and the lines
 # that report its rejects and the texts annotated in pieces
 OnPartition = Callable[[Partition, RunCounts, List[str]], None]
-# changes a partition's output records (in place) before they are written
-Prepare = Callable[[Partition, List[Dict[str, Any]]], None]
 
 
 class Settings(NamedTuple):
@@ -47,13 +45,10 @@ def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[st
     return [line for _, line in sorted(notes, key=lambda note: note[0])]
 
 
-def write_partitions(
-    fed: Deque[Partition], items: Iterator[Annotated], writer: PartitionWriter, on_partition: OnPartition, prepare: Optional[Prepare] = None
-) -> RunCounts:
+def write_partitions(fed: Deque[Partition], items: Iterator[Annotated], writer: PartitionWriter, on_partition: OnPartition) -> RunCounts:
     """Take the partitions in the order they are fed with as many output records as each
-    has good records, write each (after ``prepare``), and return this run's counts.
-    Pulling a record feeds the next partitions, so a partition of rejects only is written
-    in its turn."""
+    has good records, write each, and return this run's counts. Pulling a record feeds
+    the next partitions, so a partition of rejects only is written in its turn."""
     run = RunCounts()
     ahead: List[Annotated] = []
     while True:
@@ -70,10 +65,7 @@ def write_partitions(
         counts = RunCounts(read=len(partition.rejects), rejected=len(partition.rejects))
         for item in taken:
             counts.add(item)
-        records = [item.record for item in taken]
-        if prepare is not None:
-            prepare(partition, records)
-        writer.write(partition, records, counts)
+        writer.write(partition, [item.record for item in taken], counts)
         run.merge(counts)
         notes = partition_notes(partition, taken)
         on_partition(partition, counts, notes)
@@ -127,7 +119,8 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
             found = table_pass(writer, output.with_suffix(""), aliases, total)
             return document_summary(output, total, found) if documents else {"identities": found["identities"]}
 
-        run = write_partitions(fed, items, writer, on_partition, prepare)
+        writer.prepare = prepare
+        run = write_partitions(fed, items, writer, on_partition)
         total = writer.finish(after)
     except BaseException:
         writer.abandon()

@@ -6,7 +6,7 @@ A page's text segments are joined into lines, lines that span the middle of the 
 read before the right one. Running heads and page numbers are dropped: a line in the top
 or bottom 8% of a page that is a number (``12``, ``Page 3``, ``3 of 9``) or whose text,
 digits aside, comes again in the margins of other pages. A new paragraph starts after a
-vertical gap wider than 1.6 line pitches, at a change of font height, and at a column or
+baseline more than 1.4 line pitches below the last, at a change of font height, and at a column or
 page change after a line that ends a sentence; a line broken at a hyphen (``analy-``
 then ``sis``) is joined without it. A short line of larger type or numbered like a
 heading (``2.1 Data analysis``) is a section title; the largest line of page 1 the
@@ -14,6 +14,7 @@ document's title; ``Abstract`` starts the abstract, ``Figure N``/``Table N`` a c
 A PDF without text (scanned, image only), an encrypted one and one pdfium cannot read
 are rejects; a page of images without text in a PDF with text is a rejected paragraph."""
 
+import ctypes
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Line:
     text: str
     page: int
     size: float = 0.0  # the font size of its first character
+    baseline: float = 0.0  # the baseline of its first character (as y0 and y1 once on the page: a fraction of its height)
     column: str = "full"
 
     @property
@@ -104,8 +106,13 @@ def page_lines(pdf: Any, number: int) -> Tuple[List[Line], bool]:
                 text = textpage.get_text_bounded(x0, y0, x1, y1).replace("\r", "").replace("\n", " ")
                 if text.strip():
                     index = textpage.get_index(x0 + 1, (y0 + y1) / 2, 2, 2)
-                    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index) if index >= 0 else y1 - y0
-                    segments.append(Line(x0, y0, x1, y1, text, number + 1, round(size, 1)))
+                    size, baseline = y1 - y0, y0
+                    if index >= 0:
+                        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
+                        x, y = ctypes.c_double(), ctypes.c_double()
+                        if pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y)):
+                            baseline = y.value
+                    segments.append(Line(x0, y0, x1, y1, text, number + 1, round(size, 1), baseline))
         finally:
             textpage.close()
         images = not segments and any(obj.type == IMAGE_OBJECT for obj in page.get_objects())
@@ -115,14 +122,14 @@ def page_lines(pdf: Any, number: int) -> Tuple[List[Line], bool]:
     lines = join_segments(segments)
     for line in lines:
         line.column = column(line, width)
-        line.y0, line.y1 = line.y0 / height, line.y1 / height  # as fractions of the page height
+        line.y0, line.y1, line.baseline = line.y0 / height, line.y1 / height, line.baseline / height  # as fractions of the page height
     return lines, images
 
 
 def join_segments(segments: List[Line]) -> List[Line]:
     """Segments on one baseline and near each other as lines, top down, left to right."""
     lines: List[Line] = []
-    for segment in sorted(segments, key=lambda s: (-round(s.y1, 0), s.x0)):
+    for segment in sorted(segments, key=lambda s: (-round(s.baseline, 0), s.x0)):
         last = lines[-1] if lines else None
         overlap = min(last.y1, segment.y1) - max(last.y0, segment.y0) if last else 0.0
         if last and overlap > 0.5 * min(last.height, segment.height) and 0 <= segment.x0 - last.x1 < 1.5 * max(segment.height, 1.0):
@@ -191,13 +198,13 @@ def build(path: Path, document: Document, lines: List[Line]) -> None:
     if not lines:
         return
     body_size = median(line.size for line in lines)
-    pitches = [a.y0 - b.y1 for a, b in zip(lines, lines[1:]) if a.page == b.page and a.column == b.column and a.y0 > b.y1]
-    gap = 1.6 * median(pitches) if pitches else 0.02
+    pitches = [a.baseline - b.baseline for a, b in zip(lines, lines[1:]) if a.page == b.page and a.column == b.column and a.baseline > b.baseline]
+    gap = 1.4 * median(pitches) if pitches else 0.05
     largest = max((line.size for line in lines if line.page == 1), default=0.0)
     paragraphs: List[List[Line]] = [[lines[0]]]
     for before, line in zip(lines, lines[1:]):
         moved = before.page != line.page or before.column != line.column
-        new = (moved and before.text.rstrip().endswith(SENTENCE_END)) or (not moved and before.y0 - line.y1 > gap)
+        new = (moved and before.text.rstrip().endswith(SENTENCE_END)) or (not moved and before.baseline - line.baseline > gap)
         new = new or abs(line.size - before.size) > 0.1 * body_size
         if new:
             paragraphs.append([line])
