@@ -18,6 +18,9 @@ Public API (the Softcite benchmark builds on it)::
                 a.type, a.id, a.corresp         # software/version/publisher/person/url, xml:id, corresp without '#'
 
 A version, publisher or URL points to its software by ``corresp`` (the software's ``id``).
+In the Softcite corpus only the ``<p>`` of ``<body>`` were annotated: its title
+(``teiHeader``) is a paragraph of kind ``title`` without annotations, so a benchmark on it
+keeps the paragraphs of kind ``body``.
 Paragraphs: the title (``teiHeader/fileDesc/titleStmt/title``, kind ``title``), the
 abstract's paragraphs (``abstract``), the ``<p>`` of ``<text>`` (``body``; their section
 the ``<head>`` of their ``<div>``), figure and table descriptions (``caption``: the
