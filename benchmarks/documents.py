@@ -6,9 +6,9 @@ writes DOCUMENTS generated articles of PARAGRAPHS body paragraphs each (sentence
 software drawn from a fixed set, with a title, an abstract and sections) as JATS XML
 files, one TEI corpus file (a ``<teiCorpus>`` of ``<TEI>``) and two-column PDFs (fpdf2),
 then measures for each format the extraction alone (``read_documents``: documents and
-paragraphs per second) and, with MODEL, a whole ``annotate`` run (``annotate_input``,
-the pipeline loaded once before, the run's paragraphs per second, extraction included,
-and the annotation alone: the run less the extraction). Prints a markdown table and, with
+paragraphs per second) and, with MODEL, the annotation alone (the pipeline loaded once,
+over the extracted paragraphs) and a whole ``annotate`` run (``annotate_input``: loading,
+extraction, annotation and the passes over the output). Prints a markdown table and, with
 ``--readme``, writes it into that file's "Documents" section with the date, the machine
 and the command."""
 
@@ -21,7 +21,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 SENTENCES = [
     "Images were analysed in ImageJ (version 1.52) and Fiji.",
@@ -93,20 +93,26 @@ def write_pdfs(folder: Path, n_documents: int, n_paragraphs: int, rng: random.Ra
         pdf.output(str(folder / f"paper{d:04d}.pdf"))
 
 
-def measure(folder: Path, nlp_path: Optional[str], work: Path) -> Tuple[int, int, float, Optional[float]]:
+def measure(folder: Path, model: Optional[str], annotator: Any, work: Path) -> Tuple[int, int, float, Optional[float], Optional[float]]:
+    """Documents and paragraphs read, the extraction's seconds, the annotation's (the
+    loaded ``annotator`` over the paragraphs) and a whole run's (loading included)."""
+    from spacy_somd.annotate.inputs import Record
     from spacy_somd.annotate.run import Settings, annotate_input
     from spacy_somd.documents import Document, read_documents
 
     start = time.perf_counter()
     documents = [d for d in read_documents(folder) if isinstance(d, Document)]
     extract = time.perf_counter() - start
-    n_paragraphs = sum(len(d.paragraphs) for d in documents)
-    run = None
-    if nlp_path:
+    records = [Record(i, p.position, f"{d.id}#{p.index}", p.text) for i, (d, p) in enumerate((d, p) for d in documents for p in d.paragraphs)]
+    annotate = run = None
+    if model:
         start = time.perf_counter()
-        annotate_input(nlp_path, folder, work / f"{folder.name}.jsonl", Settings(), lambda *args: None)
+        assert len(list(annotator.annotate(records))) == len(records)
+        annotate = time.perf_counter() - start
+        start = time.perf_counter()
+        annotate_input(model, folder, work / f"{folder.name}.jsonl", Settings(), lambda *args: None)
         run = time.perf_counter() - start
-    return len(documents), n_paragraphs, extract, run
+    return len(documents), len(records), extract, annotate, run
 
 
 def main() -> None:
@@ -118,21 +124,20 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(0)
     rows: List[Tuple[object, ...]] = []
-    load = None
+    annotator, load = None, None
     if args.model:
-        import spacy
+        from spacy_somd.annotate.annotator import Annotator
 
         start = time.perf_counter()
-        spacy.load(args.model)
-        load = time.perf_counter() - start  # the run loads it again: the runs' times include one load
+        annotator = Annotator(args.model, [])
+        load = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, write in (("JATS", write_jats), ("TEI", write_tei), ("PDF", write_pdfs)):
             folder = work / name.lower()
             folder.mkdir()
             write(folder, args.documents, args.paragraphs, rng)
-            n_docs, n_paras, extract, run = measure(folder, args.model, work)
-            annotate = run - extract - (load or 0.0) if run is not None else None
+            n_docs, n_paras, extract, annotate, run = measure(folder, args.model, annotator, work)
             rows.append(
                 (
                     name,
@@ -161,13 +166,17 @@ def write_section(readme: Path, table: List[str], args: argparse.Namespace, load
     """Replace (or add) the README's "## Documents" section."""
     command = "python benchmarks/documents.py " + " ".join(sys.argv[1:])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
-    loaded = f" The pipeline loads in {load:.1f} s; annotate s is a run less its extraction and one load." if load is not None else ""
+    loaded = (
+        f" Annotate is the loaded pipeline over the extracted paragraphs (it loads in {load:.1f} s); run is a whole `annotate` run, loading included."
+        if load is not None
+        else ""
+    )
     section = [
         "## Documents",
         "",
         f"`{command}` on {date.today().isoformat()} ({machine}; a shared machine: other work ran beside it).",
         f"Generated articles: {args.documents} per format of {args.paragraphs} body paragraphs of 3-6 sentences about software; "
-        f"extraction is `read_documents`, run is a whole `annotate` run.{loaded}",
+        f"extraction is `read_documents`.{loaded}",
         "",
         *table,
         "",
