@@ -91,6 +91,7 @@ def iter_documents(path: Path, tag: str, build: Callable[[etree._Element, int], 
     parser = etree.XMLPullParser(events=("end",), tag=(tag, f"{{*}}{tag}"), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     number = 0
     error: Optional[etree.XMLSyntaxError] = None
+    stopped = False
     with path.open("rb") as f:
         while error is None:
             data = f.read(CHUNK)
@@ -98,6 +99,7 @@ def iter_documents(path: Path, tag: str, build: Callable[[etree._Element, int], 
                 parser.feed(data) if data else parser.close()
             except etree.XMLSyntaxError as err:
                 error = err
+                stopped = bool(data)  # before the end of the file: what follows is not read
             for _, element in parser.read_events():
                 parent = element.getparent()
                 if parent is not None and local(parent) == tag:
@@ -109,7 +111,7 @@ def iter_documents(path: Path, tag: str, build: Callable[[etree._Element, int], 
                     del element.getparent()[0]
             if not data:
                 break
-    if error is not None and fatal(error):
+    if error is not None and (fatal(error) or stopped):
         after = f" (the {number} documents before it are read; none after it)" if number else ""
         yield Rejected(f"{path}, line {error.lineno or '?'}", f"malformed XML: {' '.join(str(error.msg).split())}{after}")
     elif number == 0:
