@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List
 
 from spacy_somd.annotate.inputs import Partition, is_parquet, read_raw
 from spacy_somd.documents import Document, Rejected, document_files, read_file
+from spacy_somd.documents.read import SUFFIXES
 from spacy_somd.io import staged_path, write_atomic
 
 PARAGRAPHS = "_paragraphs.jsonl"
@@ -39,11 +40,17 @@ class DocumentCounts:
 
 
 def is_document_input(path: Path) -> bool:
-    """Whether an input is documents: a file that is neither JSONL (``.jsonl``, ``.json``,
-    ``.ndjson``) nor Parquet, or a folder without Parquet files."""
+    """Whether an input is documents: a folder without Parquet files, or a file that is
+    neither Parquet nor JSONL (``.jsonl``, ``.json``, ``.ndjson``, or a file without a
+    document extension whose first character is ``{``)."""
     if path.is_dir():
         return not any(is_parquet(p) and p.is_file() and not p.name.startswith((".", "_")) for p in path.iterdir())
-    return path.is_file() and not is_parquet(path) and path.suffix.lower() not in RECORD_SUFFIXES
+    if not path.is_file() or is_parquet(path) or path.suffix.lower() in RECORD_SUFFIXES:
+        return False
+    if path.suffix.lower() in SUFFIXES:
+        return True
+    with path.open("rb") as f:
+        return not f.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def staged_lines(files: List[Path], counts: DocumentCounts) -> Iterator[Dict[str, Any]]:

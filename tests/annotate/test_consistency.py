@@ -35,7 +35,10 @@ def test_a_one_off_common_word_is_dropped_with_its_relations():
     text = "The data were fitted with lme4 version 2."
     one = record(text, ["data", "lme4"], "a")
     one["entities"].append({"text": "2", "label": "Version", "start": 39, "end": 40, "start_token": 7, "end_token": 8, "sentence": 0})
-    one["relations"] = [{"type": "Version_of", "attribute": 2, "software": 0, "score": 0.9}, {"type": "Version_of", "attribute": 2, "software": 1, "score": 0.8}]
+    one["relations"] = [
+        {"type": "Version_of", "attribute": 2, "software": 0, "score": 0.9},
+        {"type": "Version_of", "attribute": 2, "software": 1, "score": 0.8},
+    ]
     apply_document([(one, text, True)])
     assert [e["text"] for e in one["entities"]] == ["lme4", "2"]
     assert one["relations"] == [{"type": "Version_of", "attribute": 1, "software": 0, "score": 0.8}]

@@ -144,3 +144,13 @@ def test_consistency_propagates_names_and_drops_one_off_common_words(document_pi
     before = [p.read_bytes() for p in sorted(output.glob("part-*"))]
     annotate_input(str(document_pipeline), folder, output, Settings(consistency=True, partition_size=1), lambda *args: None)
     assert [p.read_bytes() for p in sorted(output.glob("part-*"))] == before
+
+
+def test_records_without_a_jsonl_extension_are_still_records(tmp_path):
+    from spacy_somd.annotate.documents import is_document_input
+
+    (tmp_path / "records").write_text('{"id": "a", "text": "SPSS"}\n', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text('{"id": "a", "text": "SPSS"}\n', encoding="utf-8")
+    (tmp_path / "paper").write_text("We used SPSS.\n", encoding="utf-8")
+    assert [is_document_input(tmp_path / name) for name in ("records", "notes.txt", "paper")] == [False, True, True]
+    assert not is_document_input(tmp_path / "missing.jsonl")

@@ -85,7 +85,11 @@ def table(records: List[Dict[str, Any]], aliases=None):
 
 
 def test_an_abbreviation_relation_joins_a_name_and_its_abbreviation():
-    full = record([("Statistical Package for the Social Sciences", "Application"), ("SPSS", "Abbreviation"), ("22", "Version")], [("Abbreviation_of", 1, 0), ("Version_of", 2, 0)], "a")
+    full = record(
+        [("Statistical Package for the Social Sciences", "Application"), ("SPSS", "Abbreviation"), ("22", "Version")],
+        [("Abbreviation_of", 1, 0), ("Version_of", 2, 0)],
+        "a",
+    )
     short = record([("SPSS", "Application")], [], "b")
     other = record([("Stata", "Application"), ("StataCorp", "Developer")], [("Developer_of", 1, 0)], "c")
     found = table([full, short, other])
