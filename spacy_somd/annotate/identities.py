@@ -3,8 +3,8 @@ output record, and tables of the software of each document and of the whole outp
 
 Rules, in this order, for a mention's ``canonical`` name:
 
-1. Unicode compatibility forms (NFKC), white space runs made single spaces, quotes,
-   brackets and punctuation around the name removed.
+1. Unicode compatibility forms (NFKC), trade marks (®, ™) removed, white space runs
+   made single spaces, quotes, brackets and punctuation around the name removed.
 2. Trailing versions removed (``SPSS 22``, ``MATLAB R2016b``, ``Python v3.8``,
    ``ImageJ version 1.52``); such a version counts among the versions seen.
 3. Trailing generic words removed: software, package, toolbox, toolkit, program,
@@ -19,8 +19,10 @@ Rules, in this order, for a mention's ``canonical`` name:
 A mention's ``identity`` is its canonical name case-folded, without spaces, hyphens,
 underscores and dots (``Image J``, ``image-j`` and ``ImageJ`` are ``imagej``). The tables
 join the identities that the pipeline's own ``Abbreviation_of`` and ``AlternativeName_of``
-relations join anywhere in the output ("Statistical Package for the Social Sciences
-(SPSS)" joins ``spss``), and name a joined identity by its most frequent canonical name.
+relations join anywhere in the output where the shorter name fits the longer (its letters
+in order, its first letter a word's: "Statistical Package for the Social Sciences (SPSS)"
+joins ``spss``; :func:`fits`), and name a joined identity by its most frequent canonical
+name (the row's identity is that name's).
 
 Identifiers come only from evidence: a URL in a ``URL_of`` relation to the software that is
 a code host or package index address (``github.com/OWNER/REPO`` is ``github:OWNER/REPO``;
@@ -42,6 +44,7 @@ VENDORS = ("IBM", "Microsoft", "MS", "Adobe", "MathWorks", "Wolfram", "Esri", "E
 GENERIC = ("software", "package", "packages", "toolbox", "toolkit", "program", "programme", "library", "tool", "suite")
 VERSION = re.compile(r"\s*(?:\b(?:version|ver\.?|v\.?|release)\s*)?\b(?:v?\d+(?:[._-]\d+)*[a-z]?|R20\d\d[ab])$", re.I)
 AROUND = "\"'“”‘’«»()[]{}<>,;:.!? "
+MARKS = re.compile(r"[®™©℠]")  # trade marks are no part of a name
 JOINING = ("Abbreviation_of", "AlternativeName_of")
 KEY_DROP = re.compile(r"[\s\-_.\u2010-\u2015]+")
 # code hosts and package indexes: (scheme, pattern of the URL without scheme and www.)
@@ -61,7 +64,7 @@ URL_IDENTIFIERS = (
 
 def clean(text: str) -> Tuple[str, Optional[str]]:
     """A mention's name by rules 1 to 4, and the version it ended with (or None)."""
-    name = " ".join(unicodedata.normalize("NFKC", text).split()).strip(AROUND)
+    name = " ".join(MARKS.sub("", unicodedata.normalize("NFKC", text)).split()).strip(AROUND)
     version = None
     match = VERSION.search(name)
     if match and match.start() > 0:
@@ -189,12 +192,38 @@ class Joins:
             self.parent[max(ra, rb)] = min(ra, rb)
 
     def add_record(self, record: Dict[str, Any]) -> None:
+        """Join the identities that the record's abbreviation and alternative-name
+        relations relate, where the names fit (:func:`fits`)."""
         entities = record["entities"]
         for rel in record["relations"]:
             if rel["type"] in JOINING:
-                a, b = entities[rel["attribute"]].get("identity"), entities[rel["software"]].get("identity")
-                if a and b:
+                attribute, software = entities[rel["attribute"]], entities[rel["software"]]
+                a, b = attribute.get("identity"), software.get("identity")
+                if a and b and fits(attribute["canonical"], software["canonical"]):
                     self.join(a, b)
+
+
+def fits(a: str, b: str) -> bool:
+    """Whether the shorter of two names could stand for the longer: its letters and digits
+    appear in the longer's in order, its first one first in one of the longer's words
+    (``SPSS`` fits "Statistical Package for the Social Sciences", ``Fiji`` does not fit
+    ``ImageJ``). A pipeline's relation between names that do not fit joins nothing."""
+    short, long = sorted((a, b), key=len)
+    chars = [c for c in short.casefold() if c.isalnum()]
+    if not chars:
+        return False
+    words = re.findall(r"\w+", long.casefold())
+    for start, word in enumerate(words):
+        if word[0] == chars[0]:
+            rest = "".join(words[start:])[1:]
+            position = 0
+            for char in chars[1:]:
+                position = rest.find(char, position) + 1
+                if not position:
+                    break
+            else:
+                return True
+    return False
 
 
 def record_software(record: Dict[str, Any], document: str, aliases: Optional[Dict[str, Alias]] = None) -> Iterator[Tuple[str, Software]]:
@@ -238,12 +267,12 @@ def rows(table: Dict[str, Software]) -> List[Tuple[Any, ...]]:
     """Table rows, most mentioned first, then by identity; lists joined by ``; ``, each
     identifier followed by its evidence in brackets."""
     out = []
-    for key, info in sorted(table.items(), key=lambda item: (-item[1].mentions, item[0])):
+    for _, info in sorted(table.items(), key=lambda item: (-item[1].mentions, item[0])):
         name = sorted(info.names.items(), key=lambda item: (-item[1], item[0]))[0][0]
         type_ = sorted(info.types.items(), key=lambda item: (-item[1], item[0]))[0][0]
         identifiers = "; ".join(f"{value} [{evidence}]" for value, evidence in sorted(info.identifiers))
         lists = ["; ".join(sorted(getattr(info, name))) for name in ("variants", "versions", "developers", "urls")]
-        out.append((name, key, type_, *lists, identifiers, info.mentions, len(info.documents)))
+        out.append((name, identity(name), type_, *lists, identifiers, info.mentions, len(info.documents)))
     return out
 
 

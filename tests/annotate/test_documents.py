@@ -9,6 +9,7 @@ from typing import Any, Dict, List
 import pytest
 from typer.testing import CliRunner
 
+from spacy_somd.annotate.documents import is_document_input
 from spacy_somd.annotate.outputs import read_output
 from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
@@ -147,10 +148,21 @@ def test_consistency_propagates_names_and_drops_one_off_common_words(document_pi
 
 
 def test_records_without_a_jsonl_extension_are_still_records(tmp_path):
-    from spacy_somd.annotate.documents import is_document_input
-
     (tmp_path / "records").write_text('{"id": "a", "text": "SPSS"}\n', encoding="utf-8")
     (tmp_path / "notes.txt").write_text('{"id": "a", "text": "SPSS"}\n', encoding="utf-8")
     (tmp_path / "paper").write_text("We used SPSS.\n", encoding="utf-8")
     assert [is_document_input(tmp_path / name) for name in ("records", "notes.txt", "paper")] == [False, True, True]
     assert not is_document_input(tmp_path / "missing.jsonl")
+
+
+def test_documents_on_ray_as_on_the_local_engine(document_pipeline, tmp_path, ray_cluster):
+    folder = write_article_folder(tmp_path / "articles")
+    write_pdf(folder / "e_locked.pdf", user_password="secret")
+    _, local = annotate_input(str(document_pipeline), folder, tmp_path / "local.jsonl", Settings(partition_size=5, consistency=True), lambda *args: None)
+    _, ray = annotate_input(
+        str(document_pipeline), folder, tmp_path / "ray.jsonl", Settings(partition_size=5, consistency=True, engine="ray"), lambda *args: None
+    )
+    assert ray.to_dict() == local.to_dict() and ray.extra == local.extra and ray.rejected == 1
+    assert read_output(tmp_path / "ray.jsonl") == read_output(tmp_path / "local.jsonl") != []
+    for name in ("rejects.jsonl", "identities.tsv", "document-software.tsv"):
+        assert (tmp_path / f"ray.{name}").read_text(encoding="utf-8") == (tmp_path / f"local.{name}").read_text(encoding="utf-8")

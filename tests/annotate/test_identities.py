@@ -29,6 +29,7 @@ from tests.builders.documents import write_article_folder
         ("lme4", "lme4", None),
         ("R", "R", None),
         ("Microsoft", "Microsoft", None),
+        ("Prism®  5", "Prism", "5"),
     ],
 )
 def test_canonical_names(text, canonical, version):
@@ -99,6 +100,31 @@ def test_an_abbreviation_relation_joins_a_name_and_its_abbreviation():
     assert (spss[4], spss[8], spss[9]) == ("22", 2, 2)  # versions, mentions, documents
     assert found["Stata"][5] == "StataCorp"
     assert full["entities"][1]["identity"] == "spss" and "identity" not in full["entities"][2]
+
+
+def test_a_relation_between_names_that_do_not_fit_joins_nothing():
+    pairs = record(
+        [("ImageJ", "Application"), ("Fiji", "AlternativeName"), ("SAS", "Application"), ("Statistical Analysis System", "AlternativeName")],
+        [("AlternativeName_of", 1, 0), ("AlternativeName_of", 3, 2)],
+    )
+    found = table([pairs])
+    assert set(found) == {"ImageJ", "SAS"}
+    assert found["SAS"][3] == "SAS"
+
+
+@pytest.mark.parametrize(
+    "short,long,fit",
+    [
+        ("SPSS", "Statistical Package for the Social Sciences", True),
+        ("GATK", "Genome Analysis Toolkit", True),
+        ("Fiji", "ImageJ", False),
+        ("R", "Stata", False),
+    ],
+)
+def test_fits(short, long, fit):
+    from spacy_somd.annotate.identities import fits
+
+    assert fits(short, long) is fit
 
 
 def test_no_identifier_without_its_evidence():
