@@ -82,6 +82,8 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
     if not files:
         raise InputError(f"{input_path}: a folder of documents that holds no files (its subfolders are not read)")
     if not documents:
+        if settings.consistency:
+            raise InputError(f"{input_path}: --consistency is for documents (JATS, TEI, PDF, text), whose paragraphs are records; this input is records")
         check_jsonl(files)
         check_parquet(files)
     aliases = read_aliases(Path(settings.aliases)) if settings.aliases else None

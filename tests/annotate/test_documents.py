@@ -166,3 +166,11 @@ def test_documents_on_ray_as_on_the_local_engine(document_pipeline, tmp_path, ra
     assert read_output(tmp_path / "ray.jsonl") == read_output(tmp_path / "local.jsonl") != []
     for name in ("rejects.jsonl", "identities.tsv", "document-software.tsv"):
         assert (tmp_path / f"ray.{name}").read_text(encoding="utf-8") == (tmp_path / f"local.{name}").read_text(encoding="utf-8")
+
+
+def test_consistency_is_refused_for_records(document_pipeline, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "We used SPSS."}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["annotate", str(document_pipeline), str(source), str(tmp_path / "out.jsonl"), "--consistency"])
+    assert result.exit_code == 1 and "--consistency is for documents" in result.output
+    assert not (tmp_path / "out.jsonl").exists()
