@@ -119,7 +119,7 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
             if documents and settings.consistency:
                 consistency_pass(writer, files, aliases)
             found = table_pass(writer, output.with_suffix(""), aliases, total)
-            return document_summary(output, total, found) if documents else {"identities": found["identities"]}
+            return document_summary(output, total, found, settings.consistency) if documents else {"identities": found["identities"]}
 
         writer.prepare = prepare
         run = write_partitions(fed, items, writer, on_partition)

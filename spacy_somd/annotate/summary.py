@@ -121,16 +121,14 @@ def summary_lines(total: RunCounts, run: RunCounts, seconds: float) -> List[str]
     ]
 
 
-def document_summary(output: Path, total: RunCounts, found: Dict[str, Any]) -> Dict[str, Any]:
+def document_summary(output: Path, total: RunCounts, found: Dict[str, Any], consistency: bool = False) -> Dict[str, Any]:
     """The summary's fields of a document input: documents and paragraphs read, annotated
-    and rejected (a document is annotated where one of its paragraphs is), and what
-    document-level consistency changed."""
+    and rejected (a document is annotated where one of its paragraphs is), and, with
+    ``consistency``, what document-level consistency changed."""
     counts = read_counts(output)
     documents = {"read": counts.documents, "annotated": found["documents_annotated"], "rejected": counts.documents - found["documents_annotated"]}
     paragraphs = {"read": total.read - counts.document_rejects, "annotated": total.annotated, "rejected": total.rejected - counts.document_rejects}
-    return {
-        "documents": documents,
-        "paragraphs": paragraphs,
-        "consistency": {"propagated": found["propagated"], "dropped": found["dropped"]},
-        "identities": found["identities"],
-    }
+    summary: Dict[str, Any] = {"documents": documents, "paragraphs": paragraphs, "identities": found["identities"]}
+    if consistency:
+        summary["consistency"] = {"propagated": found["propagated"], "dropped": found["dropped"]}
+    return summary

@@ -49,6 +49,7 @@ def test_a_folder_of_four_kinds_of_documents_is_annotated_paragraph_by_paragraph
     summary = summary_of(output)
     assert summary["documents"] == {"read": 4, "annotated": 4, "rejected": 0}
     assert summary["paragraphs"] == {"read": len(expected), "annotated": len(expected), "rejected": 0}
+    assert "consistency" not in summary and not any("propagated" in e for r in records for e in r["entities"])
     assert "documents: read 4 = annotated 4 + rejected 0" in result.output
 
 
