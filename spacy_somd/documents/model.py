@@ -5,7 +5,7 @@ mentions, its :class:`Annotation` spans; and a :class:`Rejected` for what cannot
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 KINDS = ("title", "abstract", "body", "caption", "footnote")
 WHITE_SPACE = re.compile(r"\s+")
@@ -107,24 +107,3 @@ def normalize(text: str, spans: Optional[List[Tuple[int, int]]] = None) -> Tuple
             b -= 1
         moved.append((a, b))
     return new, moved
-
-
-def to_dict(paragraph: Paragraph) -> Dict[str, Any]:
-    """A paragraph as a JSON object (annotations as lists)."""
-    return {
-        "text": paragraph.text,
-        "index": paragraph.index,
-        "kind": paragraph.kind,
-        "section": paragraph.section,
-        "page": paragraph.page,
-        "position": paragraph.position,
-        "annotations": [[a.start, a.end, a.type, a.id, a.corresp] for a in paragraph.annotations],
-    }
-
-
-def paragraphs_of(documents: Iterator[Read]) -> Iterator[Tuple[Document, Paragraph]]:
-    """The good paragraphs of the documents read, with their document."""
-    for document in documents:
-        if isinstance(document, Document):
-            for paragraph in document.paragraphs:
-                yield document, paragraph
