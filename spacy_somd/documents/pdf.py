@@ -6,16 +6,20 @@ A page's text segments are joined into lines, lines that span the middle of the 
 read before the right one. Running heads and page numbers are dropped: a line in the top
 or bottom 8% of a page that is a number (``12``, ``Page 3``, ``3 of 9``) or whose text,
 digits aside, comes again in the margins of other pages. A new paragraph starts after a
-baseline more than 1.4 line pitches below the last, at a change of font height, and at a column or
+baseline more than 1.4 line pitches below the last (the lower quartile of the
+baseline distances: body text), at a change of font height, and at a column or
 page change after a line that ends a sentence; a line broken at a hyphen (``analy-``
 then ``sis``) is joined without it. A short line of larger type or numbered like a
 heading (``2.1 Data analysis``) is a section title; the largest line of page 1 the
-document's title; ``Abstract`` starts the abstract, ``Figure N``/``Table N`` a caption.
+document's title; ``Abstract`` starts the abstract, ``Figure N``/``Table N`` a caption, a
+paragraph of smaller type in the bottom third of a page a footnote. Ligatures are made
+plain letters (NFKC).
 A PDF without text (scanned, image only), an encrypted one and one pdfium cannot read
 are rejects; a page of images without text in a PDF with text is a rejected paragraph."""
 
 import ctypes
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,7 @@ from typing import Any, Iterator, List, Tuple
 from spacy_somd.documents.model import Document, Read, Rejected, normalize
 
 MARGIN = 0.08  # of the page height: where running heads and page numbers are
+FOOT = 0.35  # of the page height from its bottom: where a paragraph of small type is a footnote
 PAGE_NUMBER = re.compile(r"^(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 SOFT_HYPHENS = ("\x02", "\ufffe", "\u00ad")
 HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s+\S.{0,80}$")
@@ -103,7 +108,7 @@ def page_lines(pdf: Any, number: int) -> Tuple[List[Line], bool]:
             segments = []
             for i in range(textpage.count_rects()):
                 x0, y0, x1, y1 = textpage.get_rect(i)
-                text = textpage.get_text_bounded(x0, y0, x1, y1).replace("\r", "").replace("\n", " ")
+                text = clean_text(textpage.get_text_bounded(x0, y0, x1, y1))
                 if text.strip():
                     index = textpage.get_index(x0 + 1, (y0 + y1) / 2, 2, 2)
                     size, baseline = y1 - y0, y0
@@ -124,6 +129,17 @@ def page_lines(pdf: Any, number: int) -> Tuple[List[Line], bool]:
         line.column = column(line, width)
         line.y0, line.y1, line.baseline = line.y0 / height, line.y1 / height, line.baseline / height  # as fractions of the page height
     return lines, images
+
+
+def clean_text(text: str) -> str:
+    """A segment's text with ligatures and other compatibility forms made plain (NFKC:
+    "ﬁ" is "fi"), line ends made spaces, and soft hyphens dropped but at its end, where
+    :func:`joined` looks for them."""
+    text = unicodedata.normalize("NFKC", text.replace("\r", "").replace("\n", " "))
+    body, end = text[:-1], text[-1:]
+    for hyphen in SOFT_HYPHENS:
+        body = body.replace(hyphen, "")
+    return body + end
 
 
 def join_segments(segments: List[Line]) -> List[Line]:
@@ -199,7 +215,7 @@ def build(path: Path, document: Document, lines: List[Line]) -> None:
         return
     body_size = median(line.size for line in lines)
     pitches = [a.baseline - b.baseline for a, b in zip(lines, lines[1:]) if a.page == b.page and a.column == b.column and a.baseline > b.baseline]
-    gap = 1.4 * median(pitches) if pitches else 0.05
+    gap = 1.4 * sorted(pitches)[len(pitches) // 4] if pitches else 0.05  # the pitch of body lines: the lower quartile
     largest = max((line.size for line in lines if line.page == 1), default=0.0)
     paragraphs: List[List[Line]] = [[lines[0]]]
     for before, line in zip(lines, lines[1:]):
@@ -228,5 +244,6 @@ def build(path: Path, document: Document, lines: List[Line]) -> None:
         elif len(group) == 1 and len(text) < 90 and not text.endswith(".") and (large or HEADING.match(text) or SECTION_NAMES.match(text)):
             section, kind = text, "body"
             continue
-        paragraph_kind = "caption" if CAPTION.match(text) else kind
+        small = group[0].size < 0.85 * body_size and group[0].baseline < FOOT
+        paragraph_kind = "caption" if CAPTION.match(text) else "footnote" if small else kind
         document.add(text, paragraph_kind, section, page=page, position=f"{path}, page {page}")

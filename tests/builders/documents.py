@@ -108,12 +108,13 @@ def write_pdf(
     right: List[str] = RIGHT,
     user_password: Optional[str] = None,
     image_page: bool = False,
+    footnote: Optional[str] = None,
 ) -> Path:
     """A two-column PDF of ``pages`` pages: a running head and a page number on each page,
     ``title`` in large type on page 1, the ``left`` lines in the left column and ``right``
     in the right one (each line a line of the PDF, a blank-like gap after the first: a
     heading). With ``user_password``, encrypted; with ``image_page``, a last page that is
-    an image without text."""
+    an image without text; with ``footnote``, a line of small type low on page 1."""
     from fpdf import FPDF
 
     pdf = FPDF(unit="pt", format="A4")
@@ -134,6 +135,9 @@ def write_pdf(
             for i, line in enumerate(lines):
                 pdf.text(x, line_y, line.replace("{page}", str(number)))
                 line_y += 24 if i == 0 else 12
+        if number == 1 and footnote:
+            pdf.set_font("helvetica", size=7)
+            pdf.text(40, 740, footnote)
     if image_page:
         pdf.add_page()
         pdf.image(make_image(), x=50, y=50, w=200)

@@ -4,6 +4,7 @@ running heads and page numbers dropped, a page per paragraph; PDFs that cannot b
 paragraph while the others are kept."""
 
 from spacy_somd.documents import Document, Rejected, read_documents
+from spacy_somd.documents.pdf import clean_text
 from tests.builders.documents import write_image_pdf, write_pdf
 
 
@@ -50,3 +51,15 @@ def test_a_file_that_is_no_pdf_is_a_reject(tmp_path):
     path.write_bytes(b"%PDF-1.7\nnot really")
     (rejected,) = read_documents(path)
     assert rejected.reason.startswith("not a readable PDF")
+
+
+def test_small_type_low_on_a_page_is_a_footnote(tmp_path):
+    path = write_pdf(tmp_path / "notes.pdf", pages=1, footnote="1 The files are at https://github.com/x/y.")
+    (document,) = read_documents(path)
+    kinds = [(p.kind, p.section) for p in document.paragraphs]
+    assert kinds == [("body", ""), ("title", ""), ("body", "Methods"), ("footnote", "Methods"), ("body", "Results")]  # one page: the head stays
+    assert document.paragraphs[3].text == "1 The files are at https://github.com/x/y."
+
+
+def test_ligatures_are_plain_and_soft_hyphens_dropped_but_at_a_line_end():
+    assert clean_text("The \ufb01les of Image\x02J were analy\x02") == "The files of ImageJ were analy\x02"
