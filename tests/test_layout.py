@@ -16,6 +16,7 @@ LIFETIMES = {
     "io": 0,
     "memory": 0,
     "corpus": 1,
+    "documents": 1,
     "transformer": 2,
     "pipeline": 3,
     "training": 4,
@@ -61,6 +62,16 @@ def test_imports_point_down_the_lifetimes():
             if LIFETIMES[lifetime(target)] > LIFETIMES[lifetime(module)]:
                 upward[module] = target
     assert not upward, f"imports up the lifetimes (module -> what it imports): {upward}"
+
+
+def test_the_document_readers_import_no_spacy():
+    """The document readers stand beside the corpus and need neither spaCy nor torch."""
+    for module, path in modules():
+        if lifetime(module) == "documents":
+            names = {a.name for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Import) for a in n.names}
+            names |= {n.module for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.ImportFrom) and n.module}
+            assert not {name.split(".")[0] for name in names} & {"spacy", "thinc", "torch"}, module
+            assert all(lifetime(t) in ("documents", "about", "labels", "io", "memory") for t in imported(path)), module
 
 
 @pytest.mark.parametrize("runtime", ["pipeline", "transformer", "corpus"])

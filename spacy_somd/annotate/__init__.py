@@ -1,5 +1,7 @@
-"""``annotate``: software mentions of whole literatures, from JSONL or Parquet records to
-partitioned Parquet or JSONL output, on one machine (``local``) or a Ray cluster (``ray``)."""
+"""``annotate``: software mentions of whole literatures, from JSONL or Parquet records or
+from documents (JATS, TEI, PDF, text: a record per paragraph) to partitioned Parquet or
+JSONL output, on one machine (``local``) or a Ray cluster (``ray``), with the software
+identities of the whole output in tables beside it."""
 
 from spacy_somd.annotate.inputs import InputError
 from spacy_somd.annotate.outputs import read_output

@@ -6,7 +6,7 @@ installed package's version) and the partition size. A rerun resumes only where 
 import hashlib
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 EDGE_BYTES = 1 << 20  # hashed at each end of an input file
 MODEL_FILES = ("meta.json", "config.cfg")
@@ -41,13 +41,17 @@ def model_fingerprint(model: str) -> Dict[str, Any]:
     return {"package": model, "version": version}
 
 
-def manifest_of(model: str, input_path: Path, files: List[Path], partition_size: int) -> Dict[str, Any]:
-    """The manifest of a run."""
-    return {
+def manifest_of(model: str, input_path: Path, files: List[Path], partition_size: int, options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The manifest of a run; ``options`` that change the output (consistency, the alias
+    table's fingerprint) are in it where any is set."""
+    manifest = {
         "model": model_fingerprint(model),
         "input": {"path": str(input_path.resolve()), "files": [file_fingerprint(f) for f in files]},
         "partition_size": partition_size,
     }
+    if options and any(options.values()):
+        manifest["options"] = options
+    return manifest
 
 
 def changes(found: Any, expected: Dict[str, Any]) -> List[str]:
@@ -74,6 +78,9 @@ def changes(found: Any, expected: Dict[str, Any]) -> List[str]:
         removed = [name for name in old_files if name not in new_files]
         parts = [f"{what} {', '.join(map(str, names))}" for what, names in (("edited", edited), ("added", added), ("removed", removed)) if names]
         said.append(f"the input's files ({'; '.join(parts) or 'their order'})")
+    if found.get("options") != expected.get("options"):
+        old_options, new_options = found.get("options") or {}, expected.get("options") or {}
+        said.append(f"the options ({', '.join(sorted(k for k in set(old_options) | set(new_options) if old_options.get(k) != new_options.get(k)))})")
     if found.get("partition_size") != expected["partition_size"]:
         said.append(f"--partition-size ({found.get('partition_size')} then, {expected['partition_size']} now)")
     return said

@@ -288,11 +288,12 @@ def problem(value: Any) -> Tuple[Optional[str], Optional[str]]:
     return id_, None
 
 
-def scan(files: List[Path], size: int, fail: bool) -> Iterator[Partition]:
+def scan(files: List[Path], size: int, fail: bool, staged: bool = False) -> Iterator[Partition]:
     """Check every record and yield each partition once all its records are read. A bad
     record raises :class:`InputError` with ``fail``; else it goes into its partition's
     rejects. A duplicate id is bad where it comes again (ids are remembered as 8-byte
-    digests: memory grows by about 100 bytes a record)."""
+    digests: memory grows by about 100 bytes a record). With ``staged`` (the paragraphs
+    of documents), a line's ``_source`` is its position and a ``_reject`` line a reject."""
     first_seen: Dict[bytes, int] = {}
     partition = Partition(0, 0, (0, 0, 0))
     for raw in read_raw(files):
@@ -301,16 +302,21 @@ def scan(files: List[Path], size: int, fail: bool) -> Iterator[Partition]:
             yield partition
             partition = Partition(number, raw.index, raw.start)
         partition.size += 1
-        id_, wrong = problem(raw.value)
+        position = raw.position
+        if staged and isinstance(raw.value, dict):
+            position = raw.value.get("_source", position)
+            id_, wrong = (raw.value.get("id"), raw.value["_reject"]) if "_reject" in raw.value else problem(raw.value)
+        else:
+            id_, wrong = problem(raw.value)
         if not wrong and id_ is not None:
             digest = hashlib.blake2b(id_.encode("utf-8"), digest_size=8).digest()
             earlier = first_seen.setdefault(digest, raw.index)
             if earlier != raw.index:
                 wrong = f"duplicate id {id_!r} (first as record {earlier + 1})"
         if wrong and fail:
-            raise InputError(f"{raw.position}: {wrong}")
+            raise InputError(f"{position}: {wrong}")
         if wrong:
-            partition.rejects.append(Reject(raw.index, raw.position, id_, wrong))
+            partition.rejects.append(Reject(raw.index, position, id_, wrong))
     if partition.size:
         yield partition
 
@@ -320,4 +326,4 @@ def records_of(files: List[Path], partition: Partition) -> Iterator[Record]:
     rejected = {r.index for r in partition.rejects}
     for raw in islice(read_raw(files, partition.start, partition.first), partition.size):
         if raw.index not in rejected:
-            yield Record(raw.index, raw.position, str(raw.value["id"]), raw.value["text"])
+            yield Record(raw.index, raw.value.get("_source", raw.position), str(raw.value["id"]), raw.value["text"])

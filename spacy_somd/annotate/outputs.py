@@ -12,7 +12,7 @@ whole or none (the old ones stay where writing them fails)."""
 
 import json
 from pathlib import Path
-from typing import IO, Any, Dict, Iterator, List, Optional, Set
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 try:
     import fcntl
@@ -27,26 +27,62 @@ from spacy_somd.io import StagedFiles, staged_path, write_atomic
 FORMATS = (".parquet", ".jsonl")
 MANIFEST = "_manifest.json"
 LOCK = "_annotate.lock"  # held (flock) by the run writing the folder
+STAGED = ("_paragraphs.jsonl", "_documents.json")  # the paragraphs of a document input (.documents)
 
 
 def record_schema() -> Any:
-    """The Arrow schema of the output records (categories a map of label to score)."""
+    """The Arrow schema of the output records (categories a map of label to score). The
+    fields of document input (document, section, paragraph, kind, page), the identities
+    of software mentions (canonical, identity) and what consistency changed (propagated,
+    dropped) are null where they do not apply."""
     import pyarrow as pa
 
     sentence = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("cats", pa.map_(pa.string(), pa.float64()))])
-    entity = pa.struct(
+    entity_fields = [
+        ("text", pa.string()),
+        ("label", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("start_token", pa.int64()),
+        ("end_token", pa.int64()),
+        ("sentence", pa.int64()),
+        ("canonical", pa.string()),
+        ("identity", pa.string()),
+    ]
+    entity = pa.struct([*entity_fields, ("propagated", pa.bool_())])
+    relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
+    dropped_relation = pa.struct([("type", pa.string()), ("attribute", pa.string()), ("software", pa.string()), ("score", pa.float64())])
+    dropped = pa.struct([*entity_fields, ("reason", pa.string()), ("relations", pa.list_(dropped_relation))])
+    return pa.schema(
         [
-            ("text", pa.string()),
-            ("label", pa.string()),
-            ("start", pa.int64()),
-            ("end", pa.int64()),
-            ("start_token", pa.int64()),
-            ("end_token", pa.int64()),
-            ("sentence", pa.int64()),
+            ("id", pa.string()),
+            *[(name, pa.string()) for name in ("document", "section")],
+            ("paragraph", pa.int64()),
+            ("kind", pa.string()),
+            ("page", pa.int64()),
+            ("sentences", pa.list_(sentence)),
+            ("entities", pa.list_(entity)),
+            ("relations", pa.list_(relation)),
+            ("dropped", pa.list_(dropped)),
         ]
     )
-    relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
-    return pa.schema([("id", pa.string()), ("sentences", pa.list_(sentence)), ("entities", pa.list_(entity)), ("relations", pa.list_(relation))])
+
+
+def parquet_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Output records as Parquet rows (categories as key-value lists)."""
+    return [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
+
+
+def from_parquet(row: Dict[str, Any]) -> Dict[str, Any]:
+    """A Parquet row as the output record JSONL holds: categories as dicts, and the null
+    fields that JSONL leaves out (of document input, identities, consistency) left out."""
+    row = {k: v for k, v in row.items() if v is not None or k in ("page", "paragraph") and row.get("document") is not None}
+    row["sentences"] = [{**s, "cats": dict(s["cats"])} for s in row["sentences"]]
+    row["entities"] = [{k: v for k, v in e.items() if v is not None or k in ("start_token", "end_token")} for e in row["entities"]]
+    for entity in row["entities"]:
+        if entity.get("propagated") is False:
+            del entity["propagated"]
+    return row
 
 
 class PartitionWriter:
@@ -56,6 +92,8 @@ class PartitionWriter:
         self.folder = folder
         self.suffix = folder.suffix
         self.lock: Optional[IO[bytes]] = None
+        # changes a partition's output records (in place) before they are written
+        self.prepare: Optional[Callable[[Partition, List[Dict[str, Any]]], None]] = None
         if self.suffix not in FORMATS:
             raise InputError(f"{folder}: the output must end in .parquet or .jsonl (its format), not {self.suffix!r}")
         if self.suffix == ".parquet":
@@ -115,7 +153,8 @@ class PartitionWriter:
         if self.fresh and not self.complete():
             for stale in self.folder.glob(".*.tmp"):
                 stale.unlink()
-            (self.folder / MANIFEST).unlink(missing_ok=True)
+            for name in (MANIFEST, *STAGED):
+                (self.folder / name).unlink(missing_ok=True)
             if self.created and self.lock is not None:
                 (self.folder / LOCK).unlink(missing_ok=True)
         self.close()
@@ -126,7 +165,7 @@ class PartitionWriter:
     def remove_output(self) -> None:
         """Remove what an earlier run wrote into the folder: its partitions, their counts,
         its temporary files and its manifest (last)."""
-        for pattern in (f"part-*{self.suffix}", "_part-*.json", ".*.tmp", MANIFEST):
+        for pattern in (f"part-*{self.suffix}", "_part-*.json", ".*.tmp", *STAGED, MANIFEST):
             for path in self.folder.glob(pattern):
                 path.unlink()
 
@@ -141,27 +180,38 @@ class PartitionWriter:
         return {int(p.stem[len("_part-") :]) for p in self.folder.glob("_part-*.json")}
 
     def write(self, partition: Partition, records: List[Dict[str, Any]], counts: RunCounts) -> None:
-        """Write a partition's records, then its counts and rejects."""
-        path = self.part_path(partition.number)
+        """Write a partition's records (after :attr:`prepare`), then its counts and rejects."""
+        if self.prepare is not None:
+            self.prepare(partition, records)
+        self.write_records(partition.number, records)
+        data = {"counts": counts.to_dict(), "rejects": [r.to_dict() for r in partition.rejects]}
+        write_atomic(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))
+
+    def write_records(self, number: int, records: List[Dict[str, Any]]) -> None:
+        """Write (or rewrite) partition ``number``'s records, whole or not at all."""
+        path = self.part_path(number)
         if self.suffix == ".parquet":
             import pyarrow as pa
 
-            rows = [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
             with staged_path(path) as tmp:
-                parquet_module().write_table(pa.Table.from_pylist(rows, schema=record_schema()), tmp)
+                parquet_module().write_table(pa.Table.from_pylist(parquet_rows(records), schema=record_schema()), tmp)
         else:
             write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
-        data = {"counts": counts.to_dict(), "rejects": [r.to_dict() for r in partition.rejects]}
-        write_atomic(self.counts_path(partition.number), json.dumps(data).encode("utf-8"))
+
+    def parts(self) -> Iterator[Tuple[int, List[Dict[str, Any]]]]:
+        """The complete partitions' numbers and records, in order, a partition at a time."""
+        for number in sorted(self.complete()):
+            yield number, read_part(self.part_path(number))
 
     def partition_data(self) -> Iterator[Dict[str, Any]]:
         """The counts and rejects of the complete partitions, in order."""
         for number in sorted(self.complete()):
             yield json.loads(self.counts_path(number).read_text(encoding="utf-8"))
 
-    def finish(self) -> RunCounts:
+    def finish(self, after: Optional[Callable[[RunCounts], Dict[str, Any]]] = None) -> RunCounts:
         """The whole output's counts; writes the summary, the software table and the
-        rejects beside the folder."""
+        rejects beside the folder. ``after`` may change the counts (what passes over the
+        whole output changed) and returns fields for the summary."""
         total = RunCounts()
         stem = self.folder.with_suffix("")
         names = [f"{stem.name}{suffix}" for suffix in (".rejects.jsonl", ".summary.json", ".software.tsv")]
@@ -170,21 +220,24 @@ class PartitionWriter:
             for data in self.partition_data():
                 total.merge(RunCounts.from_dict(data["counts"]))
                 rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
-            summary = {**total.to_dict(), "partitions": len(self.complete())}
+            total.extra = after(total) if after else {}
+            summary = {**total.to_dict(), "partitions": len(self.complete()), **total.extra}
             del summary["software"]
             summary_file.write(json.dumps(summary, indent=2))
             software.write(software_tsv(total))
         return total
 
 
+def read_part(path: Path) -> List[Dict[str, Any]]:
+    """The output records of one partition file."""
+    if path.suffix == ".parquet":
+        return [from_parquet(row) for row in parquet_module().read_table(path).to_pylist()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def read_output(folder: Path) -> List[Dict[str, Any]]:
     """All output records of a folder, in order (categories as dicts, as in JSONL)."""
     records: List[Dict[str, Any]] = []
     for path in sorted(folder.glob(f"part-*{folder.suffix}")):
-        if folder.suffix == ".parquet":
-            for row in parquet_module().read_table(path).to_pylist():
-                row["sentences"] = [{**s, "cats": dict(s["cats"])} for s in row["sentences"]]
-                records.append(row)
-        else:
-            records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        records.extend(read_part(path))
     return records

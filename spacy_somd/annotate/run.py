@@ -3,13 +3,17 @@ others with an engine and write them, then write the summary beside the output."
 
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from spacy_somd.annotate.annotator import BATCH_TOKENS, Annotated
-from spacy_somd.annotate.fingerprint import manifest_of
-from spacy_somd.annotate.inputs import Partition, check_jsonl, check_parquet, input_files, scan
+from spacy_somd.annotate.documents import is_document_input, paragraph_fields, stage_documents
+from spacy_somd.annotate.fingerprint import file_fingerprint, manifest_of
+from spacy_somd.annotate.identities import annotate_record, read_aliases
+from spacy_somd.annotate.inputs import InputError, Partition, check_jsonl, check_parquet, input_files, scan
 from spacy_somd.annotate.outputs import PartitionWriter
-from spacy_somd.annotate.summary import RunCounts
+from spacy_somd.annotate.passes import consistency_pass, table_pass
+from spacy_somd.annotate.summary import RunCounts, document_summary
+from spacy_somd.documents import document_files
 
 # called after each partition is written, with the partition, its counts and the lines
 # that report its rejects and the texts annotated in pieces
@@ -29,6 +33,8 @@ class Settings(NamedTuple):
     int8: bool = False
     restart: bool = False
     batch_tokens: int = BATCH_TOKENS
+    consistency: bool = False
+    aliases: Optional[str] = None
 
 
 def partition_notes(partition: Partition, items: Iterable[Annotated]) -> List[str]:
@@ -67,17 +73,28 @@ def write_partitions(fed: Deque[Partition], items: Iterator[Annotated], writer: 
 
 
 def annotate_input(model: str, input_path: Path, output: Path, settings: Settings, on_partition: OnPartition) -> Tuple[RunCounts, RunCounts]:
-    """Annotate INPUT into OUTPUT; return this run's counts and the whole output's (also
-    written beside OUTPUT). Raises ``InputError`` on bad input, and before any work where
-    OUTPUT holds the output of another run (another input, model or partition size)
-    unless ``settings.restart``."""
-    files = input_files(input_path)
-    check_jsonl(files)
-    check_parquet(files)
-    manifest = manifest_of(model, input_path, files, settings.partition_size)
+    """Annotate INPUT (records, or documents: :mod:`.documents`) into OUTPUT; return this
+    run's counts and the whole output's (also written beside OUTPUT). Raises
+    ``InputError`` on bad input, and before any work where OUTPUT holds the output of
+    another run (another input, model, partition size or option) unless
+    ``settings.restart``."""
+    documents = is_document_input(input_path)
+    files = document_files(input_path) if documents else input_files(input_path)
+    if not files:
+        raise InputError(f"{input_path}: a folder of documents that holds no files (its subfolders are not read)")
+    if not documents:
+        if settings.consistency:
+            raise InputError(f"{input_path}: --consistency is for documents (JATS, TEI, PDF, text), whose paragraphs are records; this input is records")
+        check_jsonl(files)
+        check_parquet(files)
+    aliases = read_aliases(Path(settings.aliases)) if settings.aliases else None
+    options = {"consistency": settings.consistency, "aliases": file_fingerprint(Path(settings.aliases)) if settings.aliases else None}
+    manifest = manifest_of(model, input_path, files, settings.partition_size, options)
     writer = PartitionWriter(output, manifest, settings.restart)
     try:
-        partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail")
+        if documents:
+            files = stage_documents(input_path, output)
+        partitions: Iterable[Partition] = scan(files, settings.partition_size, settings.on_error == "fail", staged=documents)
         if settings.on_error == "fail" or settings.engine == "ray":
             partitions = list(partitions)  # the whole input checked before any annotation
         done = writer.complete()
@@ -100,8 +117,22 @@ def annotate_input(model: str, input_path: Path, output: Path, settings: Setting
             from spacy_somd.annotate.local import local_stream
 
             fed, items = local_stream(model, files, pending, settings.batch_size, settings.n_process, settings.gpu_id, settings.int8, settings.batch_tokens)
+
+        def prepare(partition: Partition, records: List[Dict[str, Any]]) -> None:
+            fields = paragraph_fields(files, partition) if documents else [{}] * len(records)
+            for number, (record, extra) in enumerate(zip(records, fields)):
+                record = records[number] = {"id": record["id"], **extra, **record}
+                annotate_record(record, aliases)
+
+        def after(total: RunCounts) -> Dict[str, Any]:
+            if documents and settings.consistency:
+                consistency_pass(writer, files, aliases)
+            found = table_pass(writer, output.with_suffix(""), aliases, total)
+            return document_summary(output, total, found, settings.consistency) if documents else {"identities": found["identities"]}
+
+        writer.prepare = prepare
         run = write_partitions(fed, items, writer, on_partition)
-        total = writer.finish()
+        total = writer.finish(after)
     except BaseException:
         writer.abandon()
         raise

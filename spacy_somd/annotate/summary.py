@@ -5,9 +5,11 @@ is the whole output's."""
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from spacy_somd.annotate.annotator import Annotated
+from spacy_somd.annotate.documents import read_counts
 from spacy_somd.labels import SOFTWARE_TYPES
 
 VERSION_OF = "Version_of"
@@ -30,6 +32,8 @@ class RunCounts:
     entities: Counter = field(default_factory=Counter)
     relations: Counter = field(default_factory=Counter)
     software: Dict[Tuple[str, str], Tuple[int, Set[str]]] = field(default_factory=dict)
+    # what the passes over the whole output add to the summary (documents, paragraphs...)
+    extra: Dict[str, Any] = field(default_factory=dict)
 
     def add(self, item: Annotated) -> None:
         """Count an output record."""
@@ -99,7 +103,15 @@ def software_tsv(counts: RunCounts) -> str:
 def summary_lines(total: RunCounts, run: RunCounts, seconds: float) -> List[str]:
     """The summary: the whole output's counts, then this run's speed."""
     per_second = max(seconds, 1e-9)
-    return [
+    documents = [
+        f"{name}: read {c['read']} = annotated {c['annotated']} + rejected {c['rejected']}"
+        for name, c in ((name, total.extra.get(name)) for name in ("documents", "paragraphs"))
+        if c
+    ]
+    changed = total.extra.get("consistency")
+    if changed:
+        documents.append(f"consistency: {changed['propagated']} software mentions propagated, {changed['dropped']} dropped")
+    return documents + [
         f"read {total.read} records = annotated {total.annotated} + rejected {total.rejected} "
         f"({total.split} annotated in pieces: over the pipeline's max_length)",
         f"{total.sentences} sentences, {total.words} words, {sum(total.entities.values())} entities, "
@@ -107,3 +119,16 @@ def summary_lines(total: RunCounts, run: RunCounts, seconds: float) -> List[str]
         f"this run: {run.annotated} records in {seconds:.1f} s: {run.annotated / per_second:.2f} records/s, "
         f"{run.sentences / per_second:.1f} sentences/s, {run.words / per_second:.0f} words/s",
     ]
+
+
+def document_summary(output: Path, total: RunCounts, found: Dict[str, Any], consistency: bool = False) -> Dict[str, Any]:
+    """The summary's fields of a document input: documents and paragraphs read, annotated
+    and rejected (a document is annotated where one of its paragraphs is), and, with
+    ``consistency``, what document-level consistency changed."""
+    counts = read_counts(output)
+    documents = {"read": counts.documents, "annotated": found["documents_annotated"], "rejected": counts.documents - found["documents_annotated"]}
+    paragraphs = {"read": total.read - counts.document_rejects, "annotated": total.annotated, "rejected": total.rejected - counts.document_rejects}
+    summary: Dict[str, Any] = {"documents": documents, "paragraphs": paragraphs, "identities": found["identities"]}
+    if consistency:
+        summary["consistency"] = {"propagated": found["propagated"], "dropped": found["dropped"]}
+    return summary

@@ -60,7 +60,9 @@ def predict(
 def annotate(
     model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help='JSONL ({"id": ..., "text": ...} a line), or Parquet (a file or a folder) with id and text columns'
+        ...,
+        metavar="INPUT",
+        help='JSONL ({"id": ..., "text": ...} a line), Parquet (a file or a folder) with id and text columns, or documents (JATS, TEI, PDF, text, Markdown: a file or a folder)',
     ),
     output: Path = typer.Argument(..., help="Output folder, its format by its extension: .parquet or .jsonl"),
     engine: str = typer.Option("local", help="local (nlp.pipe on this machine) or ray (Ray Data actors)"),
@@ -77,6 +79,10 @@ def annotate(
     restart: bool = typer.Option(
         False, "--restart", help="Start over: remove an earlier run's partitions from OUTPUT (needed where its input or model changed)"
     ),
+    consistency: bool = typer.Option(
+        False, "--consistency/--no-consistency", help="Documents: propagate software names within a document, drop one-off common words"
+    ),
+    aliases: Optional[Path] = typer.Option(None, help="TSV of alias and canonical names (and identifier columns: wikidata, rrid, swhid...)"),
 ) -> None:
     """Annotate raw documents: each record's sentences, entities (character and token
     offsets into its text), relations and sentence categories, into partitioned Parquet
@@ -94,8 +100,9 @@ def annotate(
         if engine != "local" or n_process > 1:
             fail("--gpu-id is for the local engine with one process (--n-process 1); the ray engine takes --num-gpus-per-worker")
         use_gpu(gpu_id)
+    aliases_path = str(aliases) if aliases else None
     settings = Settings(
-        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart, batch_tokens
+        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart, batch_tokens, consistency, aliases_path
     )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
@@ -119,4 +126,6 @@ def annotate(
     stem = output.with_suffix("")
     if not total.annotated:
         fail(f"{input_path}: nothing annotated: {total.read} records read, {total.rejected} rejected (their reasons in {stem}.rejects.jsonl)")
-    msg.good(f"Wrote {output}; beside it {stem}.summary.json, {stem}.software.tsv and {stem}.rejects.jsonl")
+    msg.good(
+        f"Wrote {output}; beside it {stem}.summary.json, {stem}.software.tsv, {stem}.identities.tsv, {stem}.document-software.tsv and {stem}.rejects.jsonl"
+    )

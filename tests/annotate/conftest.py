@@ -31,3 +31,20 @@ def ray_cluster():
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def document_pipeline(tmp_path_factory) -> Path:
+    """An untrained pipeline for document runs: the SOMD tokenizer and sentence boundaries
+    and an entity ruler that finds the DOCUMENT_PATTERNS (no relations)."""
+    from tests.builders import somd_blank
+    from tests.builders.annotate import DOCUMENT_PATTERNS
+
+    nlp = somd_blank()
+    nlp.add_pipe("somd_sentencizer", name="sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.initialize()
+    ruler.add_patterns(DOCUMENT_PATTERNS)
+    path = tmp_path_factory.mktemp("document_pipeline") / "model"
+    nlp.to_disk(path)
+    return path

@@ -56,3 +56,11 @@ class BatchRecorder:
 @Language.factory("somd_test_batch_recorder")
 def make_batch_recorder(nlp: Language, name: str) -> BatchRecorder:
     return BatchRecorder()
+
+
+# what the document pipeline finds: software names (one of them a common word), versions
+DOCUMENT_PATTERNS = (
+    [{"label": "Application", "pattern": name} for name in ("SPSS", "ImageJ", "QGIS", "image")]
+    + [{"label": "Application", "pattern": [{"TEXT": "Stata", "IS_SENT_START": True}]}]
+    + [{"label": "Version", "pattern": [{"TEXT": {"REGEX": r"^\d+(\.\d+)*$"}}]}]
+)
