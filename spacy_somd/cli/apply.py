@@ -102,7 +102,20 @@ def annotate(
         use_gpu(gpu_id)
     aliases_path = str(aliases) if aliases else None
     settings = Settings(
-        engine, batch_size, n_process, partition_size, on_error, ray_address, num_workers, num_gpus_per_worker, gpu_id, int8, restart, batch_tokens, consistency, aliases_path
+        engine,
+        batch_size,
+        n_process,
+        partition_size,
+        on_error,
+        ray_address,
+        num_workers,
+        num_gpus_per_worker,
+        gpu_id,
+        int8,
+        restart,
+        batch_tokens,
+        consistency,
+        aliases_path,
     )
     progress = tqdm(desc="annotate", unit=" records", leave=False, disable=None)
 
