@@ -1,0 +1,165 @@
+"""Training the usage flags (``somd_software_usage``) on Softcite's software mentions.
+
+``spacy_somd.SoftciteUsageCorpus.v1`` reads a split of the contexts file (the articles'
+fixed split, :func:`spacy_somd.corpus.softcite.article_split`) as Examples: the reference
+docs of :func:`spacy_somd.corpus.softcite_usage.usage_docs`, predicted docs with the same
+tokens and the gold software spans given.
+
+:func:`train_usage` trains ``configs/usage.cfg`` on frozen features: the transformer is
+initialized from its backbone and never updated, it runs once over every sentence, and
+only the usage head learns from its outputs (``doc._.trf_data``, which the listener reads
+when the transformer does not run in the update). The epoch and each flag's threshold are
+chosen on ``dev``; ``test`` is scored once, by the chosen pipeline."""
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import fix_random_seed, load_model_from_config, minibatch, registry
+from thinc.api import Config, Optimizer
+from wasabi import msg
+
+from spacy_somd.corpus.softcite import SPLITS, read_contexts
+from spacy_somd.corpus.softcite_usage import DEFAULT_LABEL, predicted_doc, usage_docs
+from spacy_somd.labels import USAGE_KEY
+from spacy_somd.pipeline.usage.gold import gold_usage
+from spacy_somd.pipeline.usage.pipe import SoftwareUsage
+from spacy_somd.pipeline.usage.scorer import score_usage
+
+USAGE_PIPE = "somd_software_usage"
+
+
+@registry.readers("spacy_somd.SoftciteUsageCorpus.v1")
+def create_softcite_usage_corpus(path: Path, split: str, label: str = DEFAULT_LABEL, limit: int = 0) -> Callable[[Language], Iterator[Example]]:
+    """Examples of the sentences that mention software in the articles of one split
+    (``train``, ``dev`` or ``test``) of Softcite's contexts file (``path``: the file or its
+    folder): gold software spans labelled ``label`` on both docs, the gold flags on the
+    reference. ``limit`` > 0 keeps the first ``limit``."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+
+    def read(nlp: Language) -> Iterator[Example]:
+        docs = usage_docs(nlp, read_contexts(path, [split]), label=label, where=str(path))
+        for doc in docs[:limit] if limit > 0 else docs:
+            yield Example(predicted_doc(nlp, doc), doc)
+
+    return read
+
+
+def best_threshold(probs: Sequence[float], golds: Sequence[bool]) -> float:
+    """The threshold among the probabilities that gives the best F1 (the highest of
+    equals; 0.5 when no gold is positive)."""
+    positives = sum(golds)
+    if not positives:
+        return 0.5
+    pairs = sorted(zip(probs, golds), key=lambda p: -p[0])
+    best_f, best_t, tp = -1.0, 0.5, 0
+    for n, (p, g) in enumerate(pairs, 1):
+        tp += g
+        f = 2 * tp / (n + positives)
+        if f > best_f and (n == len(pairs) or pairs[n][0] < p):
+            best_f, best_t = f, p
+    return float(best_t)
+
+
+def flag_probabilities(pipe: SoftwareUsage, examples: Sequence[Example]) -> Dict[str, List[tuple]]:
+    """Per flag, (probability, gold) of every gold software entity of the examples, after
+    the pipe annotated their predicted docs."""
+    found: Dict[str, List[tuple]] = {flag: [] for flag in pipe.labels}
+    for eg in examples:
+        gold = gold_usage(eg.reference, pipe.cfg["software_labels"])
+        if gold is None:
+            continue
+        probs = {(e.start_char, e.end_char): e._.get(USAGE_KEY) or {} for e in eg.predicted.ents}
+        for key, flags in gold.items():
+            for flag in pipe.labels:
+                found[flag].append((float(probs.get(key, {}).get(flag, 0.0)), flag in flags))
+    return found
+
+
+def annotate(nlp: Language, examples: Sequence[Example], batch_size: int = 64) -> None:
+    """Run the usage pipe over the predicted docs (their transformer outputs already set)."""
+    pipe = nlp.get_pipe(USAGE_PIPE)
+    for batch in minibatch(list(examples), batch_size):
+        docs = [eg.predicted for eg in batch]
+        pipe.set_annotations(docs, pipe.predict(docs))
+
+
+def train_usage(
+    config_path: Path,
+    contexts: Path,
+    output: Path,
+    seed: int = 0,
+    max_epochs: int = 30,
+    patience: int = 6,
+    batch_size: int = 32,
+    dropout: float = 0.1,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Train the usage head of ``config_path`` on frozen transformer features of the
+    ``train`` articles of ``contexts``, choose the epoch (best macro F1 on ``dev`` at each
+    flag's best threshold there, stopping after ``patience`` epochs without a better one)
+    and the thresholds on ``dev``, save the pipeline to ``output`` and score it on ``dev``
+    and ``test``; the scores are returned and written to ``output/usage-scores.json``."""
+    started = time.time()
+    fix_random_seed(seed)
+    config = Config().from_disk(config_path, overrides={"system.seed": seed, **(overrides or {})})
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    data = {split: list(create_softcite_usage_corpus(contexts, split)(nlp)) for split in SPLITS}
+    msg.info(f"{contexts}: " + ", ".join(f"{split} {len(egs)} sentences" for split, egs in data.items()))
+    nlp.initialize(lambda: iter(data["train"]))
+    pipe = nlp.get_pipe(USAGE_PIPE)
+    transformer = nlp.get_pipe("transformer")
+    for split, examples in data.items():
+        for batch in minibatch(examples, 64):
+            docs = [eg.predicted for eg in batch]
+            transformer.set_annotations(docs, transformer.predict(docs))
+    features_s = time.time() - started
+    msg.info(f"transformer features of {sum(map(len, data.values()))} sentences in {features_s:.0f}s")
+    optimizer: Optimizer = nlp.create_optimizer()
+    rng = random.Random(seed)
+    train = list(data["train"])
+    best: Dict[str, Any] = {"f": -1.0}
+    history = []
+    for epoch in range(1, max_epochs + 1):
+        rng.shuffle(train)
+        losses: Dict[str, float] = {}
+        for batch in minibatch(train, batch_size):
+            pipe.update(batch, drop=dropout, sgd=optimizer, losses=losses)
+        annotate(nlp, data["dev"])
+        found = flag_probabilities(pipe, data["dev"])
+        thresholds = {flag: best_threshold([p for p, _ in pairs], [g for _, g in pairs]) for flag, pairs in found.items()}
+        pipe.cfg["thresholds"] = thresholds
+        annotate(nlp, data["dev"])
+        dev = score_usage(data["dev"], labels=pipe.labels, software_labels=pipe.cfg["software_labels"])
+        history.append({"epoch": epoch, "loss": losses.get(USAGE_PIPE, 0.0), "dev_macro_f": dev["usage_macro_f"], "thresholds": thresholds})
+        msg.text(f"epoch {epoch}: loss {losses.get(USAGE_PIPE, 0.0):.2f}, dev macro F1 {dev['usage_macro_f']:.4f}")
+        if dev["usage_macro_f"] > best["f"]:
+            best = {"f": dev["usage_macro_f"], "epoch": epoch, "thresholds": thresholds, "weights": pipe.model.to_bytes()}
+        elif epoch - best["epoch"] >= patience:
+            break
+    pipe.model.from_bytes(best["weights"])
+    pipe.cfg["thresholds"] = best["thresholds"]
+    nlp.config["components"][USAGE_PIPE]["thresholds"] = best["thresholds"]
+    output.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+    scores = {}
+    for split in ("dev", "test"):
+        annotate(nlp, data[split])
+        result = score_usage(data[split], labels=pipe.labels, software_labels=pipe.cfg["software_labels"])
+        scores[split] = {"per_flag": result["usage_per_flag"], "macro_f": result["usage_macro_f"], "macro_auc": result["usage_macro_auc"]}
+    report = {
+        "seed": seed,
+        "epoch": best["epoch"],
+        "thresholds": best["thresholds"],
+        "sentences": {split: len(egs) for split, egs in data.items()},
+        "scores": scores,
+        "history": history,
+        "seconds": {"features": round(features_s, 1), "total": round(time.time() - started, 1)},
+    }
+    (output / "usage-scores.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return report
