@@ -42,6 +42,8 @@ def record_schema() -> Any:
             ("start_token", pa.int64()),
             ("end_token", pa.int64()),
             ("sentence", pa.int64()),
+            ("usage", pa.map_(pa.string(), pa.float64())),
+            ("usage_flags", pa.list_(pa.string())),
         ]
     )
     relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
@@ -145,7 +147,10 @@ class PartitionWriter:
         if self.suffix == ".parquet":
             import pyarrow as pa
 
-            rows = [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
+            rows = [
+                {**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]], "entities": [parquet_entity(e) for e in r["entities"]]}
+                for r in records
+            ]
             with staged_path(path) as tmp:
                 parquet_module().write_table(pa.Table.from_pylist(rows, schema=record_schema()), tmp)
         else:
@@ -168,10 +173,22 @@ class PartitionWriter:
                 total.merge(RunCounts.from_dict(data["counts"]))
                 rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
         summary = {**total.to_dict(), "partitions": len(self.complete())}
-        del summary["software"]
+        del summary["software"], summary["software_flags"]
         Path(f"{stem}.summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         Path(f"{stem}.software.tsv").write_text(software_tsv(total), encoding="utf-8")
         return total
+
+
+def parquet_entity(entity: Dict[str, Any]) -> Dict[str, Any]:
+    """An entity as a Parquet row: its usage probabilities a map (null where absent)."""
+    usage = entity.get("usage")
+    return {**entity, "usage": None if usage is None else list(usage.items())}
+
+
+def json_entity(row: Dict[str, Any]) -> Dict[str, Any]:
+    """A Parquet entity row as in JSONL: the usage fields only where they were written."""
+    usage, flags = row.pop("usage", None), row.pop("usage_flags", None)
+    return row if usage is None else {**row, "usage": dict(usage), "usage_flags": list(flags or [])}
 
 
 def read_output(folder: Path) -> List[Dict[str, Any]]:
@@ -181,6 +198,7 @@ def read_output(folder: Path) -> List[Dict[str, Any]]:
         if folder.suffix == ".parquet":
             for row in parquet_module().read_table(path).to_pylist():
                 row["sentences"] = [{**s, "cats": dict(s["cats"])} for s in row["sentences"]]
+                row["entities"] = [json_entity(e) for e in row["entities"]]
                 records.append(row)
         else:
             records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())

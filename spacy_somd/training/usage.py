@@ -107,7 +107,7 @@ def train_usage(
     and ``test``; the scores are returned and written to ``output/usage-scores.json``."""
     started = time.time()
     fix_random_seed(seed)
-    config = Config().from_disk(config_path, overrides={"system.seed": seed, **(overrides or {})})
+    config = Config().from_disk(config_path, overrides={"system.seed": seed, "paths.softcite": str(contexts), **(overrides or {})})
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
     data = {split: list(create_softcite_usage_corpus(contexts, split)(nlp)) for split in SPLITS}
     msg.info(f"{contexts}: " + ", ".join(f"{split} {len(egs)} sentences" for split, egs in data.items()))
