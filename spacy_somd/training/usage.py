@@ -89,37 +89,63 @@ def annotate(nlp: Language, examples: Sequence[Example], batch_size: int = 64) -
         pipe.set_annotations(docs, pipe.predict(docs))
 
 
+def build_pipeline(config_path: Path, contexts: Path, seed: int, overrides: Optional[Dict[str, Any]]) -> Language:
+    fix_random_seed(seed)
+    config = Config().from_disk(config_path, overrides={"system.seed": seed, "paths.softcite": str(contexts), **(overrides or {})})
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
 def train_usage(
     config_path: Path,
     contexts: Path,
     output: Path,
-    seed: int = 0,
+    seeds: Sequence[int] = (0,),
     max_epochs: int = 30,
     patience: int = 6,
     batch_size: int = 32,
     dropout: float = 0.1,
     overrides: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
+) -> List[Dict[str, Any]]:
     """Train the usage head of ``config_path`` on frozen transformer features of the
-    ``train`` articles of ``contexts``, choose the epoch (best macro F1 on ``dev`` at each
-    flag's best threshold there, stopping after ``patience`` epochs without a better one)
-    and the thresholds on ``dev``, save the pipeline to ``output`` and score it on ``dev``
-    and ``test``; the scores are returned and written to ``output/usage-scores.json``."""
+    ``train`` articles of ``contexts``, once per seed, each into ``output/seed{N}``: the
+    transformer runs once over every sentence and its outputs serve every seed. Each run
+    chooses its epoch (best macro F1 on ``dev`` at each flag's best threshold there,
+    stopping after ``patience`` epochs without a better one) and thresholds on ``dev``, and
+    is scored on ``dev`` and ``test``; the reports are returned and written to
+    ``output/seed{N}/usage-scores.json``."""
     started = time.time()
-    fix_random_seed(seed)
-    config = Config().from_disk(config_path, overrides={"system.seed": seed, "paths.softcite": str(contexts), **(overrides or {})})
-    nlp = load_model_from_config(config, auto_fill=True, validate=True)
-    data = {split: list(create_softcite_usage_corpus(contexts, split)(nlp)) for split in SPLITS}
+    first = build_pipeline(config_path, contexts, seeds[0], overrides)
+    data = {split: list(create_softcite_usage_corpus(contexts, split)(first)) for split in SPLITS}
     msg.info(f"{contexts}: " + ", ".join(f"{split} {len(egs)} sentences" for split, egs in data.items()))
-    nlp.initialize(lambda: iter(data["train"]))
-    pipe = nlp.get_pipe(USAGE_PIPE)
-    transformer = nlp.get_pipe("transformer")
-    for split, examples in data.items():
+    first.initialize(lambda: iter(data["train"]))
+    transformer = first.get_pipe("transformer")
+    for examples in data.values():
         for batch in minibatch(examples, 64):
             docs = [eg.predicted for eg in batch]
             transformer.set_annotations(docs, transformer.predict(docs))
     features_s = time.time() - started
     msg.info(f"transformer features of {sum(map(len, data.values()))} sentences in {features_s:.0f}s")
+    reports = []
+    for seed in seeds:
+        nlp = first if seed == seeds[0] else build_pipeline(config_path, contexts, seed, overrides)
+        if nlp is not first:
+            nlp.initialize(lambda: iter(data["train"]))
+        report = train_head(nlp, data, output / f"seed{seed}", seed, max_epochs, patience, batch_size, dropout)
+        report["seconds"]["features"] = round(features_s, 1)
+        (output / f"seed{seed}" / "usage-scores.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        reports.append(report)
+    return reports
+
+
+def train_head(
+    nlp: Language, data: Dict[str, List[Example]], output: Path, seed: int, max_epochs: int, patience: int, batch_size: int, dropout: float
+) -> Dict[str, Any]:
+    """Train the usage pipe of ``nlp`` on ``data["train"]`` (their transformer outputs
+    set), choose the epoch and thresholds on ``data["dev"]``, save ``nlp`` to ``output``
+    and score it on dev and test."""
+    started = time.time()
+    fix_random_seed(seed)
+    pipe = nlp.get_pipe(USAGE_PIPE)
     optimizer: Optimizer = nlp.create_optimizer()
     rng = random.Random(seed)
     train = list(data["train"])
@@ -137,7 +163,7 @@ def train_usage(
         annotate(nlp, data["dev"])
         dev = score_usage(data["dev"], labels=pipe.labels, software_labels=pipe.cfg["software_labels"])
         history.append({"epoch": epoch, "loss": losses.get(USAGE_PIPE, 0.0), "dev_macro_f": dev["usage_macro_f"], "thresholds": thresholds})
-        msg.text(f"epoch {epoch}: loss {losses.get(USAGE_PIPE, 0.0):.2f}, dev macro F1 {dev['usage_macro_f']:.4f}")
+        msg.text(f"seed {seed}, epoch {epoch}: loss {losses.get(USAGE_PIPE, 0.0):.2f}, dev macro F1 {dev['usage_macro_f']:.4f}")
         if dev["usage_macro_f"] > best["f"]:
             best = {"f": dev["usage_macro_f"], "epoch": epoch, "thresholds": thresholds, "weights": pipe.model.to_bytes()}
         elif epoch - best["epoch"] >= patience:
@@ -152,14 +178,12 @@ def train_usage(
         annotate(nlp, data[split])
         result = score_usage(data[split], labels=pipe.labels, software_labels=pipe.cfg["software_labels"])
         scores[split] = {"per_flag": result["usage_per_flag"], "macro_f": result["usage_macro_f"], "macro_auc": result["usage_macro_auc"]}
-    report = {
+    return {
         "seed": seed,
         "epoch": best["epoch"],
         "thresholds": best["thresholds"],
         "sentences": {split: len(egs) for split, egs in data.items()},
         "scores": scores,
         "history": history,
-        "seconds": {"features": round(features_s, 1), "total": round(time.time() - started, 1)},
+        "seconds": {"head": round(time.time() - started, 1)},
     }
-    (output / "usage-scores.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return report
