@@ -45,14 +45,14 @@ def usage_docs(nlp: Language, articles: Iterable[Article], label: str = DEFAULT_
     sentence's number among them. Two software mentions that share a token are an error
     naming ``where``, the article and the sentence."""
     ensure_extensions()
-    docs = []
+    docs: List[Doc] = []
     for article in articles:
         for index, sentence in enumerate(article.sentences, 1):
             mentions = [m for m in sentence.mentions if m.type == "software"]
             if not mentions:
                 continue
             doc = nlp.make_doc(sentence.text)
-            spans = []
+            spans: List[Span] = []
             for mention in mentions:
                 span = doc.char_span(mention.start, mention.end, label=label, alignment_mode="expand")
                 if span is None or (spans and span.start < spans[-1].end):
@@ -78,4 +78,3 @@ def predicted_doc(nlp: Language, reference: Doc, with_entities: bool = True) -> 
     if with_entities:
         doc.ents = [Span(doc, ent.start, ent.end, label=ent.label) for ent in reference.ents]
     return doc
-

@@ -15,7 +15,7 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, cast
 
 from spacy.language import Language
 from spacy.training import Example
@@ -83,7 +83,7 @@ def flag_probabilities(pipe: SoftwareUsage, examples: Sequence[Example]) -> Dict
 
 def annotate(nlp: Language, examples: Sequence[Example], batch_size: int = 64) -> None:
     """Run the usage pipe over the predicted docs (their transformer outputs already set)."""
-    pipe = nlp.get_pipe(USAGE_PIPE)
+    pipe = cast(SoftwareUsage, nlp.get_pipe(USAGE_PIPE))
     for batch in minibatch(list(examples), batch_size):
         docs = [eg.predicted for eg in batch]
         pipe.set_annotations(docs, pipe.predict(docs))
@@ -118,7 +118,7 @@ def train_usage(
     data = {split: list(create_softcite_usage_corpus(contexts, split)(first)) for split in SPLITS}
     msg.info(f"{contexts}: " + ", ".join(f"{split} {len(egs)} sentences" for split, egs in data.items()))
     first.initialize(lambda: iter(data["train"]))
-    transformer = first.get_pipe("transformer")
+    transformer = cast(Any, first.get_pipe("transformer"))
     for examples in data.values():
         for batch in minibatch(examples, 64):
             docs = [eg.predicted for eg in batch]
@@ -145,7 +145,7 @@ def train_head(
     and score it on dev and test."""
     started = time.time()
     fix_random_seed(seed)
-    pipe = nlp.get_pipe(USAGE_PIPE)
+    pipe = cast(SoftwareUsage, nlp.get_pipe(USAGE_PIPE))
     optimizer: Optimizer = nlp.create_optimizer()
     rng = random.Random(seed)
     train = list(data["train"])

@@ -27,7 +27,11 @@ def test_sentences_that_mention_software_become_docs_with_their_flags(tmp_path):
     nlp = spacy.blank("en")
     docs = usage_docs(nlp, read_contexts(contexts(tmp_path)))
     assert [doc.text for doc in docs] == [CREATED, SHARED, "Nothing was done with Excel."]
-    assert [[(e.text, e.label_) for e in doc.ents] for doc in docs] == [[("DeepFoo", "Application"), ("R", "Application")], [("DeepFoo", "Application")], [("Excel", "Application")]]
+    assert [[(e.text, e.label_) for e in doc.ents] for doc in docs] == [
+        [("DeepFoo", "Application"), ("R", "Application")],
+        [("DeepFoo", "Application")],
+        [("Excel", "Application")],
+    ]
     assert [[(s.text, s.label_) for s in doc.spans[USAGE_KEY]] for doc in docs] == [[("DeepFoo", "created"), ("R", "used")], [("DeepFoo", "shared")], []]
     assert USAGE_KEY in docs[2].spans  # annotated: no flag holds
     assert [doc._.get(LINE_ATTR) for doc in docs] == [0, 1, 2]

@@ -15,9 +15,7 @@ from spacy_somd.labels import USAGE_FLAGS
 from tests.builders.annotate import write_jsonl
 from tests.pipeline.usage.test_pipe import SMALL_MODEL, toy_examples
 
-PATTERNS = [{"label": "Application", "pattern": name} for name in ("SPSS", "Fiji", "Stata", "Excel", "Gromacs")] + [
-    {"label": "Version", "pattern": "2"}
-]
+PATTERNS = [{"label": "Application", "pattern": name} for name in ("SPSS", "Fiji", "Stata", "Excel", "Gromacs")] + [{"label": "Version", "pattern": "2"}]
 TEXTS = ["we used SPSS here. we wrote Fiji here.", "we released Stata here", "they used Excel today and version 2 of it", "nothing here"]
 
 
