@@ -15,19 +15,20 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, cast
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_model_from_config, minibatch, registry
-from thinc.api import Config, Optimizer
+from thinc.api import Config, Optimizer, chain, set_dropout_rate
+from thinc.types import Floats2d
 from wasabi import msg
 
 from spacy_somd.corpus.softcite import SPLITS, read_contexts
 from spacy_somd.corpus.softcite_usage import DEFAULT_LABEL, predicted_doc, usage_docs
 from spacy_somd.labels import USAGE_KEY
 from spacy_somd.pipeline.usage.gold import gold_usage
-from spacy_somd.pipeline.usage.pipe import SoftwareUsage
+from spacy_somd.pipeline.usage.pipe import SoftwareUsage, sigmoid_loss
 from spacy_somd.pipeline.usage.scorer import score_usage
 
 USAGE_PIPE = "somd_software_usage"
@@ -137,35 +138,71 @@ def train_usage(
     return reports
 
 
+class Features(NamedTuple):
+    """A split's mention features (the first layer of the usage model, frozen), gold
+    flags and mask."""
+
+    X: Floats2d
+    truths: Floats2d
+    mask: Floats2d
+
+
+def split_features(pipe: SoftwareUsage, examples: Sequence[Example]) -> Features:
+    """The features of the examples' software entities, through the model's first layer
+    (the listener and the mention pooling) once."""
+    inputs, truths, mask = pipe.training_inputs(examples)
+    return Features(pipe.model.layers[0].predict(inputs), truths, mask)
+
+
+def macro_f_at_best_thresholds(flags: Sequence[str], probs: Any, truths: Any) -> Tuple[float, Dict[str, float]]:
+    """Each flag's best threshold on these probabilities and the macro F1 there."""
+    thresholds, scores = {}, []
+    for j, flag in enumerate(flags):
+        p, g = probs[:, j].tolist(), [bool(x) for x in truths[:, j].tolist()]
+        thresholds[flag] = best_threshold(p, g)
+        tp = sum(1 for pi, gi in zip(p, g) if gi and pi >= thresholds[flag])
+        predicted = sum(1 for pi in p if pi >= thresholds[flag])
+        scores.append(2 * tp / (predicted + sum(g)) if predicted + sum(g) else 0.0)
+    return sum(scores) / len(scores), thresholds
+
+
 def train_head(
     nlp: Language, data: Dict[str, List[Example]], output: Path, seed: int, max_epochs: int, patience: int, batch_size: int, dropout: float
 ) -> Dict[str, Any]:
     """Train the usage pipe of ``nlp`` on ``data["train"]`` (their transformer outputs
-    set), choose the epoch and thresholds on ``data["dev"]``, save ``nlp`` to ``output``
-    and score it on dev and test."""
+    set): the mention features are computed once, since the transformer is frozen, and
+    the layers after them (``model.layers[1:]``, shared with the pipe's model) learn with
+    the pipe's loss and optimizer step. The epoch and thresholds are chosen on
+    ``data["dev"]``; ``nlp`` is saved to ``output`` and scored, through the pipe, on dev
+    and test."""
     started = time.time()
     fix_random_seed(seed)
     pipe = cast(SoftwareUsage, nlp.get_pipe(USAGE_PIPE))
+    ops = pipe.model.ops
+    head = chain(*pipe.model.layers[1:])
+    train, dev = split_features(pipe, data["train"]), split_features(pipe, data["dev"])
     optimizer: Optimizer = nlp.create_optimizer()
     rng = random.Random(seed)
-    train = list(data["train"])
+    order = list(range(train.X.shape[0]))
     best: Dict[str, Any] = {"f": -1.0}
     history = []
     for epoch in range(1, max_epochs + 1):
-        rng.shuffle(train)
-        losses: Dict[str, float] = {}
-        for batch in minibatch(train, batch_size):
-            pipe.update(batch, drop=dropout, sgd=optimizer, losses=losses)
-        annotate(nlp, data["dev"])
-        found = flag_probabilities(pipe, data["dev"])
-        thresholds = {flag: best_threshold([p for p, _ in pairs], [g for _, g in pairs]) for flag, pairs in found.items()}
-        pipe.cfg["thresholds"] = thresholds
-        annotate(nlp, data["dev"])
-        dev = score_usage(data["dev"], labels=pipe.labels, software_labels=pipe.cfg["software_labels"])
-        history.append({"epoch": epoch, "loss": losses.get(USAGE_PIPE, 0.0), "dev_macro_f": dev["usage_macro_f"], "thresholds": thresholds})
-        msg.text(f"seed {seed}, epoch {epoch}: loss {losses.get(USAGE_PIPE, 0.0):.2f}, dev macro F1 {dev['usage_macro_f']:.4f}")
-        if dev["usage_macro_f"] > best["f"]:
-            best = {"f": dev["usage_macro_f"], "epoch": epoch, "thresholds": thresholds, "weights": pipe.model.to_bytes()}
+        rng.shuffle(order)
+        set_dropout_rate(head, dropout)
+        loss = 0.0
+        for batch in minibatch(order, batch_size):
+            rows = ops.asarray1i(batch)
+            logits, backprop = head.begin_update(train.X[rows])
+            batch_loss, d_logits = sigmoid_loss(ops, logits, train.truths[rows], train.mask[rows])
+            backprop(d_logits)
+            pipe.finish_update(optimizer)
+            loss += batch_loss
+        probs = ops.to_numpy(ops.sigmoid(head.predict(dev.X)))
+        dev_f, thresholds = macro_f_at_best_thresholds(pipe.labels, probs, ops.to_numpy(dev.truths))
+        history.append({"epoch": epoch, "loss": round(loss, 3), "dev_macro_f": dev_f, "thresholds": thresholds})
+        msg.text(f"seed {seed}, epoch {epoch}: loss {loss:.2f}, dev macro F1 {dev_f:.4f}")
+        if dev_f > best["f"]:
+            best = {"f": dev_f, "epoch": epoch, "thresholds": thresholds, "weights": pipe.model.to_bytes()}
         elif epoch - best["epoch"] >= patience:
             break
     pipe.model.from_bytes(best["weights"])

@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Config, Model, Ops
 from thinc.types import Floats2d
 
 from spacy_somd.labels import SOFTWARE_TYPES, USAGE_FLAGS, USAGE_KEY, ensure_extensions
@@ -157,10 +157,7 @@ class SoftwareUsage(ScaledPipe):
         _, truths, mask = self.training_inputs(examples)
         if truths.shape != logits.shape:
             raise ValueError(f"{self.name}: the logits have the shape {logits.shape}, the gold of the examples {truths.shape}")
-        xp = self.model.ops.xp
-        losses = xp.maximum(logits, 0) - logits * truths + xp.log1p(xp.exp(-xp.abs(logits)))
-        d_logits = (self.model.ops.sigmoid(logits) - truths) * mask
-        return float((losses * mask).sum()), d_logits
+        return sigmoid_loss(self.model.ops, logits, truths, mask)
 
     def step(self, examples: List[Example]) -> Optional[float]:
         """One step on the software entities of the references (nothing to learn from
@@ -185,6 +182,14 @@ class SoftwareUsage(ScaledPipe):
             raise ValueError(f"{self.name}: initialize needs at least one example with a software entity (labels {self.cfg['software_labels']})")
         inputs, truths, _ = self.training_inputs(sample)
         self.model.initialize(X=inputs, Y=truths)
+
+
+def sigmoid_loss(ops: Ops, logits: Floats2d, truths: Floats2d, mask: Floats2d) -> Tuple[float, Floats2d]:
+    """Sigmoid binary cross-entropy of ``logits`` against 0/1 ``truths``, summed where
+    ``mask`` is 1, and its gradient (0 where ``mask`` is 0)."""
+    xp = ops.xp
+    losses = xp.maximum(logits, 0) - logits * truths + xp.log1p(xp.exp(-xp.abs(logits)))
+    return float((losses * mask).sum()), (ops.sigmoid(logits) - truths) * mask
 
 
 # Registered when this module is imported, which every pipeline does: spaCy imports the
