@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 from spacy.language import Language
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_model_from_config, minibatch, registry
-from thinc.api import Config, Optimizer, chain, set_dropout_rate
+from thinc.api import Config, Model, Optimizer, chain, set_dropout_rate
 from thinc.types import Floats2d
 from wasabi import msg
 
@@ -179,7 +179,7 @@ def train_head(
     fix_random_seed(seed)
     pipe = cast(SoftwareUsage, nlp.get_pipe(USAGE_PIPE))
     ops = pipe.model.ops
-    head = chain(*pipe.model.layers[1:])
+    head: Model = chain(*pipe.model.layers[1:])
     train, dev = split_features(pipe, data["train"]), split_features(pipe, data["dev"])
     optimizer: Optimizer = nlp.create_optimizer()
     rng = random.Random(seed)
