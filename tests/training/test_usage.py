@@ -32,3 +32,26 @@ def test_best_threshold_maximises_f1():
     assert best_threshold([0.9, 0.8, 0.3, 0.2], [True, True, False, True]) == 0.2  # F1 6/7 at 0.2, 4/5 at 0.8
     assert best_threshold([0.9, 0.6, 0.6, 0.1], [True, False, True, False]) == 0.6
     assert best_threshold([0.4, 0.3], [False, False]) == 0.5
+
+
+@pytest.mark.slow
+def test_train_usage_saves_a_pipeline_per_seed_with_thresholds_chosen_on_dev(tmp_path):
+    """configs/usage.cfg on a tiny contexts file: features once, two seeds, each saved
+    with its thresholds in its config and its dev and test scores."""
+    from pathlib import Path
+
+    from spacy.tokens import Span
+
+    from spacy_somd.training.usage import train_usage
+
+    path = small_contexts(tmp_path / "c.json.gz")
+    config = Path(__file__).resolve().parents[2] / "configs" / "usage.cfg"
+    reports = train_usage(config, path, tmp_path / "out", seeds=(0, 1), max_epochs=2)
+    assert [r["seed"] for r in reports] == [0, 1]
+    for report in reports:
+        assert report["scores"]["test"]["per_flag"]["used"]["f"] == 1.0  # every SPSS is used
+        nlp = spacy.load(tmp_path / "out" / f"seed{report['seed']}")
+        assert nlp.config["components"]["somd_software_usage"]["thresholds"] == report["thresholds"]
+        doc = nlp.make_doc("We used SPSS.")
+        doc.ents = [Span(doc, 2, 3, label="Application")]
+        assert set(nlp(doc).ents[0]._.get(USAGE_KEY)) == {"used", "created", "shared"}
