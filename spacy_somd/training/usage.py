@@ -207,7 +207,7 @@ def train_head(
             break
     pipe.model.from_bytes(best["weights"])
     pipe.cfg["thresholds"] = best["thresholds"]
-    nlp.config["components"][USAGE_PIPE]["thresholds"] = best["thresholds"]
+    nlp.get_pipe_config(USAGE_PIPE)["thresholds"] = best["thresholds"]  # the saved config's
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
     scores = {}
