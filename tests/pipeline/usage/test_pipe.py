@@ -32,6 +32,7 @@ TOY = [
 SMALL_MODEL = {
     "@architectures": "spacy_somd.SoftwareUsage.v1",
     "hidden_width": 32,
+    "window": 2,
     "nO": None,
     "tok2vec": {
         "@architectures": "spacy.HashEmbedCNN.v2",
@@ -100,7 +101,12 @@ def test_initialize_infers_the_sizes():
     model = nlp.get_pipe("somd_software_usage").model
     assert model.get_ref("output_layer").get_dim("nO") == 3
     assert model.get_ref("output_layer").get_dim("nI") == 32
-    assert model.layers[1].get_dim("nI") == 2 * 32  # the mention's mean beside the sentence's
+    assert model.layers[1].get_dim("nI") == 4 * 32  # the mention's mean beside the window's before and after and the sentence's
+    narrow = blank_usage({"model": {**SMALL_MODEL, "window": 0}})
+    narrow.initialize(lambda: toy_examples(narrow))
+    assert narrow.get_pipe("somd_software_usage").model.layers[1].get_dim("nI") == 2 * 32
+    with pytest.raises(ValueError, match="window must be 0 or more"):
+        blank_usage({"model": {**SMALL_MODEL, "window": -1}})
 
 
 def test_initialize_with_labels_and_without_software_is_refused():
@@ -208,3 +214,17 @@ def test_scorer_counts_pairs_and_auc():
     assert scores["usage_used_auc"] == 1.0 and scores["usage_created_auc"] == 1.0
     assert scores["usage_shared_auc"] is None  # no gold positive
     assert scores["usage_macro_f"] == pytest.approx((1.0 + 0.0 + 0.0) / 3)
+
+
+def test_the_averaged_rows_stay_in_the_mention_s_sentence():
+    from spacy_somd.pipeline.usage.model import segments
+
+    nlp = spacy.blank("en")
+    first = nlp.make_doc("a b c .")
+    doc = Doc(nlp.vocab, words="a b c . d X e f g .".split(), sent_starts=[True, False, False, False, True, False, False, False, False, False])
+    # rows of the second doc follow the first's 4 tokens: mention, 2 before (1 in its sentence), 2 after, sentence
+    assert segments([first, doc], [[], [(5, 6)]], window=2) == [(9, 10), (8, 9), (10, 12), (8, 14)]
+    assert segments([doc], [[(0, 1)]], window=2) == [(0, 1), (0, 0), (1, 3), (0, 4)]
+    assert segments([nlp.make_doc("x y z")], [[(1, 2)]]) == [(1, 2), (0, 3)]  # no sentences: the whole doc
+    with pytest.raises(ValueError, match="not a token span"):
+        segments([first], [[(3, 9)]])
