@@ -19,8 +19,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=6)
+    parser.add_argument("--window", type=int, default=None, help="the model's window (tokens before and after a mention; 0: none), else the config's")
     args = parser.parse_args()
-    reports = train_usage(args.config, args.contexts, args.output, seeds=args.seeds, max_epochs=args.max_epochs, patience=args.patience)
+    overrides = {} if args.window is None else {"components.somd_software_usage.model.window": args.window}
+    reports = train_usage(args.config, args.contexts, args.output, seeds=args.seeds, max_epochs=args.max_epochs, patience=args.patience, overrides=overrides)
     for report in reports:
         print(json.dumps({key: report[key] for key in ("seed", "epoch", "thresholds", "scores", "seconds")}, indent=2))
 
