@@ -27,7 +27,7 @@ DEFAULT_CONFIG_STR = """
 [model]
 @architectures = "spacy_somd.SoftwareUsage.v1"
 hidden_width = 128
-window = 8
+window = 16
 nO = null
 """
 
