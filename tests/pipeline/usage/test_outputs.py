@@ -55,3 +55,16 @@ def test_records_and_the_software_table_carry_the_flags(usage_model, tmp_path, s
     assert rows == {"SPSS": ["0", "0"], "Fiji": ["1", "0"], "Stata": ["0", "1"], "Excel": ["0", "0"]}
     summary = json.loads((tmp_path / "out.summary.json").read_text())
     assert "software_flags" not in summary and summary["entities"]["Application"] == 4
+
+
+def test_without_usage_flags_the_software_table_keeps_its_four_columns():
+    from spacy_somd.annotate.summary import RunCounts, software_tsv
+
+    counts = RunCounts()
+    counts.add_software(("SPSS", "Application"), 2, {"22"})
+    assert software_tsv(counts) == "name\ttype\tmentions\tversions\nSPSS\tApplication\t2\t22\n"
+    restored = RunCounts.from_dict({**counts.to_dict(), "software_flags": [["SPSS", "Application", {"created": 1}]]})
+    assert software_tsv(restored).splitlines() == ["name\ttype\tmentions\tversions\tcreated\tshared", "SPSS\tApplication\t2\t22\t1\t0"]
+    old = counts.to_dict()
+    del old["software_flags"]  # counts written before the flags existed still read
+    assert RunCounts.from_dict(old).flagged == {}
