@@ -1,8 +1,8 @@
 """What an ``annotate`` run counts: records read, annotated and rejected, sentences, words,
 entities and relations per type, and the software found (name, type, mentions, versions
 seen and, where the pipeline says what the article did with its software, the mentions
-flagged ``created`` and ``shared``). Each partition keeps its counts beside its output, so that a resumed run's summary
-is the whole output's."""
+flagged ``created`` and ``shared``). Each partition keeps its counts beside its output, so
+that a resumed run's summary is the whole output's."""
 
 from collections import Counter
 from dataclasses import dataclass, field
