@@ -36,6 +36,11 @@ RELATION_TYPES = (
 # the entity types that name a piece of software (the others are its attributes)
 SOFTWARE_TYPES = ("Application", "PlugIn", "ProgrammingEnvironment", "OperatingSystem")
 
+# what an article did with a software it mentions (Softcite's used / created / shared):
+# the flags of ``somd_software_usage``, and the span group and span extension that hold them
+USAGE_FLAGS = ("used", "created", "shared")
+USAGE_KEY = "somd_usage"
+
 RELATIONS_ATTR = "somd_relations"
 LINE_ATTR = "somd_line"
 # True on a training doc whose annotation is partial (a sentence of another corpus): its

@@ -48,6 +48,8 @@ def record_schema() -> Any:
         ("sentence", pa.int64()),
         ("canonical", pa.string()),
         ("identity", pa.string()),
+        ("usage", pa.map_(pa.string(), pa.float64())),
+        ("usage_flags", pa.list_(pa.string())),
     ]
     entity = pa.struct([*entity_fields, ("propagated", pa.bool_())])
     relation = pa.struct([("type", pa.string()), ("attribute", pa.int64()), ("software", pa.int64()), ("score", pa.float64())])
@@ -69,8 +71,11 @@ def record_schema() -> Any:
 
 
 def parquet_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Output records as Parquet rows (categories as key-value lists)."""
-    return [{**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]]} for r in records]
+    """Output records as Parquet rows (categories and usage probabilities as key-value lists)."""
+    return [
+        {**r, "sentences": [{**s, "cats": list(s["cats"].items())} for s in r["sentences"]], "entities": [parquet_entity(e) for e in r["entities"]]}
+        for r in records
+    ]
 
 
 def from_parquet(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -82,6 +87,8 @@ def from_parquet(row: Dict[str, Any]) -> Dict[str, Any]:
     for entity in row["entities"]:
         if entity.get("propagated") is False:
             del entity["propagated"]
+        if "usage" in entity:
+            entity["usage"] = dict(entity["usage"])
     return row
 
 
@@ -222,7 +229,7 @@ class PartitionWriter:
                 rejects.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data["rejects"])
             total.extra = after(total) if after else {}
             summary = {**total.to_dict(), "partitions": len(self.complete()), **total.extra}
-            del summary["software"]
+            del summary["software"], summary["software_flags"]
             summary_file.write(json.dumps(summary, indent=2))
             software.write(software_tsv(total))
         return total
@@ -233,6 +240,12 @@ def read_part(path: Path) -> List[Dict[str, Any]]:
     if path.suffix == ".parquet":
         return [from_parquet(row) for row in parquet_module().read_table(path).to_pylist()]
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def parquet_entity(entity: Dict[str, Any]) -> Dict[str, Any]:
+    """An entity as a Parquet row: its usage probabilities a map (null where absent)."""
+    usage = entity.get("usage")
+    return {**entity, "usage": None if usage is None else list(usage.items())}
 
 
 def read_output(folder: Path) -> List[Dict[str, Any]]:

@@ -3,14 +3,16 @@
 A record is ``{"id", "sentences", "entities", "relations"}``; character offsets point into
 the input text (``text[start:end]`` is the entity's text), token offsets count the tokens
 of the whole text, ``sentence`` is a sentence's number in the record, relations name their
-attribute and software entity by their number in ``entities``. Scores are rounded to
+attribute and software entity by their number in ``entities``. Where the pipeline says what
+the article did with its software (``somd_software_usage``), a software entity also has
+``usage`` (flag -> probability) and ``usage_flags`` (the flags that hold). Scores are rounded to
 ``DIGITS`` decimals, so that the engines' records are equal whatever their batches."""
 
-from typing import Any, Dict, List, NamedTuple, Sequence
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 from spacy.tokens import Doc
 
-from spacy_somd.labels import RELATIONS_ATTR
+from spacy_somd.labels import RELATIONS_ATTR, USAGE_KEY
 
 DIGITS = 4
 
@@ -35,6 +37,7 @@ def build_record(record_id: str, sentences: Sequence[SentencePart]) -> Dict[str,
         cats = {label: round(score, DIGITS) for label, score in part.doc.cats.items()}
         out_sentences.append({"start": part.start, "end": part.end, "cats": cats})
         numbers = {}
+        flagged = usage_flags(part.doc)
         for ent in part.doc.ents:
             numbers[ent.start] = len(entities)
             entities.append(
@@ -48,6 +51,18 @@ def build_record(record_id: str, sentences: Sequence[SentencePart]) -> Dict[str,
                     "sentence": number,
                 }
             )
+            usage = ent._.get(USAGE_KEY) if ent.has_extension(USAGE_KEY) else None
+            if usage is not None:
+                entities[-1]["usage"] = {flag: round(p, DIGITS) for flag, p in usage.items()}
+                entities[-1]["usage_flags"] = flagged.get((ent.start, ent.end), [])
         for rel in part.doc._.get(RELATIONS_ATTR) or []:
             relations.append({"type": rel["label"], "attribute": numbers[rel["head"]], "software": numbers[rel["tail"]], "score": round(rel["score"], DIGITS)})
     return {"id": record_id, "sentences": out_sentences, "entities": entities, "relations": relations}
+
+
+def usage_flags(doc: Doc) -> Dict[Tuple[int, int], List[str]]:
+    """The flags that hold per software entity (token offsets), from ``doc.spans["somd_usage"]``."""
+    flags: Dict[Tuple[int, int], List[str]] = {}
+    for span in doc.spans[USAGE_KEY] if USAGE_KEY in doc.spans else []:
+        flags.setdefault((span.start, span.end), []).append(span.label_)
+    return flags

@@ -1,7 +1,8 @@
 """What an ``annotate`` run counts: records read, annotated and rejected, sentences, words,
 entities and relations per type, and the software found (name, type, mentions, versions
-seen). Each partition keeps its counts beside its output, so that a resumed run's summary
-is the whole output's."""
+seen and, where the pipeline says what the article did with its software, the mentions
+flagged ``created`` and ``shared``). Each partition keeps its counts beside its output, so
+that a resumed run's summary is the whole output's."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from spacy_somd.labels import SOFTWARE_TYPES
 
 VERSION_OF = "Version_of"
 SOFTWARE_HEADER = ("name", "type", "mentions", "versions")
+# the usage flags whose mentions the software table counts (where the pipeline flags them)
+TABLE_FLAGS = ("created", "shared")
 
 
 def mention_name(text: str) -> str:
@@ -34,6 +37,8 @@ class RunCounts:
     software: Dict[Tuple[str, str], Tuple[int, Set[str]]] = field(default_factory=dict)
     # what the passes over the whole output add to the summary (documents, paragraphs...)
     extra: Dict[str, Any] = field(default_factory=dict)
+    # per software with usage flags: its mentions flagged with each flag
+    flagged: Dict[Tuple[str, str], Counter] = field(default_factory=dict)
 
     def add(self, item: Annotated) -> None:
         """Count an output record."""
@@ -52,7 +57,10 @@ class RunCounts:
                 versions.setdefault(rel["software"], set()).add(mention_name(entities[rel["attribute"]]["text"]))
         for number, ent in enumerate(entities):
             if ent["label"] in SOFTWARE_TYPES:
-                self.add_software((mention_name(ent["text"]), ent["label"]), 1, versions.get(number, set()))
+                key = (mention_name(ent["text"]), ent["label"])
+                self.add_software(key, 1, versions.get(number, set()))
+                if "usage_flags" in ent:
+                    self.flagged.setdefault(key, Counter()).update(ent["usage_flags"])
 
     def add_software(self, key: Tuple[str, str], mentions: int, versions: Iterable[str]) -> None:
         seen, seen_versions = self.software.get(key, (0, set()))
@@ -66,6 +74,8 @@ class RunCounts:
         self.relations.update(other.relations)
         for key, (mentions, versions) in other.software.items():
             self.add_software(key, mentions, versions)
+        for key, flags in other.flagged.items():
+            self.flagged.setdefault(key, Counter()).update(flags)
 
     def to_dict(self) -> Dict[str, Any]:
         software = [[name, type_, n, sorted(versions)] for (name, type_), (n, versions) in sorted(self.software.items())]
@@ -79,13 +89,15 @@ class RunCounts:
             "entities": dict(sorted(self.entities.items())),
             "relations": dict(sorted(self.relations.items())),
             "software": software,
+            "software_flags": [[name, type_, dict(sorted(flags.items()))] for (name, type_), flags in sorted(self.flagged.items())],
         }
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "RunCounts":
         software = {(name, type_): (n, set(versions)) for name, type_, n, versions in data["software"]}
         scalars = {k: data[k] for k in ("read", "annotated", "rejected", "split", "sentences", "words")}
-        return cls(**scalars, entities=Counter(data["entities"]), relations=Counter(data["relations"]), software=software)
+        flagged = {(name, type_): Counter(flags) for name, type_, flags in data.get("software_flags", [])}
+        return cls(**scalars, entities=Counter(data["entities"]), relations=Counter(data["relations"]), software=software, flagged=flagged)
 
 
 def software_rows(counts: RunCounts) -> List[Tuple[str, str, int, str]]:
@@ -95,8 +107,14 @@ def software_rows(counts: RunCounts) -> List[Tuple[str, str, int, str]]:
 
 
 def software_tsv(counts: RunCounts) -> str:
-    """The software table as TSV with a header (tabs and line breaks in names made spaces)."""
-    rows = [SOFTWARE_HEADER] + software_rows(counts)
+    """The software table as TSV with a header (tabs and line breaks in names made spaces).
+    Where the pipeline flagged what the articles did with their software, two more
+    columns: the mentions flagged ``created`` and ``shared``."""
+    with_flags = bool(counts.flagged)
+    rows: List[Tuple[Any, ...]] = [SOFTWARE_HEADER + (TABLE_FLAGS if with_flags else ())]
+    for row in software_rows(counts):
+        flags = counts.flagged.get((row[0], row[1]), Counter())
+        rows.append((*row, *(flags[f] for f in TABLE_FLAGS)) if with_flags else row)
     return "".join("\t".join(mention_name(str(cell)) for cell in row) + "\n" for row in rows)
 
 
