@@ -23,7 +23,21 @@ from tests.builders import ROOT, SHARED_CORPUS
 CORPUS_FILES = ["test_texts.txt", "train_entities.txt", "train_relations.txt", "train_texts.txt"]
 CORPUS_COMMIT = "425f02633f5dc3af74f00fcef38fb95d99cd9c1d"
 # the package's commands (python -m spacy_somd COMMAND) that project files may run
-CLI_COMMANDS = {"convert", "train", "report", "evaluate-gold-entities", "predict", "package", "audit", "plot", "visualize", "annotate", "variant", "ensemble", "release"}
+CLI_COMMANDS = {
+    "convert",
+    "train",
+    "report",
+    "evaluate-gold-entities",
+    "predict",
+    "package",
+    "audit",
+    "plot",
+    "visualize",
+    "annotate",
+    "variant",
+    "ensemble",
+    "release",
+}
 
 
 @pytest.fixture(scope="module")
