@@ -4,6 +4,8 @@ environment, so nothing is downloaded)."""
 
 import importlib.metadata
 import json
+import subprocess
+import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -14,7 +16,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from spacy_somd.release.packaging import build_wheel, package_pipeline
-from tests.builders import ROOT, run
+from tests.builders import ENV, ROOT
+
+# the environment of a fresh virtualenv's processes: no PYTHONPATH into a source checkout
+OWN_ENV = {key: value for key, value in ENV.items() if key != "PYTHONPATH"}
 
 # the scores and the speed measurement a tiny pipeline's card is written from
 TINY_SCORES = {
@@ -108,10 +113,12 @@ def borrow(dists: Iterable[importlib.metadata.Distribution], folder: Path) -> No
 
 def fresh_venv(folder: Path, wheels: List[Path]) -> Path:
     """A virtualenv with the wheels installed and, linked in through a .pth file, only the
-    installed distributions that the wheels require (this environment's, so no download)."""
+    installed distributions that the wheels require (this environment's, so no download).
+    pip runs without PYTHONPATH, which would show it a source checkout as installed."""
     venv.create(folder, with_pip=False)
     python = folder / "bin" / "python"
-    run(["pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet", *map(str, wheels)])
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet", *map(str, wheels)]
+    subprocess.run(install, env=OWN_ENV, check=True, capture_output=True, timeout=300)
     names = [w.name.split("-")[0] for w in wheels]
     needed = installed_closure((r for w in wheels for r in wheel_requirements(w)), names)
     site_packages = next((folder / "lib").glob("python*/site-packages"))

