@@ -18,7 +18,7 @@ from spacy_somd.release.publish import PublishError, publish
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def release(
     ctx: typer.Context,
-    configs: List[Path] = typer.Argument(..., help="The configs to ship (configs/default.cfg configs/fast.cfg)"),
+    configs: List[str] = typer.Argument(..., help="The configs to ship (configs/default.cfg configs/fast.cfg), then any `--section.key value` overrides"),
     out: Path = typer.Option(Path("releases"), help="Folder for the trainings and dist/, the files to publish"),
     corpus: Path = typer.Option(Path("corpus"), help="The fold DocBins of `convert`"),
     texts: Path = typer.Option(Path("assets/somd2025/test_texts.txt"), help="Text lines the speed and memory of each pipeline are measured on"),
@@ -35,11 +35,14 @@ def release(
     `--section.key value` options override every training's config."""
     from spacy_somd.release.build import build_release
 
-    missing = [str(path) for path in [*configs, corpus / "fold0.spacy", texts] if not path.exists()]
+    items = [*configs, *ctx.args]  # the overrides after the configs land in CONFIGS
+    first = next((i for i, item in enumerate(items) if item.startswith("--")), len(items))
+    paths, overrides = [Path(item) for item in items[:first]], items[first:]
+    missing = [str(path) for path in [*paths, corpus / "fold0.spacy", texts] if not path.exists()]
     if missing:
         fail(f"not found: {', '.join(missing)} (run `spacy project run convert` first)")
     table = None if previous is None or not previous.exists() else json.loads(previous.read_text(encoding="utf-8"))
-    files = build_release(configs, corpus, texts, out, Path.cwd(), base_url, table, n_folds, gpu_id, ctx.args)
+    files = build_release(paths, corpus, texts, out, Path.cwd(), base_url, table, n_folds, gpu_id, overrides)
     msg.good(f"Release in {out / 'dist'}: {', '.join(f.name for f in files)}")
 
 
