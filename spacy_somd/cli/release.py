@@ -52,12 +52,15 @@ def publish_cli(
     tag: str = typer.Option(..., help="The release's tag, vVERSION"),
     hub_org: str = typer.Option("", help="Hugging Face organisation to push the pipelines to (empty: the token's user)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and print the uploads, upload nothing"),
+    hub_python: str = typer.Option(
+        "python", help="The Python that has spaCy and spacy-huggingface-hub (which needs a typer older than spacy-somd's: give it a virtualenv of its own)"
+    ),
 ) -> None:
     """Check a release build (SHA256SUMS and release.json against the wheels, a model card
     in each pipeline) and upload it: every file to the GitHub release of TAG (`gh release
     upload`), each pipeline to the Hugging Face Hub (`python -m spacy huggingface-hub push`)."""
     try:
-        publish(dist, tag, hub_org, dry_run, echo=typer.echo)
+        publish(dist, tag, hub_org, dry_run, hub_python, echo=typer.echo)
     except PublishError as err:
         fail(str(err))
 

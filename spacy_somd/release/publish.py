@@ -44,15 +44,17 @@ def check_release(dist: Path, tag: str) -> List[Path]:
     return [*wheels, dist / CHECKSUMS, dist / MANIFEST, dist / COMPATIBILITY]
 
 
-def publish_commands(dist: Path, tag: str, hub_org: str) -> List[List[str]]:
+def publish_commands(dist: Path, tag: str, hub_org: str, hub_python: str = "python") -> List[List[str]]:
     """The upload commands of a checked release folder: one ``gh release upload`` of every
-    file, then one Hub push per pipeline wheel."""
+    file, then one Hub push per pipeline wheel, run by ``hub_python`` (a Python with spaCy
+    and spacy-huggingface-hub, which requires a typer older than spacy-somd's: its own
+    virtualenv)."""
     files = check_release(dist, tag)
     manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
     commands = [["gh", "release", "upload", tag, *map(str, files), "--clobber"]]
     for entry in manifest["pipelines"]:
         push = [
-            "python",
+            hub_python,
             "-m",
             "spacy",
             "huggingface-hub",
@@ -65,9 +67,9 @@ def publish_commands(dist: Path, tag: str, hub_org: str) -> List[List[str]]:
     return commands
 
 
-def publish(dist: Path, tag: str, hub_org: str = "", dry_run: bool = False, echo: Callable[[str], None] = print) -> List[List[str]]:
+def publish(dist: Path, tag: str, hub_org: str = "", dry_run: bool = False, hub_python: str = "python", echo: Callable[[str], None] = print) -> List[List[str]]:
     """Check ``dist`` and run (or with ``dry_run`` only print) the upload commands."""
-    commands = publish_commands(dist, tag, hub_org)
+    commands = publish_commands(dist, tag, hub_org, hub_python)
     for command in commands:
         echo(("would run: " if dry_run else "$ ") + " ".join(command))
         if not dry_run:

@@ -3,6 +3,7 @@ release build and the `publish` check before uploading, and every step that does
 upload runs here: `publish --dry-run` on a release folder of a tiny pipeline, and the
 project's release workflow with `spacy project run release --dry`."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import yaml
 
 from spacy_somd.about import __version__
 from spacy_somd.release.manifest import CHECKSUMS
+from spacy_somd.release.publish import publish_commands
 from tests.builders import ENV, ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
@@ -55,7 +57,10 @@ def test_on_a_version_tag_it_builds_checks_then_uploads():
     check = next(i for i, c in enumerate(commands) if "spacy_somd publish releases/dist" in c and "--dry-run" in c)
     upload = next(i for i, c in enumerate(commands) if "spacy_somd publish releases/dist" in c and "--dry-run" not in c)
     assert build < check < upload
-    assert 'pip install -e ".[train,publish]"' in commands[0] or any('pip install -e ".[train,publish]"' in c for c in commands[:build])
+    assert any('pip install -e ".[train]"' in c for c in commands[:build])
+    hub = next(i for i, c in enumerate(commands) if "spacy-huggingface-hub" in c)  # typer<0.8: a virtualenv of its own
+    assert hub < check and 'python -m venv "$RUNNER_TEMP/hub"' in commands[hub]
+    assert '--hub-python "$RUNNER_TEMP/hub/bin/python"' in commands[check] and '--hub-python "$RUNNER_TEMP/hub/bin/python"' in commands[upload]
     assert runs[upload]["env"]["HF_TOKEN"] == "${{ secrets.HF_TOKEN }}"
     assert all("secrets." not in str(step.get("env", {})) for step in runs[:upload])  # nothing before the upload holds the Hub token
 
@@ -63,7 +68,20 @@ def test_on_a_version_tag_it_builds_checks_then_uploads():
 @pytest.mark.slow
 def test_publish_dry_run_checks_the_release_and_prints_the_uploads(release_dist):
     done = subprocess.run(
-        [sys.executable, "-m", "spacy_somd", "publish", str(release_dist), "--tag", f"v{__version__}", "--hub-org", "somd", "--dry-run"],
+        [
+            sys.executable,
+            "-m",
+            "spacy_somd",
+            "publish",
+            str(release_dist),
+            "--tag",
+            f"v{__version__}",
+            "--hub-org",
+            "somd",
+            "--hub-python",
+            "/opt/hub/bin/python",
+            "--dry-run",
+        ],
         env=ENV,
         capture_output=True,
         text=True,
@@ -76,7 +94,7 @@ def test_publish_dry_run_checks_the_release_and_prints_the_uploads(release_dist)
     assert lines[0].startswith(f"would run: gh release upload v{__version__} {wheel} ")
     for name in (CHECKSUMS, "release.json", "compatibility.json"):
         assert str(release_dist / name) in lines[0]
-    assert lines[1] == f"would run: python -m spacy huggingface-hub push {wheel} --msg spacy-somd v{__version__}: en_tinytest 0.0.1 --org somd"
+    assert lines[1] == f"would run: /opt/hub/bin/python -m spacy huggingface-hub push {wheel} --msg spacy-somd v{__version__}: en_tinytest 0.0.1 --org somd"
     assert len(lines) == 2
 
 
@@ -101,3 +119,24 @@ def test_the_project_release_workflow_runs_the_release_build(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     (line,) = [line for line in done.stdout.splitlines() if "spacy_somd release" in line]
     assert "configs/default.cfg configs/fast.cfg" in line and "--n-folds 4" in line
+
+
+@pytest.mark.slow
+def test_the_hub_push_commands_parse(release_dist, tmp_path):
+    """Each Hub push that `publish` would run parses as a command of spacy-huggingface-hub
+    (installed from PyPI into a throwaway folder): the same command with `--help`, which
+    click refuses on an unknown option and otherwise answers without uploading."""
+    hub = tmp_path / "hub"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(hub), "spacy-huggingface-hub>=0.0.10"], check=True, timeout=300
+    )
+    commands = publish_commands(release_dist, f"v{__version__}", "somd", sys.executable)
+    pushes = [command for command in commands if "huggingface-hub" in command]
+    assert len(pushes) == 1
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(hub), str(ROOT)])}
+    for push in pushes:
+        done = subprocess.run([*push, "--help"], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Push a spaCy pipeline (.whl) to the Hugging Face Hub" in done.stdout
+        wrong = subprocess.run([*push, "--organisation", "x", "--help"], env=env, capture_output=True, text=True, timeout=300)
+        assert wrong.returncode != 0  # an option it does not have is refused
