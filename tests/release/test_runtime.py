@@ -21,7 +21,11 @@ absent = [name for name in ("torch", "transformers", "spacy_transformers") if im
 nlp = spacy.load("en_somd_fast")
 doc = nlp({TEXT!r})
 import spacy_somd.cli  # the command line (download among it) imports no torch either
-import sys
+import importlib.metadata, sys
+# every registered function a CNN pipeline may name (the int8 callback among them) loads too
+for entry_point in importlib.metadata.distribution("spacy-somd").entry_points:
+    if entry_point.group in ("spacy_factories", "spacy_misc", "spacy_callbacks", "spacy_tokenizers", "spacy_scorers"):
+        entry_point.load()
 print(json.dumps({{
     "absent": absent,
     "loaded": sorted(name for name in ("torch", "transformers", "spacy_transformers") if name in sys.modules),
