@@ -1,7 +1,12 @@
-"""Release fixtures: a tiny pipeline wheel with its model card, a release folder of it, and
-configs/fast.cfg trained briefly on the tiny corpus."""
+"""Release fixtures: a tiny pipeline wheel with its model card, a release folder of it,
+configs/fast.cfg trained briefly on the tiny corpus, and an HTTP server on the loopback
+interface."""
 
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Iterator, Tuple
 
 import pytest
 
@@ -36,3 +41,23 @@ def release_dist(tiny_wheel, tmp_path) -> Path:
 def fast_pipeline(tmp_path_factory, tiny_corpus_docbins) -> Path:
     """configs/fast.cfg (CNN, no transformer) trained for a few steps; its model-last."""
     return spacy_train("fast.cfg", tmp_path_factory.mktemp("train_fast"), tiny_corpus_docbins)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
+        pass
+
+
+@pytest.fixture
+def server(tmp_path) -> Iterator[Tuple[Path, str]]:
+    """A folder served over HTTP on 127.0.0.1, and the server's URL."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

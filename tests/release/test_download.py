@@ -9,11 +9,8 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 import spacy
@@ -22,26 +19,6 @@ from spacy_somd.about import __version__
 from spacy_somd.release.download import URL_ENV, DownloadError, select
 from spacy_somd.release.manifest import compatibility_table, release_manifest
 from tests.builders import ENV, ROOT
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
-        pass
-
-
-@pytest.fixture
-def server(tmp_path) -> Iterator[Path]:
-    """A folder served over HTTP on 127.0.0.1 (its URL in ``folder.url``)."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def serve_release(folder: Path, wheel: Path, **edits: Any) -> Dict[str, Any]:
