@@ -66,8 +66,10 @@ def get_compatibility(url: str) -> Dict[str, Any]:
 
 
 def works_with(entry: Mapping[str, Any], plugin: str, spacy: str) -> bool:
-    """Whether a table entry's pipeline works with these spacy-somd and spaCy versions."""
+    """Whether a table entry's pipeline works with these spacy-somd and spaCy versions (an
+    entry whose version or ranges do not parse does not)."""
     try:
+        Version(str(entry.get("version")))
         return all(
             SpecifierSet(entry.get(key) or "").contains(version, prereleases=True)
             for key, version in (("spacy_somd_version", plugin), ("spacy_version", spacy))

@@ -108,6 +108,8 @@ TABLE = {
         {"name": "en_somd", "version": "0.2.1", "spacy_somd_version": ">=0.2.0,<0.3.0", "spacy_version": ">=3.8.0,<3.9.0"},
         {"name": "en_somd", "version": "0.3.0", "spacy_somd_version": ">=0.3.0,<0.4.0", "spacy_version": ">=3.9.0,<3.10.0"},
         {"name": "en_somd_fast", "version": "0.2.0", "spacy_somd_version": ">=0.2.0,<0.3.0", "spacy_version": ">=3.8.0,<3.9.0"},
+        {"name": "en_somd", "version": "latest", "spacy_somd_version": ">=0.2.0,<0.3.0", "spacy_version": ">=3.8.0,<3.9.0"},
+        {"name": "en_somd", "version": "0.2.9", "spacy_somd_version": "0.2", "spacy_version": ">=3.8.0,<3.9.0"},
     ]
 }
 
