@@ -23,7 +23,21 @@ from tests.builders import ROOT, SHARED_CORPUS
 CORPUS_FILES = ["test_texts.txt", "train_entities.txt", "train_relations.txt", "train_texts.txt"]
 CORPUS_COMMIT = "425f02633f5dc3af74f00fcef38fb95d99cd9c1d"
 # the package's commands (python -m spacy_somd COMMAND) that project files may run
-CLI_COMMANDS = {"convert", "train", "report", "evaluate-gold-entities", "predict", "package", "audit", "plot", "visualize", "annotate", "variant", "ensemble"}
+CLI_COMMANDS = {
+    "convert",
+    "train",
+    "report",
+    "evaluate-gold-entities",
+    "predict",
+    "package",
+    "audit",
+    "plot",
+    "visualize",
+    "annotate",
+    "variant",
+    "ensemble",
+    "release",
+}
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +108,16 @@ def test_asset_checksums_are_those_of_the_pinned_files(project):
 
 
 def test_every_training_is_the_one_train_command_with_all_fold_settings(project):
-    """`train`, `train-seeds` and `train-release` run `spacy_somd train CONFIG OUTPUT` with the
-    project's corpus, fold settings and GPU as config overrides."""
+    """`train` and `train-seeds` run `spacy_somd train CONFIG OUTPUT` with the project's
+    corpus, fold settings and GPU as config overrides (`build-release` trains through
+    `spacy_somd release`, tests/release/test_build.py)."""
     variables = project["vars"]
     lines = script_lines(project, ["-m", "spacy_somd", "train"])
-    assert sorted(lines) == ["train", "train-release", "train-seeds"]
+    assert sorted(lines) == ["train", "train-seeds"]
     for name, words in lines.items():
         assert words[3] == f"configs/{variables['config']}.cfg"
         flags = dict(zip(words[5::2], words[6::2]))
-        fold = "null" if name == "train-release" else str(variables["fold"])
+        fold = str(variables["fold"])
         assert flags["--paths.corpus"] == "corpus"
         assert flags["--somd.fold"] == fold, name
         assert flags["--somd.n_folds"] == str(variables["n_folds"])
@@ -150,10 +165,6 @@ def test_package_name_and_held_out_fold_come_from_the_config(project):
     trained pipeline's [somd] settings, and each config names its own package."""
     lines = script_lines(project, ["-m", "spacy_somd", "package"])
     assert "--name" not in lines["package"] and "--held-out" not in lines["package"]
-    release = lines["package-release"]  # trained on every fold: scored by the held-out fold's run
-    fold = project["vars"]["fold"]
-    assert release[release.index("--metrics") + 1] == f"metrics/{project['vars']['config']}-fold{fold}.json"
-    assert release[release.index("--held-out") + 1].startswith(f"fold {fold} of the SOMD 2025 Phase I training data")
     names = {path.stem: load_config(path)["somd"]["package_name"] for path in (ROOT / "configs").glob("*.cfg")}
     assert names["default"] == "somd"
     assert len(set(names.values())) == len(names)

@@ -27,16 +27,18 @@ def package(
     ),
     name: Optional[str] = typer.Option(None, help="Package name after the language prefix, en_NAME (default: the pipeline's [somd] package_name)"),
     version: str = typer.Option(__version__, help="Package version"),
+    benchmark: Optional[Path] = typer.Option(None, help="Its speed and memory for the model card: JSON of spacy_somd.release.benchmark (`release` writes one)"),
 ) -> None:
     """Package a trained pipeline as a wheel.
 
-    LANG_NAME-VERSION-py3-none-any.whl with the sources, licenses and held-out scores in
-    its meta (`spacy package`, then `pip wheel`)."""
+    LANG_NAME-VERSION-py3-none-any.whl with its model card, sources, licenses and held-out
+    scores in its meta (`spacy package`, then `pip wheel`)."""
     nlp = load_pipeline(str(model), -1)
     scores = flatten_scores(read_json(metrics))
     gold = None if gold_entities is None else read_json(gold_entities)
+    measured = None if benchmark is None else read_json(benchmark)
     try:
-        wheel = package_pipeline(nlp, model, out_dir, scores, gold, held_out, name, version)
+        wheel = package_pipeline(nlp, model, out_dir, scores, gold, held_out, name, version, measured)
     except ValueError as err:
         fail(str(err))
     msg.good(f"Built {wheel}")

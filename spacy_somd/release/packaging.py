@@ -8,10 +8,12 @@ from typing import Any, Dict, List, Mapping, Optional, cast
 
 from spacy.cli.package import package as spacy_package
 from spacy.language import Language
+from spacy.util import get_minor_version_range
 
 from spacy_somd.about import __version__
 from spacy_somd.evaluation.report import markdown_scores
 from spacy_somd.pipeline.vote.pipe import seed_votes
+from spacy_somd.release.card import card_markdown, card_sections
 
 CORPUS_SOURCE = {
     "name": "SOMD 2025 Phase I corpus (software mentions, derived from SoMeSci)",
@@ -40,7 +42,9 @@ DESCRIPTION = (
     "Citation, License, ...), the relations between them (doc._.somd_relations) and "
     "sentence categories (doc.cats). Trained on the SOMD 2025 Phase I corpus with spacy-somd."
 )
-SCORE_FAMILIES = ("token_", "ents_", "rel_", "somd_", "cats_")
+SCORE_FAMILIES = ("token_", "ents_", "rel_", "somd_", "cats_", "cv_")
+# what a pipeline with a transformer component needs (the `transformers` extra of spacy-somd)
+TRANSFORMER_REQUIREMENTS = ["spacy-transformers>=1.4.0,<1.5.0", "torch>=2.0"]
 # what a slow sentencepiece tokenizer (DeBERTa-v3's, configs/gpu.cfg) needs to load
 SENTENCEPIECE_REQUIREMENTS = ["sentencepiece>=0.1.99", "protobuf>=3.20"]
 
@@ -80,11 +84,26 @@ def needs_sentencepiece(nlp: Language) -> bool:
     return not tokenizer.is_fast and any(str(f).endswith(".model") for f in tokenizer.vocab_files_names.values())
 
 
+def plugin_requirement(version: str = __version__) -> str:
+    """spacy-somd in the minor series of ``version`` (``spacy-somd>=0.2.0,<0.3.0``): the
+    plugin versions a pipeline packaged with ``version`` loads with."""
+    return f"spacy-somd{get_minor_version_range(version)}"
+
+
+def uses_transformer(nlp: Language) -> bool:
+    """Whether ``nlp`` (or a member of its vote) has a component of spacy-transformers'
+    ``transformer`` factory."""
+    return any(pipeline.get_pipe_meta(name).factory == "transformer" for pipeline in annotating_pipelines(nlp) for name in pipeline.pipe_names)
+
+
 def requirements(nlp: Language) -> List[str]:
-    """What the packaged pipeline needs besides what ``spacy package`` finds in its
-    config: spacy-somd, and sentencepiece for a slow sentencepiece tokenizer. Nothing for
-    the backbone: its weights and tokenizer are inside the pipeline."""
-    needed = [f"spacy-somd>={__version__}"]
+    """What the packaged pipeline needs: spacy-somd (its minor series); for a transformer
+    pipeline spacy-transformers and torch, and sentencepiece for a slow sentencepiece
+    tokenizer. Nothing for the backbone: its weights and tokenizer are inside the
+    pipeline. A CNN pipeline needs neither torch nor spacy-transformers."""
+    needed = [plugin_requirement()]
+    if uses_transformer(nlp):
+        needed += TRANSFORMER_REQUIREMENTS
     if any(needs_sentencepiece(pipeline) for pipeline in annotating_pipelines(nlp)):
         needed += SENTENCEPIECE_REQUIREMENTS
     return needed
@@ -121,13 +140,22 @@ def performance(scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, 
 
 
 def package_meta(
-    nlp: Language, scores: Mapping[str, Any], gold_entities: Optional[Mapping[str, Any]], name: str, version: str, held_out: str
+    nlp: Language,
+    scores: Mapping[str, Any],
+    gold_entities: Optional[Mapping[str, Any]],
+    name: str,
+    version: str,
+    held_out: str,
+    benchmark: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The meta.json that ``spacy package`` merges into the pipeline's own: name, version,
-    description, sources, license, requirements, what it was trained on and the held-out
-    scores with per-type tables (in the notes, which become the package README)."""
+    description, sources, license, requirements, and in the notes (which become the package
+    README) the model card (:mod:`.card`: what it finds, training data and licence, scores,
+    speed and memory from ``benchmark``, limits, intended use), the sources, what it was
+    trained on and the scores with per-type tables."""
     used = sources(nlp)
-    notes = [sources_markdown(used)]
+    notes = card_markdown(card_sections(annotating_pipelines(nlp)[0], scores, held_out, benchmark))
+    notes.append(sources_markdown(used))
     trained_on = training_data_description(nlp.config)
     if trained_on:
         notes.append(f"### Training data\n\n{trained_on}")
@@ -141,6 +169,8 @@ def package_meta(
         "sources": used,
         "requirements": requirements(nlp),
         "performance": performance(scores, gold_entities),
+        "scored_on": held_out,
+        "speed": dict(benchmark or {}),
         "notes": "\n\n".join(notes),
     }
 
@@ -162,6 +192,7 @@ def package_pipeline(
     held_out: Optional[str] = None,
     name: Optional[str] = None,
     version: str = __version__,
+    benchmark: Optional[Mapping[str, Any]] = None,
 ) -> Path:
     """Package the trained pipeline ``nlp`` (loaded from the folder ``model``) with its
     held-out ``scores`` into ``out_dir``: meta.json, the package folder (`spacy package`)
@@ -179,7 +210,7 @@ def package_pipeline(
     held_out = held_out or held_out_description(settings["fold"], settings["n_folds"])
     out_dir.mkdir(parents=True, exist_ok=True)
     meta_path = out_dir / "meta.json"
-    meta_path.write_text(json.dumps(package_meta(nlp, scores, gold_entities, name, version, held_out), indent=2), encoding="utf-8")
+    meta_path.write_text(json.dumps(package_meta(nlp, scores, gold_entities, name, version, held_out, benchmark), indent=2), encoding="utf-8")
     spacy_package(model, out_dir, meta_path=meta_path, name=name, version=version, create_sdist=False, force=True, silent=False)
     build_wheel(out_dir / f"{nlp.lang}_{name}-{version}", out_dir)
     return out_dir / f"{nlp.lang}_{name}-{version}-py3-none-any.whl"

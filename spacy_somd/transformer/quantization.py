@@ -13,12 +13,12 @@ import warnings
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Set
 
-import torch
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.util import registry
 
-if TYPE_CHECKING:  # spacy_transformers takes seconds to import: the CLI imports this module
+if TYPE_CHECKING:  # torch and spacy_transformers are imported on use: the CLI imports this module, and a CNN pipeline runs without them
+    import torch
     from spacy_transformers import Transformer
 
 Layers = Literal["all", "feed_forward"]
@@ -41,8 +41,10 @@ def load_config(int8: bool) -> Dict[str, Any]:
     return int8_config("all", "per_channel") if int8 else {}
 
 
-def feed_forward_names(module: torch.nn.Module) -> Set[str]:
+def feed_forward_names(module: "torch.nn.Module") -> Set[str]:
     """The names of ``module``'s feed-forward linear layers (see ``FEED_FORWARD``)."""
+    import torch
+
     return {
         name
         for name, sub in module.named_modules()
@@ -50,10 +52,11 @@ def feed_forward_names(module: torch.nn.Module) -> Set[str]:
     }
 
 
-def quantize_linear_layers(module: torch.nn.Module, layers: Layers = "all", weights: Weights = "per_tensor") -> torch.nn.Module:
+def quantize_linear_layers(module: "torch.nn.Module", layers: Layers = "all", weights: Weights = "per_tensor") -> "torch.nn.Module":
     """``module`` with its ``nn.Linear`` layers (``all``, or only the ``feed_forward``
     ones) replaced, in place, by their dynamically quantized int8 counterparts (weights
     int8 with one scale per matrix or per output row, activations quantized per batch)."""
+    import torch
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
     qconfigs = {"per_tensor": default_dynamic_qconfig, "per_channel": per_channel_dynamic_qconfig}

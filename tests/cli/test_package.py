@@ -48,3 +48,23 @@ def test_ensemble_packages_with_its_members(members, tmp_path, tiny_corpus_docbi
     names = zipfile.ZipFile(wheel).namelist()
     for number in range(3):
         assert any(f"/somd_vote/member{number}/config.cfg" in name for name in names), number
+
+
+def test_package_writes_the_model_card_from_the_scores_and_benchmark_files(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacy_somd.about import __version__
+    from spacy_somd.cli import app
+    from tests.builders import somd_blank
+    from tests.builders.release import TINY_BENCHMARK, TINY_SCORES, wheel_metadata_json
+
+    somd_blank().to_disk(tmp_path / "model")
+    (tmp_path / "metrics.json").write_text(json.dumps(TINY_SCORES))
+    (tmp_path / "benchmark.json").write_text(json.dumps({**TINY_BENCHMARK, "words_per_second": 4321.0, "machine": "the stated machine"}))
+    args = ["package", tmp_path / "model", tmp_path / "out", "--metrics", tmp_path / "metrics.json", "--benchmark", tmp_path / "benchmark.json"]
+    result = CliRunner().invoke(app, [str(a) for a in [*args, "--name", "card", "--held-out", "fold 2 of a test"]])
+    assert result.exit_code == 0, result.output
+    notes = wheel_metadata_json(tmp_path / "out" / f"en_card-{__version__}-py3-none-any.whl")["notes"]
+    assert "4,321 words/s" in notes and "the stated machine" in notes and "Measured on fold 2 of a test." in notes
