@@ -5,7 +5,6 @@ from collections import deque
 from pathlib import Path
 from typing import Deque, Iterable, Iterator, List, Tuple
 
-import torch
 
 from spacy_somd.annotate.annotator import BATCH_TOKENS, Annotated, Annotator
 from spacy_somd.annotate.inputs import Partition, Record, records_of
@@ -27,8 +26,14 @@ def local_stream(
     and ``batch_tokens`` tokens."""
     if n_process > 1:
         # one thread per process; and forked processes hang where the parent started
-        # torch's thread pool before the fork (a transformer pipeline)
-        torch.set_num_threads(1)
+        # torch's thread pool before the fork (a transformer pipeline; a CNN pipeline's
+        # runtime has no torch)
+        try:
+            import torch
+        except ImportError:
+            pass
+        else:
+            torch.set_num_threads(1)
     annotator = Annotator(model, [str(f) for f in files], batch_size, n_process, gpu_id, int8, batch_tokens)
     fed: Deque[Partition] = deque()
 
