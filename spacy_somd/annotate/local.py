@@ -5,7 +5,6 @@ from collections import deque
 from pathlib import Path
 from typing import Deque, Iterable, Iterator, List, Tuple
 
-
 from spacy_somd.annotate.annotator import BATCH_TOKENS, Annotated, Annotator
 from spacy_somd.annotate.inputs import Partition, Record, records_of
 
