@@ -19,7 +19,7 @@ from spacy_somd.corpus.softcite import SPLITS
 from spacy_somd.evaluation.displacy import render_relations
 from spacy_somd.evaluation.gold_entities import score_docbin_on_gold_entities
 from spacy_somd.evaluation.report import FAMILIES, flatten_scores, percent, print_scores, score_tables
-from spacy_somd.evaluation.softcite import TABLE_HEADER, evaluate_softcite, score_table
+from spacy_somd.evaluation.softcite import TABLE_HEADER, evaluate_softcite, score_table, score_tei
 from spacy_somd.io import write_atomic
 
 
@@ -67,32 +67,46 @@ def evaluate_gold_entities(
 @app.command("evaluate-softcite")
 def evaluate_softcite_cli(
     model: str = typer.Argument(..., help="A trained pipeline: a folder or an installed package"),
-    contexts: Path = typer.Argument(..., help="Softcite's software-contexts.json.gz, or the folder that holds it"),
-    split: str = typer.Option("test", help=f"The articles to score on: {', '.join(SPLITS)} (split by article; never train or select on test)"),
+    data: Path = typer.Argument(
+        ..., help="Softcite's software-contexts.json.gz (whole articles) or the folder that holds it, or softcite_working.tei.xml (annotated paragraphs)"
+    ),
+    split: str = typer.Option(
+        "test", help=f"The articles to score on: {', '.join(SPLITS)} (split by article; never train or select on test), or all (TEI only)"
+    ),
     output: Optional[Path] = typer.Option(None, help="JSON file to save the scores to"),
     gate: List[float] = typer.Option(
-        [], help="Also score with this sentence gate: entities dropped where the SOFTWARE probability is below it (repeat for several)"
+        [], help="Whole articles: also score with this sentence gate, entities dropped where the SOFTWARE probability is below it (repeat for several)"
     ),
-    batch_size: int = typer.Option(64, help="Sentences per batch"),
+    batch_size: int = typer.Option(64, help="Sentences (paragraphs) per batch"),
     gpu_id: int = typer.Option(-1, help=GPU_HELP),
 ) -> None:
-    """Score a pipeline on whole real articles.
+    """Score a pipeline on real articles that Softcite annotated.
 
-    Softcite's PubMed Central articles, sentence by sentence: exact and overlapping P/R/F1
-    for software, version, publisher and URL, micro and macro, and the false mentions per
-    1,000 sentences that mention no software."""
-    if split not in SPLITS:
-        fail(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    Whole articles (the contexts file), sentence by sentence, or the annotated paragraphs
+    (the TEI file): exact and overlapping P/R/F1 for software, version, publisher and URL,
+    micro and macro, the false mentions per 1,000 sentences that mention no software, and
+    (TEI) versions, publishers and URLs attached to the right software."""
+    tei = data.suffix == ".xml"
+    if split not in SPLITS and not (tei and split == "all"):
+        fail(f"--split must be one of {', '.join(SPLITS)}{' or all' if tei else ''}, not {split!r}")
+    if tei and gate:
+        fail("--gate is for whole articles (the contexts file): the TEI file holds only paragraphs that mention software")
     nlp = load_pipeline(model, gpu_id)
     try:
-        results = evaluate_softcite(nlp, contexts, split, [None, *gate], batch_size)
-    except (FileNotFoundError, ValueError) as err:
+        results = {"paragraphs": score_tei(nlp, data, split, batch_size)} if tei else evaluate_softcite(nlp, data, split, [None, *gate], batch_size)
+    except (FileNotFoundError, ValueError, OSError) as err:
         fail(str(err))
     if output is not None:
         write_atomic(output, json.dumps(results, indent=2).encode("utf-8"))
     msg.table(score_table(results), header=TABLE_HEADER, divider=True)
     first = next(iter(results.values()))
-    msg.good(f"{first['articles']} {split} articles, {first['sentences']} sentences" + (f" (saved to {output})" if output else ""))
+    if tei:
+        attachment = first["attachment"]
+        msg.info(
+            f"Attachment of versions, publishers and URLs to their software: P {percent(attachment['p'])}, R {percent(attachment['r'])}, F {percent(attachment['f'])}"
+        )
+    counted = f"{first['paragraphs']} paragraphs" if tei else f"{first['articles']} {split} articles, {first['sentences']} sentences"
+    msg.good(counted + (f" (saved to {output})" if output else ""))
 
 
 @app.command()

@@ -12,12 +12,26 @@ entities (the sentence gate, measured against no gate)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from spacy.language import Language
+from spacy.tokens import Doc
 from tqdm import tqdm
 
-from spacy_somd.corpus.softcite import FIELD_OF_LABEL, FIELD_OF_TYPE, FIELDS, Article, ContextSentence, contexts_path, read_contexts
+from spacy_somd.corpus.softcite import (
+    FIELD_OF_LABEL,
+    FIELD_OF_TYPE,
+    FIELDS,
+    SPLITS,
+    Article,
+    ContextSentence,
+    Mention,
+    article_split,
+    contexts_path,
+    read_contexts,
+)
+from spacy_somd.documents.model import Document
+from spacy_somd.labels import RELATIONS_ATTR
 
 # a span of one sentence: (start, end, field)
 FieldSpan = Tuple[int, int, str]
@@ -125,8 +139,9 @@ def score_articles(
 
 
 def score_table(results: Dict[str, Dict[str, Any]], match: str = "exact") -> List[List[str]]:
-    """Rows of a table of :func:`score_articles` results: gate, each field's F1, micro
-    P/R/F1, macro F1 and the false mentions per 1,000 mention-free sentences (percent)."""
+    """Rows of a table of :func:`score_articles` results (or of :func:`score_tei`'s): gate,
+    each field's F1, micro P/R/F1, macro F1 and the false mentions per 1,000 mention-free
+    sentences (percent)."""
     rows = []
     for key, scores in results.items():
         micro = scores[f"micro_{match}"]
@@ -137,7 +152,7 @@ def score_table(results: Dict[str, Dict[str, Any]], match: str = "exact") -> Lis
     return rows
 
 
-TABLE_HEADER = ["gate", *(f"{name} F1" for name in FIELDS), "micro P", "micro R", "micro F1", "macro F1", "false / 1,000 free"]
+TABLE_HEADER = ["gate / data", *(f"{name} F1" for name in FIELDS), "micro P", "micro R", "micro F1", "macro F1", "false / 1,000 free"]
 
 
 def evaluate_softcite(
@@ -152,3 +167,102 @@ def evaluate_softcite(
     if not articles:
         raise ValueError(f"{contexts_path(path)}: no article of the {split} split")
     return score_articles(nlp, articles, batch_size, gates, progress)
+
+
+# --- Softcite's annotated paragraphs (softcite_working.tei.xml): spans and their attachment
+
+# the TEI ``<rs>`` types as the contexts file's span types (a person who made the software
+# is its publisher, Developer in SOMD)
+TEI_TYPES = {"software": "software", "version": "version", "publisher": "publisher", "person": "publisher", "url": "url"}
+# a link of an attribute to its software: (attribute start, end, field, software start, end)
+Link = Tuple[int, int, str, int, int]
+
+
+@dataclass
+class LinkCounts:
+    """Attributes attached to their software (Version_of, Developer_of, URL_of), a link
+    matching when both its spans overlap those of a gold link of the same field."""
+
+    matched_predicted: int = 0
+    matched_gold: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    def add(self, predicted: Sequence[Link], gold: Sequence[Link]) -> None:
+        pairs = sorted(
+            (i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold) if p[2] == g[2] and p[0] < g[1] and g[0] < p[1] and p[3] < g[4] and g[3] < p[4]
+        )
+        used_p: Set[int] = set()
+        used_g: Set[int] = set()
+        for i, j in pairs:
+            if i not in used_p and j not in used_g:
+                used_p.add(i)
+                used_g.add(j)
+        self.matched_predicted += len(used_p)
+        self.matched_gold += len(used_g)
+        self.predicted += len(predicted)
+        self.gold += len(gold)
+
+    def scores(self) -> Dict[str, float]:
+        p = self.matched_predicted / self.predicted if self.predicted else 0.0
+        r = self.matched_gold / self.gold if self.gold else 0.0
+        return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0, "predicted": self.predicted, "gold": self.gold}
+
+
+def tei_paragraphs(documents: Iterable[object], split: str) -> List[Tuple[ContextSentence, List[Link]]]:
+    """The annotated body paragraphs of the Softcite TEI documents of ``split`` (``all``:
+    every document) as sentences with their spans, and their gold links."""
+    found = []
+    for document in documents:
+        if not isinstance(document, Document) or (split != "all" and article_split(document.id) != split):
+            continue
+        for paragraph in document.paragraphs:
+            if paragraph.kind != "body":
+                continue
+            kept = [a for a in paragraph.annotations if a.type in TEI_TYPES]
+            mentions = tuple(sorted((Mention(a.start, a.end, TEI_TYPES[a.type], a.id or "") for a in kept), key=lambda m: (m.start, m.end)))
+            software = {a.id: a for a in kept if a.type == "software" and a.id}
+            links = [
+                (a.start, a.end, TEI_TYPES[a.type], software[a.corresp].start, software[a.corresp].end)
+                for a in kept
+                if a.type != "software" and a.corresp in software
+            ]
+            found.append((ContextSentence(paragraph.text, mentions), links))
+    return found
+
+
+def predicted_links(doc: Doc) -> List[Link]:
+    """The predicted attachments of a doc: each relation from a version, developer or URL
+    entity to a software entity, as a :data:`Link`."""
+    entities = {ent.start: ent for ent in doc.ents}
+    links = []
+    for relation in doc._.get(RELATIONS_ATTR) or []:
+        head, tail = entities.get(relation["head"]), entities.get(relation["tail"])
+        if head is None or tail is None or FIELD_OF_LABEL.get(tail.label_) != "software":
+            continue
+        field_name = FIELD_OF_LABEL.get(head.label_)
+        if field_name in ("version", "publisher", "url"):
+            links.append((head.start_char, head.end_char, field_name, tail.start_char, tail.end_char))
+    return links
+
+
+def score_tei(nlp: Language, path: Path, split: str = "test", batch_size: int = 16, progress: bool = True) -> Dict[str, Any]:
+    """The pipeline on Softcite's annotated paragraphs (a TEI corpus file such as
+    ``softcite_working.tei.xml``) of the documents of ``split`` (``all``: every document;
+    none of them is trained on), paragraph by paragraph: the span scores of
+    :class:`ArticleScores` (only paragraphs with a mention are in the file, so precision
+    here is optimistic) and the attachment of versions, publishers and URLs to their
+    software."""
+    from spacy_somd.documents.tei import read_tei
+
+    if split not in (*SPLITS, "all"):
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or all, not {split!r}")
+    paragraphs = tei_paragraphs(read_tei(Path(path)), split)
+    if not paragraphs:
+        raise ValueError(f"{path}: no annotated body paragraph of a document of the {split} split")
+    spans, links = ArticleScores(), LinkCounts()
+    docs = nlp.pipe((paragraph.text for paragraph, _ in paragraphs), batch_size=batch_size)
+    for (paragraph, gold_links), doc in tqdm(zip(paragraphs, docs), total=len(paragraphs), disable=not progress, desc="paragraphs", unit="par"):
+        spans.add(paragraph, [(ent.start_char, ent.end_char, FIELD_OF_LABEL[ent.label_]) for ent in doc.ents if ent.label_ in FIELD_OF_LABEL])
+        links.add(predicted_links(doc), gold_links)
+    return {"paragraphs": len(paragraphs), **spans.scores(), "attachment": links.scores()}

@@ -9,7 +9,10 @@ from typer.testing import CliRunner
 
 from spacy_somd.cli import app
 from spacy_somd.corpus.softcite import ContextSentence, Mention
-from spacy_somd.evaluation.softcite import ArticleScores, evaluate_softcite, overlap_matches
+from spacy_somd.documents.tei import read_tei
+from spacy_somd.evaluation.softcite import ArticleScores, LinkCounts, evaluate_softcite, overlap_matches, score_tei, tei_paragraphs
+from spacy_somd.labels import RELATIONS_ATTR, ensure_extensions
+from tests.builders.documents import SOFTCITE_PARAGRAPHS, tei_corpus
 from tests.builders.softcite import small_contexts
 
 
@@ -109,3 +112,63 @@ def test_the_command_prints_the_table_and_saves_the_scores(tmp_path):
     assert bad.exit_code == 1 and "--split must be one of train, dev, test" in bad.output
     missing = CliRunner().invoke(app, ["evaluate-softcite", str(model), str(tmp_path / "none.json")])
     assert missing.exit_code == 1 and "none.json: no such file" in missing.output
+
+
+class NearestSoftware:
+    """Attaches every version, developer and URL to the nearest software entity before it
+    (a stand-in for the relation extractor)."""
+
+    def __call__(self, doc):
+        relations, software = [], None
+        for ent in doc.ents:
+            if ent.label_ == "Application":
+                software = ent
+            elif software is not None:
+                relations.append({"head": ent.start, "tail": software.start, "label": f"{ent.label_}_of"})
+        doc._.set(RELATIONS_ATTR, relations)
+        return doc
+
+
+@Language.factory("test_nearest_software")
+def make_nearest_software(nlp, name):
+    return NearestSoftware()
+
+
+def test_paragraphs_of_a_tei_corpus_are_scored_with_their_attachments(tmp_path):
+    path = tmp_path / "softcite.tei.xml"
+    path.write_text(tei_corpus(SOFTCITE_PARAGRAPHS), encoding="utf-8")
+    paragraphs = tei_paragraphs(read_tei(path), "all")
+    assert len(paragraphs) == 3
+    excel, links = paragraphs[0]
+    assert [(excel.text[m.start : m.end], m.type) for m in excel.mentions] == [("Excel", "software"), ("Microsoft", "publisher")]
+    assert [(excel.text[a:b], field, excel.text[c:d]) for a, b, field, c, d in links] == [("Microsoft", "publisher", "Excel")]
+    nlp = spacy.blank("en")
+    ensure_extensions()
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [{"label": "Application", "pattern": n} for n in ("Excel", "SAS", "Stata", "Fiji")]
+        + [{"label": "Developer", "pattern": "Microsoft"}, {"label": "Version", "pattern": "9.1"}]
+    )
+    nlp.add_pipe("test_nearest_software")
+    scores = score_tei(nlp, path, "all", progress=False)
+    assert scores["paragraphs"] == 3 and scores["software"]["exact"]["f"] == 1.0
+    assert scores["url"]["exact"]["r"] == 0.0  # the URL is not found, so neither is its link
+    assert scores["attachment"] == {"p": 1.0, "r": 2 / 3, "f": pytest.approx(0.8), "predicted": 2, "gold": 3}
+
+
+def test_links_match_one_to_one_on_overlapping_spans_of_the_same_field():
+    counts = LinkCounts()
+    gold = [(10, 14, "version", 0, 5)]
+    counts.add([(10, 13, "version", 0, 5), (10, 14, "version", 1, 4), (10, 14, "publisher", 0, 5)], gold)
+    assert counts.scores() == {"p": 1 / 3, "r": 1.0, "f": 0.5, "predicted": 3, "gold": 1}
+
+
+def test_the_command_scores_the_tei_paragraphs(tmp_path):
+    model, path = tmp_path / "model", tmp_path / "softcite.tei.xml"
+    ruler_pipeline(gate=False).to_disk(model)
+    path.write_text(tei_corpus(SOFTCITE_PARAGRAPHS), encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate-softcite", str(model), str(path), "--split", "all"])
+    assert result.exit_code == 0, result.output
+    assert "Attachment of versions, publishers and URLs" in result.output and "3 paragraphs" in result.output
+    gated = CliRunner().invoke(app, ["evaluate-softcite", str(model), str(path), "--split", "all", "--gate", "0.5"])
+    assert gated.exit_code == 1 and "--gate is for whole articles" in gated.output
