@@ -175,4 +175,12 @@ def test_a_failure_while_writing_the_summary_leaves_the_old_files_whole(rule_pip
     after = files_of(output)
     for name in ("out.rejects.jsonl", "out.summary.json", "out.software.tsv"):
         assert after[name] == before[name], name
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.rejects.jsonl", "out.software.tsv", "out.summary.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.jsonl",
+        "out.document-software.tsv",
+        "out.identities.tsv",
+        "out.jsonl",
+        "out.rejects.jsonl",
+        "out.software.tsv",
+        "out.summary.json",
+    ]
