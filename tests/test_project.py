@@ -28,6 +28,7 @@ CLI_COMMANDS = {
     "train",
     "report",
     "evaluate-gold-entities",
+    "evaluate-softcite",
     "predict",
     "package",
     "audit",
@@ -87,7 +88,7 @@ def test_readme_project_commands_with_vars_run(tmp_path):
 
 
 def test_assets_are_the_corpus_files_at_the_pinned_commit(project):
-    assets = {Path(asset["dest"]).name: asset for asset in project["assets"]}
+    assets = {Path(asset["dest"]).name: asset for asset in project["assets"] if asset["dest"].startswith("assets/somd2025/")}
     assert sorted(assets) == CORPUS_FILES
     url = f"https://raw.githubusercontent.com/ekbanasolutions/somd-2025/{CORPUS_COMMIT}/data/phase_1"
     for name, asset in assets.items():
@@ -96,14 +97,27 @@ def test_assets_are_the_corpus_files_at_the_pinned_commit(project):
         assert len(asset["checksum"]) == 32  # weasel checks md5
     # offline: the same assets from a local folder
     local = load_project_config(ROOT, overrides={"vars.corpus_source": "../shared/somd2025"})
-    assert [a["url"] for a in local["assets"]] == [f"../shared/somd2025/{Path(a['dest']).name}" for a in local["assets"]]
+    corpus = [a for a in local["assets"] if a["dest"].startswith("assets/somd2025/")]
+    assert [a["url"] for a in corpus] == [f"../shared/somd2025/{Path(a['dest']).name}" for a in corpus]
+
+
+def test_softcite_articles_are_an_asset_from_a_folder_and_every_training_reads_them(project):
+    """Softcite's whole articles come from ``vars.softcite_source`` (a folder: the public
+    file still holds Softcite's hold-out articles), checked by their md5; every training and
+    the release build pass them as ``--paths.softcite``."""
+    (softcite,) = [a for a in project["assets"] if a["dest"].startswith("assets/softcite/")]
+    assert softcite["dest"] == "assets/softcite/software-contexts.json.gz"
+    assert softcite["url"] == f"{project['vars']['softcite_source']}/software-contexts.json.gz" and len(softcite["checksum"]) == 32
+    trainings = [line for command in project["commands"] for line in command["script"] if " train " in line or " release " in line]
+    assert trainings and all("--paths.softcite assets/softcite/software-contexts.json.gz" in line for line in trainings)
 
 
 @pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/somd2025")
 def test_asset_checksums_are_those_of_the_pinned_files(project):
     """The md5 sums weasel checks are those of the corpus files."""
     for asset in project["assets"]:
-        data = (SHARED_CORPUS / Path(asset["dest"]).name).read_bytes()
+        folder = SHARED_CORPUS if asset["dest"].startswith("assets/somd2025/") else SHARED_CORPUS.parent / "softcite"
+        data = (folder / Path(asset["dest"]).name).read_bytes()
         assert hashlib.md5(data).hexdigest() == asset["checksum"]
 
 
@@ -165,7 +179,10 @@ def test_package_name_and_held_out_fold_come_from_the_config(project):
     trained pipeline's [somd] settings, and each config names its own package."""
     lines = script_lines(project, ["-m", "spacy_somd", "package"])
     assert "--name" not in lines["package"] and "--held-out" not in lines["package"]
-    names = {path.stem: load_config(path)["somd"]["package_name"] for path in (ROOT / "configs").glob("*.cfg")}
+    configs = {path.stem: load_config(path) for path in (ROOT / "configs").glob("*.cfg")}
+    # every config that trains a whole pipeline (usage.cfg trains a head by its own script)
+    names = {stem: config["somd"]["package_name"] for stem, config in configs.items() if stem != "usage"}
+    assert set(names) == {"default", "fast", "gpu"}
     assert names["default"] == "somd"
     assert len(set(names.values())) == len(names)
 
