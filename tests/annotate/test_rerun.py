@@ -17,7 +17,7 @@ from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
 from spacy_somd.io import staged_path
 from tests.builders import ENV
-from tests.builders.annotate import good_rows, write_jsonl
+from tests.builders.annotate import damaged_model, good_rows, write_jsonl
 
 
 def annotate(model: Path, source: Path, output: Path, **settings: Any):
@@ -72,10 +72,7 @@ def test_a_changed_model_is_refused_and_restart_starts_over(rule_pipeline, tmp_p
 
 @pytest.mark.parametrize("damage", ["missing", "config"])
 def test_a_model_that_fails_to_load_is_one_line_and_leaves_nothing_behind(rule_pipeline, tmp_path, damage):
-    model = tmp_path / "model"
-    if damage == "config":
-        shutil.copytree(rule_pipeline, model)
-        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    model = damaged_model(rule_pipeline, tmp_path, damage)
     source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
     output = tmp_path / "new" / "out.jsonl"
     result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(output)])

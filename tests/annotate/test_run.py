@@ -18,7 +18,7 @@ from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.cli import app
 from tests.builders import ENV
 from tests.builders import run as cli
-from tests.builders.annotate import good_rows, write_jsonl
+from tests.builders.annotate import damaged_model, good_rows, write_jsonl
 
 BAD_ROWS = [{"text": "no id"}, {"id": "doc0", "text": "a duplicate id"}, {"id": "x1"}, {"id": "x2", "text": 42}, {"id": "x3", "text": " \n "}, "not json"]
 
@@ -214,10 +214,7 @@ def test_a_model_that_fails_to_load_on_ray_is_one_line_and_leaves_nothing_behind
     folder or manifest left behind; the corrected command then runs."""
     import shutil
 
-    model = tmp_path / "model"
-    if damage == "config":
-        shutil.copytree(rule_pipeline, model)
-        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    model = damaged_model(rule_pipeline, tmp_path, damage)
     source = write_jsonl(tmp_path / "in.jsonl", good_rows(3))
     output = tmp_path / "new" / "out.jsonl"
     args = ["annotate", str(model), str(source), str(output), "--engine", "ray"]

@@ -64,3 +64,15 @@ DOCUMENT_PATTERNS = (
     + [{"label": "Application", "pattern": [{"TEXT": "Stata", "IS_SENT_START": True}]}]
     + [{"label": "Version", "pattern": [{"TEXT": {"REGEX": r"^\d+(\.\d+)*$"}}]}]
 )
+
+
+def damaged_model(rule_pipeline: Path, folder: Path, damage: str) -> Path:
+    """A model path that fails to load: ``missing`` (nothing there) or ``config`` (a copy of
+    ``rule_pipeline`` whose config.cfg does not parse)."""
+    import shutil
+
+    model = folder / "model"
+    if damage == "config":
+        shutil.copytree(rule_pipeline, model)
+        (model / "config.cfg").write_text("[nlp]\nlang = \n[components\n", encoding="utf-8")
+    return model

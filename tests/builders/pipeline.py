@@ -74,3 +74,16 @@ def doc_with_entities(words: List[str], ents: List[tuple]) -> Doc:
     doc = Doc(spacy.blank("en").vocab, words=words)
     doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
     return doc
+
+
+# a tok2vec small enough for a pipe's tests to train in seconds
+TINY_TOK2VEC = {
+    "@architectures": "spacy.HashEmbedCNN.v2",
+    "pretrained_vectors": None,
+    "width": 32,
+    "depth": 1,
+    "embed_size": 500,
+    "window_size": 1,
+    "maxout_pieces": 3,
+    "subword_features": True,
+}

@@ -18,7 +18,7 @@ from thinc.api import Config, Linear, chain
 
 from spacy_somd.labels import RELATIONS_ATTR
 from tests.builders import CONFIGS, run, somd_blank
-from tests.builders.pipeline import gold_entity_examples, tiny_docs
+from tests.builders.pipeline import TINY_TOK2VEC, gold_entity_examples, tiny_docs
 
 
 @pytest.mark.slow
@@ -42,16 +42,6 @@ def test_loading_takes_the_settings_from_the_config_and_what_training_learned_fr
 
 REL = "somd_relation_extractor"
 CAT = "somd_textcat"
-TINY_TOK2VEC = {
-    "@architectures": "spacy.HashEmbedCNN.v2",
-    "pretrained_vectors": None,
-    "width": 32,
-    "depth": 1,
-    "embed_size": 500,
-    "window_size": 1,
-    "maxout_pieces": 3,
-    "subword_features": True,
-}
 
 
 @spacy.registry.architectures("test_somd.BarePairClassifier.v1")

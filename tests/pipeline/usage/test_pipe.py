@@ -15,6 +15,7 @@ from spacy_somd.corpus.softcite_usage import set_usage_gold
 from spacy_somd.labels import USAGE_FLAGS, USAGE_KEY
 from spacy_somd.pipeline.usage.gold import gold_usage
 from spacy_somd.pipeline.usage.scorer import score_usage
+from tests.builders.pipeline import TINY_TOK2VEC
 
 # (text, [(token index, entity label, flags)]): the verb before a name says what was done
 # with it ("used", "wrote", "released"), a separable signal the model must learn
@@ -29,22 +30,7 @@ TOY = [
     ("Linux was there", [(0, "OperatingSystem", [])]),
     ("version 2 of it", [(1, "Version", [])]),
 ]
-SMALL_MODEL = {
-    "@architectures": "spacy_somd.SoftwareUsage.v1",
-    "hidden_width": 32,
-    "window": 2,
-    "nO": None,
-    "tok2vec": {
-        "@architectures": "spacy.HashEmbedCNN.v2",
-        "pretrained_vectors": None,
-        "width": 32,
-        "depth": 1,
-        "embed_size": 500,
-        "window_size": 1,
-        "maxout_pieces": 2,
-        "subword_features": True,
-    },
-}
+SMALL_MODEL = {"@architectures": "spacy_somd.SoftwareUsage.v1", "hidden_width": 32, "window": 2, "nO": None, "tok2vec": {**TINY_TOK2VEC, "maxout_pieces": 2}}
 
 
 def reference(nlp: Language, text: str, ents: Sequence[Tuple[int, str, List[str]]], gold: bool = True) -> Doc:
