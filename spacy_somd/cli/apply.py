@@ -16,6 +16,7 @@ from spacy_somd.annotate.run import Settings, annotate_input
 from spacy_somd.annotate.summary import software_rows, summary_lines
 from spacy_somd.cli._util import GPU_HELP, INT8_HELP, app, check_int8, fail, load_pipeline, use_gpu
 from spacy_somd.corpus.format import SomdFormatError
+from spacy_somd.documents.read import MissingExtra
 from spacy_somd.io import StagedFiles
 from spacy_somd.memory import limit_heap_growth
 
@@ -127,7 +128,7 @@ def annotate(
     start = time.perf_counter()
     try:
         run, total = annotate_input(model, input_path, output, settings, on_partition)
-    except (InputError, OSError) as err:
+    except (InputError, MissingExtra, OSError) as err:
         fail(str(err))
     finally:
         progress.close()

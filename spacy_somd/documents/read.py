@@ -5,27 +5,47 @@ a file without a known extension by its first bytes (``%PDF-``, or XML). A file 
 reads is a :class:`Rejected` with its reason; a folder's files are read in name order,
 its hidden (``.``) and ``_`` files and its subfolders left out."""
 
+import importlib
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List
 
-from spacy_somd.documents.jats import read_jats
 from spacy_somd.documents.model import Read, Rejected
-from spacy_somd.documents.pdf import read_pdf
-from spacy_somd.documents.tei import read_tei
 from spacy_somd.documents.text import read_text
-from spacy_somd.documents.xml import root_name
 
 XML_SUFFIXES = (".xml", ".nxml", ".tei")
 SUFFIXES = (*XML_SUFFIXES, ".pdf", ".txt", ".text", ".md", ".markdown")
 JATS_ROOTS = ("article", "pmc-articleset", "articles")
 TEI_ROOTS = ("TEI", "teiCorpus")
 READERS: Dict[str, Callable[[Path], Iterator[Read]]] = {
-    ".pdf": read_pdf,
     ".txt": read_text,
     ".text": read_text,
     ".md": lambda path: read_text(path, markdown=True),
     ".markdown": lambda path: read_text(path, markdown=True),
 }
+
+
+# the readers that need the ``documents`` extra (lxml, pypdfium2), imported when a file needs
+# them, so that the plugin runs without them on records and text
+EXTRA_READERS = {
+    "jats": ("spacy_somd.documents.jats", "read_jats"),
+    "tei": ("spacy_somd.documents.tei", "read_tei"),
+    "pdf": ("spacy_somd.documents.pdf", "read_pdf"),
+}
+EXTRA_HINT = "pip install 'spacy-somd[documents]'"
+
+
+class MissingExtra(ImportError):
+    """A reader needs a library of the ``documents`` extra that is not installed."""
+
+
+def extra_reader(kind: str) -> Callable[[Path], Iterator[Read]]:
+    """The reader of ``jats``, ``tei`` or ``pdf`` files; :class:`MissingExtra` naming what to
+    install when its library is missing."""
+    module, name = EXTRA_READERS[kind]
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as err:
+        raise MissingExtra(f"{kind.upper()} documents need {err.name or 'a library'} ({EXTRA_HINT})") from None
 
 
 def document_files(path: Path) -> List[Path]:
@@ -45,6 +65,8 @@ def kind_of(path: Path) -> str:
     if suffix == ".pdf" or (suffix not in SUFFIXES and head.startswith(b"%PDF-")):
         return "pdf"
     if suffix in XML_SUFFIXES or (suffix not in SUFFIXES and head.lstrip().startswith(b"<")):
+        from spacy_somd.documents.xml import root_name
+
         root = root_name(path)
         if root in JATS_ROOTS:
             return "jats"
@@ -64,13 +86,17 @@ def read_file(path: Path) -> Iterator[Read]:
     """The documents of one file, or one :class:`Rejected` saying why there are none."""
     try:
         kind = kind_of(path)
+        reader = extra_reader(kind) if kind in EXTRA_READERS else READERS.get(".md" if kind == "markdown" else ".txt", read_text)
     except OSError as err:
         yield Rejected(str(path), f"cannot read the file ({err.strerror or err})")
         return
+    except ImportError as err:
+        if isinstance(err, MissingExtra):
+            raise
+        raise MissingExtra(f"XML documents need {err.name or 'a library'} ({EXTRA_HINT})") from None
     if kind.startswith("unknown: "):
         yield Rejected(str(path), kind.removeprefix("unknown: "))
         return
-    reader = {"jats": read_jats, "tei": read_tei, "pdf": read_pdf}.get(kind) or READERS[".md" if kind == "markdown" else ".txt"]
     try:
         yield from reader(path)
     except OSError as err:

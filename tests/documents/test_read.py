@@ -50,3 +50,28 @@ def test_a_pdf_without_its_extension_is_found_by_its_first_bytes(tmp_path, artic
     (tmp_path / "paper").write_bytes(source)
     (document,) = read_documents(tmp_path / "paper")
     assert document.title == "Software in two columns"
+
+
+def test_without_the_documents_extra_the_plugin_imports_and_an_xml_file_names_what_to_install(tmp_path):
+    """lxml and pypdfium2 are an extra: the command line and text documents work without
+    them, and an XML document says what to install (a subprocess without lxml)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.xml").write_text("<article><body><p>x</p></body></article>", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("We used SPSS.", encoding="utf-8")
+    code = f"""
+import sys
+sys.modules["lxml"] = None
+import spacy_somd.cli
+from spacy_somd.documents.read import MissingExtra, read_file
+from pathlib import Path
+print(len(list(read_file(Path({str(tmp_path / "b.txt")!r})))))
+try:
+    list(read_file(Path({str(tmp_path / "a.xml")!r})))
+except MissingExtra as err:
+    print(err)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["1", "XML documents need lxml (pip install 'spacy-somd[documents]')"]
