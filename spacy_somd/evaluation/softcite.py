@@ -104,19 +104,25 @@ class ArticleScores:
         return result
 
 
+def one_to_one(pairs: Iterable[Tuple[int, int]]) -> Tuple[Set[int], Set[int]]:
+    """A greedy one-to-one matching over candidate (prediction, gold) index pairs, in the
+    order given: the indices of the matched predictions and of the matched gold items."""
+    used_pred: Set[int] = set()
+    used_gold: Set[int] = set()
+    for i, j in pairs:
+        if i not in used_pred and j not in used_gold:
+            used_pred.add(i)
+            used_gold.add(j)
+    return used_pred, used_gold
+
+
 def overlap_matches(predicted: Sequence[Tuple[int, int]], gold: Sequence[Tuple[int, int]]) -> Tuple[Set[int], Set[int]]:
     """A one-to-one matching of overlapping spans (greedy, largest overlap first): the
     indices of the matched predictions and of the matched gold spans."""
     pairs = sorted(
         ((min(pe, ge) - max(ps, gs), i, j) for i, (ps, pe) in enumerate(predicted) for j, (gs, ge) in enumerate(gold) if ps < ge and gs < pe), reverse=True
     )
-    used_pred: Set[int] = set()
-    used_gold: Set[int] = set()
-    for _, i, j in pairs:
-        if i not in used_pred and j not in used_gold:
-            used_pred.add(i)
-            used_gold.add(j)
-    return used_pred, used_gold
+    return one_to_one((i, j) for _, i, j in pairs)
 
 
 def score_articles(
@@ -192,12 +198,7 @@ class LinkCounts:
         pairs = sorted(
             (i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold) if p[2] == g[2] and p[0] < g[1] and g[0] < p[1] and p[3] < g[4] and g[3] < p[4]
         )
-        used_p: Set[int] = set()
-        used_g: Set[int] = set()
-        for i, j in pairs:
-            if i not in used_p and j not in used_g:
-                used_p.add(i)
-                used_g.add(j)
+        used_p, used_g = one_to_one(pairs)
         self.matched_predicted += len(used_p)
         self.matched_gold += len(used_g)
         self.predicted += len(predicted)
